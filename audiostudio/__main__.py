@@ -1,0 +1,3 @@
+from audiostudio.cli import main
+
+raise SystemExit(main())

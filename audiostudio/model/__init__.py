@@ -1,0 +1,29 @@
+"""The scene as data: pure Python, no Qt, no audio arrays."""
+
+from audiostudio.model.project import (
+    CastEntry,
+    Clip,
+    Duck,
+    FrameRate,
+    Marker,
+    Mix,
+    Project,
+    Request,
+    Take,
+    Track,
+    new_id,
+)
+
+__all__ = [
+    "CastEntry",
+    "Clip",
+    "Duck",
+    "FrameRate",
+    "Marker",
+    "Mix",
+    "Project",
+    "Request",
+    "Take",
+    "Track",
+    "new_id",
+]
