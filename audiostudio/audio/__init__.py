@@ -1,0 +1,1 @@
+"""The audio engine: numpy in, numpy out, no Qt."""

@@ -1,0 +1,212 @@
+"""Any audio file -> float32 (frames, channels) at the project rate, decoded once into the cache.
+
+Design note: libsndfile (via soundfile) reads WAV/FLAC/OGG/MP3 block by block, so a long file is
+never whole in memory; soxr's streaming resampler converts each block. Formats libsndfile cannot
+read (AAC/M4A, a video's audio track) are piped through the ffmpeg binary that the
+imageio-ffmpeg wheel ships, as raw float32. The result is written once as a raw float32 file in
+the user cache and read through a memory map, so memory does not grow with the length or number
+of sources; the mixer slices it like an array.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from audiostudio.errors import DecodeError
+from audiostudio.settings import cache_dir
+
+BLOCK_FRAMES = 1 << 18
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class DecodedSource:
+    """A source decoded to the project rate; ``samples`` is a read-only memory map."""
+
+    path: Path
+    rate: int
+    samples: np.ndarray  # float32 (frames, channels)
+
+    @property
+    def frames(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.rate
+
+
+def _cache_key(path: Path, rate: int) -> str:
+    # Assets are write-once and named by content, so path + size + mtime identify the bytes
+    # without reading them; an edited file elsewhere gets a new mtime and a new entry.
+    st = path.stat()
+    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{rate}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+def _soundfile_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]] | None:
+    """(rate, channels, blocks) via libsndfile, or None when libsndfile cannot open the file."""
+    try:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return None
+
+    def blocks() -> Iterator[np.ndarray]:
+        with handle:
+            try:
+                while True:
+                    block = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+                    if not len(block):
+                        return
+                    yield block
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                raise DecodeError(f"'{path.name}' is damaged and cannot be read: {exc}") from exc
+
+    return handle.samplerate, handle.channels, blocks()
+
+
+_STREAM_RE = re.compile(r"Audio: [^,]+, (\d+) Hz, ([^,]+)")
+
+
+def _ffmpeg_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    import imageio_ffmpeg
+
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    probe = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    match = _STREAM_RE.search(probe.stderr)
+    if not match:
+        raise DecodeError(f"'{path.name}' is not an audio file Audiostudio can read")
+    rate = int(match.group(1))
+    channels = 1 if match.group(2).strip().startswith("mono") else 2
+
+    def blocks() -> Iterator[np.ndarray]:
+        cmd = [exe, "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-ac", str(channels), "-"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        frame_bytes = 4 * channels
+        pending = b""
+        while chunk := proc.stdout.read(BLOCK_FRAMES * frame_bytes):
+            pending += chunk
+            usable = len(pending) - len(pending) % frame_bytes
+            yield np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, channels)
+            pending = pending[usable:]
+        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+        if proc.wait() != 0:
+            raise DecodeError(f"'{path.name}' could not be decoded: {err.splitlines()[-1:]}")
+
+    return rate, channels, blocks()
+
+
+def _open_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    if not path.is_file():
+        raise DecodeError(f"Audio file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DecodeError(f"'{path.name}' is empty")
+    return _soundfile_blocks(path) or _ffmpeg_blocks(path)
+
+
+def _fit_channels(block: np.ndarray) -> np.ndarray:
+    """Mono and stereo pass through; more channels fold down to stereo (L = even, R = odd)."""
+    if block.shape[1] <= 2:
+        return block
+    left = block[:, 0::2].mean(axis=1)
+    right = block[:, 1::2].mean(axis=1)
+    return np.stack([left, right], axis=1)
+
+
+def decode_blocks(path: Path, rate: int | None = None) -> tuple[int, int, Iterator[np.ndarray]]:
+    """(rate, channels, float32 blocks) at ``rate`` (None = the file's own): streaming decoder."""
+    src_rate, src_channels, blocks = _open_blocks(path)
+    channels = min(src_channels, 2)
+    rate = rate or src_rate
+    if src_rate == rate:
+        return rate, channels, (_fit_channels(b) for b in blocks)
+    resampler = soxr.ResampleStream(src_rate, rate, channels, dtype="float32", quality="HQ")
+
+    def resampled() -> Iterator[np.ndarray]:
+        for block in blocks:
+            out = resampler.resample_chunk(np.ascontiguousarray(_fit_channels(block)))
+            if len(out):
+                yield out
+        tail = resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True)
+        if len(tail):
+            yield tail
+
+    return rate, channels, resampled()
+
+
+def decode(
+    path: str | Path,
+    rate: int,
+    progress: Progress | None = None,
+    cache: Path | None = None,
+) -> DecodedSource:
+    """Decode ``path`` to ``rate`` once; later calls map the cached file without decoding."""
+    path = Path(path)
+    if not path.is_file():
+        raise DecodeError(f"Audio file not found: {path}")
+    folder = (cache or cache_dir()) / "decoded"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = _cache_key(path, rate)
+    for channels in (1, 2):
+        cached = folder / f"{key}.{channels}ch.f32"
+        if cached.exists():
+            return _map(path, rate, cached, channels)
+
+    _, channels, blocks = decode_blocks(path, rate)
+    expected = _expected_frames(path, rate)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, suffix=".part")
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in blocks:
+                out.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+                written += len(block)
+                if progress and expected:
+                    progress(min(1.0, written / expected))
+        if written == 0:
+            raise DecodeError(f"'{path.name}' holds no audio")
+        final = folder / f"{key}.{channels}ch.f32"
+        os.replace(tmp_name, final)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return _map(path, rate, final, channels)
+
+
+def _expected_frames(path: Path, rate: int) -> int | None:
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return None
+    return int(info.frames * rate / info.samplerate) or None
+
+
+def _map(path: Path, rate: int, cached: Path, channels: int) -> DecodedSource:
+    samples = np.memmap(cached, dtype="<f4", mode="r").reshape(-1, channels)
+    return DecodedSource(path=path, rate=rate, samples=samples)
+
+
+def read_all(path: str | Path, rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Whole file as float32 (frames, channels), for short files and tests; no cache."""
+    path = Path(path)
+    rate, _, blocks = decode_blocks(path, rate)
+    parts = list(blocks)
+    if not parts:
+        raise DecodeError(f"'{path.name}' holds no audio")
+    return np.concatenate(parts), rate

@@ -1,0 +1,266 @@
+"""Render any range of the timeline in blocks: clips -> tracks -> ducking -> stereo mix.
+
+``build_plan`` resolves the model once (sample positions, linear gains, decoded sources mapped
+from the cache, who is audible, the ducking envelope); ``render_tracks`` then renders any frame
+range from it. Everything depends only on absolute timeline positions, so a range render equals
+the same range of a full render, and memory is one block per track whatever the timeline length.
+The master stage (loudness gain, limiter) lives in ``export/``, which streams these blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audiostudio.audio.decode import decode
+from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, window_levels_db
+from audiostudio.errors import MissingSourceError
+from audiostudio.model import Clip, Project, Track
+from audiostudio.model.store import resolve_path
+
+BLOCK_WINDOWS = 100  # blocks hold 100 ducking windows: 1 s at any rate
+Progress = Callable[[float], None]
+
+
+def db_to_linear(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def sample_at(seconds: float, rate: int) -> int:
+    """The format's rounding rule: a clip at 3.0 s starts at sample 144000 at 48 kHz."""
+    return round(seconds * rate)
+
+
+def fade_curve(x: np.ndarray, curve: str) -> np.ndarray:
+    """Fade-in gain for x in [0, 1]: 0 at the clip edge, 1 at the end of the fade."""
+    if curve == "linear":
+        return x
+    if curve == "s_curve":
+        return 0.5 - 0.5 * np.cos(np.pi * x)
+    return np.sin(0.5 * np.pi * x)  # equal_power (also for unknown curves from newer files)
+
+
+def pan_gains(pan: float, channels: int) -> np.ndarray:
+    """(left, right) gains: constant-power for mono sources, balance for stereo ones."""
+    pan = min(1.0, max(-1.0, pan))
+    if channels == 1:
+        theta = (pan + 1.0) * math.pi / 4.0
+        return np.array([math.cos(theta), math.sin(theta)], np.float32)
+    return np.array([min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)], np.float32)
+
+
+@dataclass
+class ClipPlan:
+    clip_id: str
+    start: int  # first timeline frame
+    end: int  # one past the last timeline frame
+    offset: int  # source frame played at ``start``
+    loop: bool
+    gain: float
+    fade_in: int
+    fade_out: int
+    fade_in_curve: str
+    fade_out_curve: str
+    source: np.ndarray  # (frames, channels) float32, memory-mapped
+    pan: np.ndarray  # (left, right) gains for this source's channel count
+
+
+@dataclass
+class TrackPlan:
+    track_id: str
+    name: str
+    gain: float
+    duck_role: str
+    clips: list[ClipPlan] = field(default_factory=list)
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def index(self) -> None:
+        self.starts = np.array([c.start for c in self.clips], np.int64)
+        self.ends = np.array([c.end for c in self.clips], np.int64)
+
+
+@dataclass
+class RenderPlan:
+    rate: int
+    frames: int
+    tracks: list[TrackPlan]
+    master_gain: float
+    envelope: DuckEnvelope | None = None
+
+    @property
+    def block_frames(self) -> int:
+        return window_frames(self.rate) * BLOCK_WINDOWS
+
+    def blocks(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+        end = self.frames if end is None else end
+        step = self.block_frames
+        for b0 in range(start, end, step):
+            yield b0, min(end, b0 + step)
+
+
+def audible_tracks(project: Project, export: bool) -> list[Track]:
+    """Tracks heard: unmuted; soloed ones only when any is soloed; export skips in_mix=false.
+
+    In preview a reference track (in_mix=false) is heard only while soloed.
+    """
+    candidates = [t for t in project.tracks if not t.mute and (t.in_mix or not export)]
+    soloed = [t for t in candidates if t.solo]
+    if soloed:
+        return soloed
+    return [t for t in candidates if t.in_mix]
+
+
+def _clip_plan(
+    clip: Clip, track: Track, folder: Path, rate: int, skip_missing: bool
+) -> ClipPlan | None:
+    label = clip.name or clip.id
+    if not clip.source:
+        if skip_missing:
+            return None
+        raise MissingSourceError(
+            f"Clip '{label}' on track '{track.name or track.id}' has no audio yet "
+            "(generate it first, or render with --skip-missing)"
+        )
+    path = resolve_path(folder, clip.source)
+    if not path.is_file():
+        if skip_missing:
+            return None
+        raise MissingSourceError(f"Clip '{label}': its audio file {clip.source} is missing")
+    source = decode(path, rate)
+    offset = sample_at(clip.offset, rate)
+    length = clip.length if clip.length is not None else max(0.0, source.duration - clip.offset)
+    start = sample_at(clip.start, rate)
+    end = sample_at(clip.start + length, rate)
+    if end <= start:
+        return None
+    return ClipPlan(
+        clip_id=clip.id,
+        start=start,
+        end=end,
+        offset=offset,
+        loop=clip.loop,
+        gain=db_to_linear(clip.gain_db),
+        fade_in=min(sample_at(clip.fade_in, rate), end - start),
+        fade_out=min(sample_at(clip.fade_out, rate), end - start),
+        fade_in_curve=clip.fade_in_curve,
+        fade_out_curve=clip.fade_out_curve,
+        source=source.samples,
+        pan=pan_gains(track.pan, source.channels),
+    )
+
+
+def build_plan(
+    project: Project,
+    folder: Path,
+    rate: int | None = None,
+    export: bool = True,
+    skip_missing: bool = False,
+    progress: Progress | None = None,
+) -> RenderPlan:
+    """Resolve the project into a plan; decodes (once, into the cache) every source it needs."""
+    rate = rate or project.sample_rate_hz
+    tracks = audible_tracks(project, export)
+    total = sum(len(t.clips) for t in tracks) or 1
+    done = 0
+    plans: list[TrackPlan] = []
+    for track in tracks:
+        plan = TrackPlan(track.id, track.name, db_to_linear(track.gain_db), track.duck_role)
+        for clip in track.clips:
+            done += 1
+            if clip.mute:
+                continue
+            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing)
+            if clip_plan:
+                plan.clips.append(clip_plan)
+            if progress:
+                progress(done / total)
+        plan.clips.sort(key=lambda c: c.start)
+        plan.index()
+        plans.append(plan)
+    if project.length is not None:
+        frames = sample_at(project.length, rate)
+    else:  # the end of the last clip, with lengths the model did not know taken from the sources
+        frames = max([sample_at(project.content_end(), rate)]
+                     + [c.end for t in plans for c in t.clips])
+    render = RenderPlan(rate, frames, plans, db_to_linear(project.mix.master_gain_db))
+    render.envelope = _duck_envelope(render, project)
+    return render
+
+
+def _render_clip(clip: ClipPlan, b0: int, b1: int, out: np.ndarray) -> None:
+    """Add ``clip``'s part of timeline frames [b0, b1) into ``out`` (frames, 2), panned."""
+    t0, t1 = max(b0, clip.start), min(b1, clip.end)
+    src_frames = len(clip.source)
+    if clip.loop:
+        idx = (np.arange(t0, t1) - clip.start + clip.offset) % src_frames
+        audio = clip.source[idx]
+    else:
+        s0 = clip.offset + t0 - clip.start
+        t1 = min(t1, t0 + max(0, src_frames - s0))  # silence after the source ends
+        if t1 <= t0:
+            return
+        audio = clip.source[s0 : s0 + t1 - t0]
+    gain: float | np.ndarray = clip.gain
+    if t0 < clip.start + clip.fade_in or t1 > clip.end - clip.fade_out:
+        pos = np.arange(t0, t1)
+        env = np.ones(t1 - t0, np.float32)
+        if clip.fade_in:
+            x = np.clip((pos - clip.start) / clip.fade_in, 0.0, 1.0)
+            env *= fade_curve(x, clip.fade_in_curve).astype(np.float32)
+        if clip.fade_out:
+            x = np.clip((clip.end - 1 - pos) / clip.fade_out, 0.0, 1.0)
+            env *= fade_curve(x, clip.fade_out_curve).astype(np.float32)
+        gain = (env * clip.gain)[:, None]
+    target = out[t0 - b0 : t1 - b0]
+    if audio.shape[1] == 1:
+        target += (audio * gain) * clip.pan
+    else:
+        target += audio * gain * clip.pan
+
+
+def render_tracks(
+    plan: RenderPlan, b0: int, b1: int, which: list[int] | None = None, ducked: bool = True
+) -> np.ndarray:
+    """Post-fader (and, with ``ducked``, post-ducking) stereo of each track: (tracks, frames, 2)."""
+    indices = range(len(plan.tracks)) if which is None else which
+    out = np.zeros((len(indices), b1 - b0, 2), np.float32)
+    duck_gain = None
+    for slot, i in enumerate(indices):
+        track = plan.tracks[i]
+        hits = np.nonzero((track.starts < b1) & (track.ends > b0))[0]
+        for k in hits:
+            _render_clip(track.clips[k], b0, b1, out[slot])
+        if track.gain != 1.0:
+            out[slot] *= track.gain
+        if ducked and plan.envelope is not None and track.duck_role == "ducked" and len(hits):
+            if duck_gain is None:
+                duck_gain = plan.envelope.linear(b0, b1)[:, None]
+            out[slot] *= duck_gain
+    return out
+
+
+def render(plan: RenderPlan, start: int, end: int) -> np.ndarray:
+    """The pre-master stereo mix of timeline frames [start, end) (master gain applied)."""
+    parts = [render_tracks(plan, b0, b1).sum(axis=0) for b0, b1 in plan.blocks(start, end)]
+    mix = np.concatenate(parts) if parts else np.zeros((0, 2), np.float32)
+    return mix * np.float32(plan.master_gain)
+
+
+def _duck_envelope(plan: RenderPlan, project: Project) -> DuckEnvelope | None:
+    keys = [i for i, t in enumerate(plan.tracks) if t.duck_role == "key" and t.clips]
+    if not keys or not any(t.duck_role == "ducked" and t.clips for t in plan.tracks):
+        return None
+    window = window_frames(plan.rate)
+    levels: list[np.ndarray] = []
+    for b0, b1 in plan.blocks():
+        key = render_tracks(plan, b0, b1, which=keys, ducked=False).sum(axis=0)
+        if len(key) % window:
+            key = np.concatenate([key, np.zeros((window - len(key) % window, 2), np.float32)])
+        levels.append(window_levels_db(key, window))
+    gain_db = envelope_db(np.concatenate(levels), project.mix.duck)
+    return DuckEnvelope(plan.rate, window, gain_db)

@@ -1,0 +1,173 @@
+"""Command line: every job but the window, headless.
+
+Exit codes: 0 ok, 2 usage error (argparse), 1 any other error with one clear line on stderr
+(the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from audiostudio import __version__
+from audiostudio.errors import AudiostudioError, CancelledError
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from audiostudio.export.render import ExportOptions, export_project
+    from audiostudio.model.store import load_project
+    from audiostudio.progress import ProgressBar
+
+    loaded = load_project(Path(args.project))
+    if loaded.autosave_newer:
+        print(
+            "note: a newer autosave exists; rendering the saved project.json "
+            "(open the project in the window to recover the autosave)",
+            file=sys.stderr,
+        )
+    formats = ("wav", "mp3") if args.format == "both" else (args.format,)
+    options = ExportOptions(
+        formats=formats,
+        stems=args.stems,
+        normalize=not args.no_normalize,
+        target_lufs=args.target_lufs,
+        true_peak_dbtp=args.true_peak,
+        sample_rate=args.sample_rate,
+        bit_depth=args.bit_depth,
+        mp3_bitrate=args.mp3_bitrate,
+        skip_missing=args.skip_missing,
+    )
+    bar = ProgressBar()
+    out_dir = Path(args.output)
+    try:
+        report = export_project(loaded.project, loaded.folder, out_dir, options, progress=bar)
+    finally:
+        bar.done()
+    lufs = report["integrated_lufs"]
+    print(
+        f"Wrote {', '.join(report['files'])} to {out_dir} — "
+        f"{'n/a' if lufs is None else f'{lufs:.1f}'} LUFS, "
+        f"true peak {report['true_peak_dbtp']} dBTP, {report['duration_s']:.1f} s"
+    )
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from audiostudio.audio.loudness import measure_file
+
+    results = []
+    for name in args.files:
+        figures = measure_file(Path(name)).to_json_dict()
+        results.append({"file": name, **figures})
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+
+    def fmt(value: float | None, unit: str) -> str:
+        return "n/a" if value is None else f"{value:.1f} {unit}"
+
+    for r in results:
+        print(
+            f"{r['file']}: integrated {fmt(r['integrated_lufs'], 'LUFS')}, "
+            f"LRA {fmt(r['lra'], 'LU')}, true peak {fmt(r['true_peak_dbtp'], 'dBTP')}, "
+            f"sample peak {fmt(r['sample_peak_dbfs'], 'dBFS')}, {r['duration_s']:.2f} s"
+        )
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from audiostudio.model.store import new_project
+
+    project = new_project(Path(args.project), name=args.name)
+    print(f"Created project '{project.name}' in {args.project}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from audiostudio.importing import import_audio_file
+    from audiostudio.model.store import load_project, save_project
+
+    loaded = load_project(Path(args.project))
+    track, clip = import_audio_file(
+        loaded.project, loaded.folder, Path(args.file), track_name=args.track, at=args.at
+    )
+    save_project(loaded.project, loaded.folder)
+    print(
+        f"Imported {args.file} onto '{track.name}' at {clip.start:.3f} s "
+        f"({clip.length:.3f} s) as {clip.source}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="audiostudio",
+        description="Scene audio: generate voices, SFX and music; mix, duck, normalise, export.",
+    )
+    parser.add_argument("--version", action="version", version=f"audiostudio {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render a project to a mix (and stems)")
+    render.add_argument("project", help="project folder or its project.json")
+    render.add_argument("-o", "--output", required=True, help="output folder")
+    render.add_argument("--format", choices=("wav", "mp3", "both"), default="wav")
+    render.add_argument("--stems", action="store_true", help="also write one WAV per track")
+    render.add_argument("--target-lufs", type=float, help="integrated loudness target")
+    render.add_argument("--true-peak", type=float, help="true-peak ceiling in dBTP")
+    render.add_argument("--no-normalize", action="store_true", help="no loudness normalisation")
+    render.add_argument("--sample-rate", type=int, help="output rate (default: the project's)")
+    render.add_argument("--bit-depth", choices=("16", "24", "32f"), default="24")
+    render.add_argument("--mp3-bitrate", type=int, default=192, help="kbps, constant")
+    render.add_argument(
+        "--skip-missing", action="store_true", help="render clips without audio as silence"
+    )
+    render.set_defaults(func=_cmd_render)
+
+    analyze = sub.add_parser("analyze", help="measure loudness and peaks of audio files")
+    analyze.add_argument("files", nargs="+", metavar="FILE")
+    analyze.add_argument("--json", action="store_true", help="print a JSON list")
+    analyze.set_defaults(func=_cmd_analyze)
+
+    new = sub.add_parser("new", help="create an empty project folder")
+    new.add_argument("project")
+    new.add_argument("--name", help="project name (default: the folder's)")
+    new.set_defaults(func=_cmd_new)
+
+    imp = sub.add_parser("import", help="import an audio file onto a track")
+    imp.add_argument("project")
+    imp.add_argument("file")
+    imp.add_argument("--track", default="Audio", help="track name (created when missing)")
+    imp.add_argument("--at", type=float, help="start in seconds (default: after the last clip)")
+    imp.set_defaults(func=_cmd_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except CancelledError:
+        print("cancelled", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except AudiostudioError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the edge: one clear line instead of a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
+        return 1

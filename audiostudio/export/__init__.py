@@ -1,0 +1,1 @@
+"""Mix + stems + loudness report, streamed block by block from the mixer."""

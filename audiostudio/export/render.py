@@ -1,0 +1,298 @@
+"""Export: the project -> mix (WAV and/or MP3) + stems + report.json, streamed in blocks.
+
+Passes over the timeline (each one block per track in memory, whatever the length):
+1. the mixer's plan (sources decoded once into the cache, ducking envelope from the key tracks);
+2. measure the pre-master mix's integrated loudness -> the normalisation gain;
+3. render again with that gain, run the true-peak limiter on the mix, and apply the limiter's
+   gain curve to the mix *and* to every stem, so the stems carry the mix's ducking,
+   normalisation and limiting and sum to the delivered mix;
+4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
+   decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
+Rendering twice costs less than keeping every stem of the whole timeline on disk in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from audiostudio.audio.limiter import TruePeakLimiter
+from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure_file
+from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
+from audiostudio.errors import CancelledError, ExportError
+from audiostudio.export.naming import stem_names
+from audiostudio.export.outputs import OutputSet
+from audiostudio.model import Project
+
+Progress = Callable[[float, str], None]
+BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+MP3_RATES = (32000, 44100, 48000)
+MP3_MAX_TRIES = 4
+
+
+@dataclass
+class ExportOptions:
+    formats: tuple[str, ...] = ("wav",)
+    stems: bool = False
+    normalize: bool = True
+    target_lufs: float | None = None  # None = the project's mix.target_lufs
+    true_peak_dbtp: float | None = None  # None = the project's mix.true_peak_ceiling_dbtp
+    sample_rate: int | None = None  # None = the project's rate
+    bit_depth: str = "24"
+    mp3_bitrate: int = 192
+    skip_missing: bool = False
+
+
+def _db(value: float) -> float | None:
+    return round(20.0 * np.log10(value), 2) if value > 0 else None
+
+
+class _Phase:
+    """Maps a phase's own 0..1 progress into its share of the whole export."""
+
+    def __init__(self, progress: Progress | None, cancelled: Callable[[], bool] | None) -> None:
+        self.progress = progress
+        self.cancelled = cancelled
+        self.base = 0.0
+        self.span = 0.0
+        self.label = ""
+
+    def start(self, label: str, span: float) -> None:
+        self.base += self.span
+        self.span = span
+        self.label = label
+        self(0.0)
+
+    def __call__(self, fraction: float) -> None:
+        if self.cancelled and self.cancelled():
+            raise CancelledError("Export cancelled")
+        if self.progress:
+            self.progress(min(1.0, self.base + self.span * fraction), self.label)
+
+
+def _measure_pre_master(plan: RenderPlan, phase: _Phase) -> float | None:
+    meter = LoudnessMeter(plan.rate, 2)
+    for b0, b1 in plan.blocks():
+        meter.add(render_tracks(plan, b0, b1).sum(axis=0) * np.float32(plan.master_gain))
+        phase(b1 / plan.frames)
+    return meter.integrated()
+
+
+class _StemStats:
+    def __init__(self, count: int) -> None:
+        self.peak = np.zeros(count)
+        self.sum_sq = np.zeros(count)
+        self.frames = 0
+
+    def add(self, tracks: np.ndarray) -> None:
+        self.peak = np.maximum(self.peak, np.abs(tracks).max(axis=(1, 2), initial=0.0))
+        self.sum_sq += np.square(tracks, dtype=np.float64).sum(axis=(1, 2))
+        self.frames += tracks.shape[1]
+
+    def rms(self) -> np.ndarray:
+        return np.sqrt(self.sum_sq / max(1, 2 * self.frames))
+
+
+def _mp3_compression(kbps: int) -> float:
+    # libsndfile maps compression level 0..1 linearly onto 320..32 kbps for constant bitrate.
+    if not 32 <= kbps <= 320:
+        raise ExportError(f"MP3 bitrate must be between 32 and 320 kbps, got {kbps}")
+    return (320 - kbps) / 288
+
+
+def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path) -> dict:
+    """Limit with growing margin until the decoded MP3 stays under ``ceiling``."""
+    if rate not in MP3_RATES:
+        raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
+    data = np.memmap(master, dtype="<f4", mode="r").reshape(-1, 2)
+    margin = 0.5
+    for _ in range(MP3_MAX_TRIES):
+        limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling - margin)
+        with sf.SoundFile(
+            str(target), "w", rate, 2, format="MP3",
+            compression_level=_mp3_compression(kbps), bitrate_mode="CONSTANT",
+        ) as out:
+            step = 1 << 16
+            for i in range(0, len(data), step):
+                out.write(limiter.process(np.asarray(data[i : i + step])))
+            out.write(limiter.flush())
+        figures = measure_file(target).to_json_dict()
+        peak = figures["true_peak_dbtp"]
+        if peak is None or peak <= ceiling:
+            figures["limiter_margin_db"] = round(margin, 2)
+            figures["bitrate_kbps"] = kbps
+            return figures
+        margin += peak - ceiling + 0.2
+    raise ExportError(f"Could not keep the MP3 under {ceiling} dBTP (decoded peak {peak} dBTP)")
+
+
+def export_project(
+    project: Project,
+    folder: Path,
+    out_dir: Path,
+    options: ExportOptions | None = None,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Render and write everything; returns the report (also written as report.json)."""
+    options = options or ExportOptions()
+    if options.bit_depth not in BIT_DEPTHS:
+        raise ExportError(f"Bit depth must be one of {', '.join(BIT_DEPTHS)}")
+    phase = _Phase(progress, cancelled)
+    phase.start("Preparing sources", 0.1)
+    plan = build_plan(
+        project, folder, rate=options.sample_rate, export=True,
+        skip_missing=options.skip_missing, progress=phase,
+    )
+    if plan.frames <= 0:
+        raise ExportError("Nothing to export: the project has no audio on the timeline")
+    if not plan.tracks:
+        raise ExportError("Nothing to export: every track is muted or left out of the mix")
+    target = options.target_lufs if options.target_lufs is not None else project.mix.target_lufs
+    if not options.normalize:
+        target = None
+    ceiling = (
+        options.true_peak_dbtp
+        if options.true_peak_dbtp is not None
+        else project.mix.true_peak_ceiling_dbtp
+    )
+
+    pre_lufs = None
+    norm_db = 0.0
+    if target is not None:
+        phase.start("Measuring loudness", 0.35 if options.stems else 0.4)
+        pre_lufs = _measure_pre_master(plan, phase)
+        norm_db = gain_to_target_db(pre_lufs, target)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = stem_names([t.name or t.track_id for t in plan.tracks])
+    report: dict[str, Any] = {}
+    with OutputSet() as outputs:
+        phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.45)
+        master_fd, master_name = tempfile.mkstemp(dir=out_dir, prefix=".master-", suffix=".f32")
+        try:
+            with os.fdopen(master_fd, "wb") as master:
+                figures, stats = _write_pass(
+                    plan, options, out_dir, outputs, names, ceiling,
+                    gain=plan.master_gain * 10.0 ** (norm_db / 20.0), master=master, phase=phase,
+                )
+            report.update(figures)
+            if "mp3" in options.formats:
+                phase.start("Encoding MP3", 0.1)
+                mp3 = outputs.path_for(out_dir / "mix.mp3")
+                report["mp3"] = _encode_mp3(
+                    Path(master_name), plan.rate, ceiling, options.mp3_bitrate, mp3
+                )
+        finally:
+            Path(master_name).unlink(missing_ok=True)
+        report.update(
+            target_lufs=target,
+            true_peak_ceiling_dbtp=ceiling,
+            pre_normalization_lufs=None if pre_lufs is None else round(pre_lufs, 2),
+            normalization_gain_db=round(norm_db, 2),
+            sample_rate_hz=plan.rate,
+            bit_depth=options.bit_depth,
+            files=sorted(
+                [f"mix.{fmt}" for fmt in options.formats]
+                + ([f"stems/{n}" for n in names] if options.stems else [])
+            ),
+            tracks=[
+                {
+                    "id": t.track_id,
+                    "name": t.name,
+                    "stem": f"stems/{n}" if options.stems else None,
+                    "sample_peak_dbfs": _db(float(stats.peak[i])),
+                    "rms_dbfs": _db(float(stats.rms()[i])),
+                }
+                for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
+            ],
+        )
+        report_path = outputs.path_for(out_dir / "report.json")
+        report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    phase(1.0)
+    return report
+
+
+def _write_pass(
+    plan: RenderPlan,
+    options: ExportOptions,
+    out_dir: Path,
+    outputs: OutputSet,
+    names: list[str],
+    ceiling: float,
+    gain: float,
+    master,
+    phase: _Phase,
+) -> tuple[dict[str, Any], _StemStats]:
+    subtype = BIT_DEPTHS[options.bit_depth]
+    writers: list[sf.SoundFile] = []
+    stem_writers: list[sf.SoundFile] = []
+    try:
+        if "wav" in options.formats:
+            writers.append(
+                sf.SoundFile(str(outputs.path_for(out_dir / "mix.wav")), "w", plan.rate, 2,
+                             subtype=subtype, format="WAV")
+            )
+        if options.stems:
+            stem_writers = [
+                sf.SoundFile(str(outputs.path_for(out_dir / "stems" / n)), "w", plan.rate, 2,
+                             subtype=subtype, format="WAV")
+                for n in names
+            ]
+        limiter = TruePeakLimiter(plan.rate, 2, ceiling_dbtp=ceiling)
+        meter = LoudnessMeter(plan.rate, 2)
+        stats = _StemStats(len(plan.tracks))
+        pending: list[np.ndarray] = []  # track blocks waiting for the limiter's look-ahead
+
+        def emit(gains: np.ndarray) -> None:
+            need = len(gains)
+            if not need:
+                return
+            queued = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+            pending.clear()
+            if queued.shape[1] > need:
+                pending.append(queued[:, need:])
+            tracks = queued[:, :need] * gains[None, :, None]
+            mix = tracks.sum(axis=0)
+            for writer in writers:
+                writer.write(mix)
+            for writer, stem in zip(stem_writers, tracks, strict=True):
+                writer.write(stem)
+            master.write(np.ascontiguousarray(mix, dtype="<f4").tobytes())
+            meter.add(mix)
+            stats.add(tracks)
+
+        for b0, b1 in plan.blocks():
+            tracks = render_tracks(plan, b0, b1)
+            tracks *= np.float32(gain)
+            pending.append(tracks)
+            emit(limiter.process_gain(tracks.sum(axis=0)))
+            phase(b1 / plan.frames)
+        emit(limiter.flush_gain())
+    except OSError as exc:
+        raise ExportError(f"Could not write to {out_dir}: {exc.strerror or exc}") from exc
+    finally:
+        for writer in [*writers, *stem_writers]:
+            writer.close()
+    lufs = meter.integrated()
+    figures = {
+        "file": "mix.wav" if "wav" in options.formats else "mix.mp3",
+        "integrated_lufs": None if lufs is None else round(lufs, 2),
+        "lra": _round(meter.loudness_range()),
+        "true_peak_dbtp": _round(meter.true_peak_dbtp()),
+        "sample_peak_dbfs": _round(meter.sample_peak_dbfs()),
+        "duration_s": round(plan.frames / plan.rate, 3),
+    }
+    return figures, stats
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

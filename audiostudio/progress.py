@@ -1,0 +1,41 @@
+"""Progress on stderr for the CLI: a redrawn bar on a terminal, plain lines in logs and CI."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class ProgressBar:
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.width = width
+        self.last_step = -1
+        self.last_draw = 0.0
+        self.label = ""
+
+    def __call__(self, fraction: float, label: str = "") -> None:
+        fraction = min(1.0, max(0.0, fraction))
+        if self.tty:
+            now = time.monotonic()
+            if now - self.last_draw < 0.05 and fraction < 1.0 and label == self.label:
+                return
+            self.last_draw = now
+            filled = round(self.width * fraction)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {fraction * 100:5.1f}% {label:<30}")
+        else:
+            step = int(fraction * 10)  # a line per 10 % or per new phase
+            if step == self.last_step and label == self.label:
+                return
+            self.last_step = step
+            self.stream.write(f"{fraction * 100:5.1f}% {label}\n")
+        self.label = label
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

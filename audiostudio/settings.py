@@ -1,0 +1,120 @@
+"""User settings: one versioned JSON file in the platformdirs config dir.
+
+Every value can be overridden by an ``AUDIOSTUDIO_<NAME>`` environment variable (upper-case field
+name), which is how tests and CI steer the app. Window geometry and dock state are not here: they
+live in QSettings, which the window owns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from audiostudio.errors import SettingsError
+
+SETTINGS_VERSION = 1
+APP_NAME = "audiostudio"
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    """Decoded audio, generated assets and waveform pyramids; relocatable with XDG_CACHE_HOME."""
+    override = os.environ.get("AUDIOSTUDIO_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+@dataclass
+class Settings:
+    version: int = SETTINGS_VERSION
+    recent_projects: list[str] = field(default_factory=list)
+    autosave_interval_s: float = 60.0
+    cache_size_mb: int = 4096
+    # Concurrent jobs per provider (ElevenLabs plans allow 2-15).
+    concurrency: dict[str, int] = field(
+        default_factory=lambda: {"offline": 2, "elevenlabs": 2, "stability": 2, "suno": 2}
+    )
+    default_sample_rate_hz: int = 48000
+    default_target_lufs: float = -16.0
+    default_true_peak_dbtp: float = -1.0
+
+    def remember_project(self, path: str | Path, keep: int = 10) -> None:
+        entry = str(Path(path).resolve())
+        self.recent_projects = [entry, *(p for p in self.recent_projects if p != entry)][:keep]
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """Parse an env string or JSON value into the type of the field's default."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, (list, dict)):
+            parsed = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(parsed, type(default)):
+                raise TypeError
+            return parsed
+        return value
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"Setting '{name}' has a bad value: {value!r}") from exc
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older settings file up to SETTINGS_VERSION (nothing to migrate yet)."""
+    version = data.get("version", SETTINGS_VERSION)
+    if not isinstance(version, int) or version > SETTINGS_VERSION:
+        # A newer app wrote this file: use what we understand, keep defaults for the rest.
+        data = {k: v for k, v in data.items() if k != "version"}
+    return data
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or settings_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"Cannot read settings file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise SettingsError(f"Settings file {path} must hold a JSON object")
+        data = _migrate(data)
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        default = getattr(defaults, f.name)
+        value = data.get(f.name, default)
+        env = os.environ.get(f"AUDIOSTUDIO_{f.name.upper()}")
+        if env is not None:
+            value = env
+        values[f.name] = _coerce(f.name, value, default)
+    values["version"] = SETTINGS_VERSION
+    return Settings(**values)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SettingsError(f"Cannot save settings to {path}: {exc.strerror or exc}") from exc
