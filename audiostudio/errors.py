@@ -21,7 +21,7 @@ class ProjectNotFoundError(ProjectError):
 
 
 class ProjectFormatError(ProjectError):
-    """project.json is malformed or holds a bad value; ``field`` names where (e.g. tracks[0].pan)."""
+    """project.json is malformed or holds a bad value; ``field`` names where (tracks[0].pan)."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)

@@ -19,7 +19,8 @@ from scipy.signal import lfilter
 
 RATE = 48000
 ROOT = Path(__file__).resolve().parent.parent / "resources" / "sample-project"
-VOWELS = [(730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480), (570, 840, 2410)]
+VOWELS = [(730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480),
+          (570, 840, 2410)]
 
 
 def _resonator(x: np.ndarray, freq: float, bw: float) -> np.ndarray:

@@ -33,7 +33,7 @@ def write_wav(tmp_path: Path):
 
 
 def sine(freq: float, seconds: float, amp: float = 0.5, rate: int = RATE, channels: int = 1):
-    t = np.arange(int(round(seconds * rate))) / rate
+    t = np.arange(round(seconds * rate)) / rate
     wave = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     return np.repeat(wave[:, None], channels, axis=1)
 

@@ -95,7 +95,12 @@ class DuckEnvelope:
 
     def linear(self, start: int, end: int) -> np.ndarray:
         """Linear gain for timeline frames [start, end), float32."""
+        # Only the control points around the range: O(block), not O(timeline), per call.
+        k0 = max(0, start // self.window - 1)
+        k1 = min(len(self.gain_db), end // self.window + 2)
+        if k0 >= k1:
+            return np.full(end - start, 10.0 ** (self.gain_db[-1] / 20.0), np.float32)
+        centres = np.arange(k0, k1) * self.window + self.window / 2
         positions = np.arange(start, end, dtype=np.float64)
-        centres = np.arange(len(self.gain_db)) * self.window + self.window / 2
-        db = np.interp(positions, centres, self.gain_db, left=self.gain_db[0], right=0.0)
+        db = np.interp(positions, centres, self.gain_db[k0:k1])
         return np.power(10.0, db / 20.0).astype(np.float32)

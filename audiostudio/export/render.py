@@ -116,14 +116,18 @@ def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path
     margin = 0.5
     for _ in range(MP3_MAX_TRIES):
         limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling - margin)
+        skip = limiter.latency_frames  # the limiter's output starts with its look-ahead delay
         with sf.SoundFile(
             str(target), "w", rate, 2, format="MP3",
             compression_level=_mp3_compression(kbps), bitrate_mode="CONSTANT",
         ) as out:
             step = 1 << 16
             for i in range(0, len(data), step):
-                out.write(limiter.process(np.asarray(data[i : i + step])))
-            out.write(limiter.flush())
+                limited = limiter.process(np.asarray(data[i : i + step]))
+                drop = min(skip, len(limited))
+                skip -= drop
+                out.write(limited[drop:])
+            out.write(limiter.flush()[skip:])
         figures = measure_file(target).to_json_dict()
         peak = figures["true_peak_dbtp"]
         if peak is None or peak <= ceiling:
@@ -251,8 +255,12 @@ def _write_pass(
         meter = LoudnessMeter(plan.rate, 2)
         stats = _StemStats(len(plan.tracks))
         pending: list[np.ndarray] = []  # track blocks waiting for the limiter's look-ahead
+        skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
 
         def emit(gains: np.ndarray) -> None:
+            drop = min(skip[0], len(gains))
+            skip[0] -= drop
+            gains = gains[drop:]
             need = len(gains)
             if not need:
                 return
@@ -264,7 +272,7 @@ def _write_pass(
             mix = tracks.sum(axis=0)
             for writer in writers:
                 writer.write(mix)
-            for writer, stem in zip(stem_writers, tracks, strict=True):
+            for writer, stem in zip(stem_writers, tracks, strict=False):
                 writer.write(stem)
             master.write(np.ascontiguousarray(mix, dtype="<f4").tobytes())
             meter.add(mix)

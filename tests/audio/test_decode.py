@@ -61,7 +61,7 @@ def test_m4a_goes_through_ffmpeg(write_wav, tmp_path):
 def test_corrupt_empty_and_missing_files_raise_clear_errors(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 4)
-    with pytest.raises(DecodeError, match="broken.wav"):
+    with pytest.raises(DecodeError, match=r"broken\.wav"):
         decode(bad, RATE)
     empty = tmp_path / "empty.mp3"
     empty.write_bytes(b"")
@@ -69,7 +69,7 @@ def test_corrupt_empty_and_missing_files_raise_clear_errors(tmp_path):
         decode(empty, RATE)
     text = tmp_path / "notes.txt"
     text.write_text("not audio at all\n" * 50)
-    with pytest.raises(DecodeError, match="notes.txt"):
+    with pytest.raises(DecodeError, match=r"notes\.txt"):
         decode(text, RATE)
     with pytest.raises(DecodeError, match="not found"):
         decode(tmp_path / "nope.wav", RATE)

@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from audiostudio.errors import SettingsError
+from audiostudio.settings import Settings, load_settings, save_settings, settings_path
+
+
+def test_defaults_round_trip_and_recent_projects(tmp_path):
+    path = tmp_path / "settings.json"
+    settings = load_settings(path)
+    assert settings == Settings()
+    settings.remember_project(tmp_path / "a")
+    settings.remember_project(tmp_path / "b")
+    settings.remember_project(tmp_path / "a")
+    save_settings(settings, path)
+    again = load_settings(path)
+    assert again.recent_projects == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert json.loads(path.read_text())["version"] == 1
+
+
+def test_env_overrides_file(tmp_path, monkeypatch):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 1, "autosave_interval_s": 30}))
+    assert load_settings(path).autosave_interval_s == 30
+    monkeypatch.setenv("AUDIOSTUDIO_AUTOSAVE_INTERVAL_S", "5")
+    monkeypatch.setenv("AUDIOSTUDIO_CONCURRENCY", '{"elevenlabs": 8}')
+    settings = load_settings(path)
+    assert settings.autosave_interval_s == 5.0 and settings.concurrency == {"elevenlabs": 8}
+
+
+def test_bad_values_are_clear_errors(tmp_path, monkeypatch):
+    path = tmp_path / "settings.json"
+    path.write_text("{not json")
+    with pytest.raises(SettingsError, match="Cannot read settings"):
+        load_settings(path)
+    path.write_text(json.dumps({"cache_size_mb": "lots"}))
+    with pytest.raises(SettingsError, match="cache_size_mb"):
+        load_settings(path)
+
+
+def test_newer_settings_file_keeps_what_it_understands(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 9, "autosave_interval_s": 12, "future": 1}))
+    settings = load_settings(path)
+    assert settings.autosave_interval_s == 12 and settings.version == 1
+
+
+def test_lives_in_the_xdg_config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert settings_path() == tmp_path / "audiostudio" / "settings.json"
