@@ -59,3 +59,64 @@ class ExportError(AudioError):
 
 class CancelledError(AudiostudioError):
     """The user cancelled a long operation."""
+
+
+# --- generation -----------------------------------------------------------------------------
+class GenerationError(AudiostudioError):
+    """A clip's audio could not be generated."""
+
+
+class UnknownProviderError(GenerationError):
+    """The request names a provider this Audiostudio does not have."""
+
+
+class ProviderError(GenerationError):
+    """A provider refused or failed a request; ``retryable`` says whether trying again may help."""
+
+    retryable = False
+
+    def __init__(self, message: str, provider: str = "") -> None:
+        super().__init__(f"{provider}: {message}" if provider else message)
+        self.provider = provider
+
+
+class AuthenticationError(ProviderError):
+    """The API key is missing, wrong or revoked."""
+
+
+class QuotaExceededError(ProviderError):
+    """The account has no credits or quota left."""
+
+
+class ContentRefusedError(ProviderError):
+    """The service refused the prompt or text (content policy)."""
+
+
+class BadRequestError(ProviderError):
+    """The request has a value the service does not accept; ``field`` names it."""
+
+    def __init__(self, message: str, provider: str = "", field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message, provider)
+        self.field = field
+
+
+class RateLimitedError(ProviderError):
+    """Too many requests; ``retry_after`` is the service's hint in seconds, if it gave one."""
+
+    retryable = True
+
+    def __init__(self, message: str, provider: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message, provider)
+        self.retry_after = retry_after
+
+
+class ProviderTimeoutError(ProviderError):
+    """The service did not answer in time."""
+
+    retryable = True
+
+
+class ServiceError(ProviderError):
+    """The service failed on its side (5xx) or answered with something unusable."""
+
+    retryable = True

@@ -39,3 +39,39 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class JobProgress:
+    """Progress of several concurrent jobs: one status line on a terminal, else a line per
+    job at 0/50/100 % and on failure. Called from worker threads, hence the lock."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        import threading
+
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.state: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, clip, event: str, value: object) -> None:
+        label = clip.name or clip.id
+        with self.lock:
+            before = self.state.get(label, -1.0)
+            if event == "progress":
+                self.state[label] = float(value)  # type: ignore[arg-type]
+            elif event == "done":
+                self.state[label] = 1.0
+            if self.tty:
+                done = sum(1 for v in self.state.values() if v >= 1.0)
+                line = f"\rgenerating: {done}/{len(self.state)} done, {label} {event}"
+                self.stream.write(f"{line:<70}")
+            elif event == "failed":
+                self.stream.write(f"{label}: failed: {value}\n")
+            elif event == "done" or int(before * 2) != int(self.state[label] * 2):
+                self.stream.write(f"{label}: {self.state[label] * 100:.0f}%\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

