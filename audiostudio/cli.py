@@ -173,19 +173,35 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from audiostudio.importing import import_audio_file
+    from audiostudio.importing import prepare_import
+    from audiostudio.model.edits import apply
     from audiostudio.model.store import load_project, save_project
 
     loaded = load_project(Path(args.project))
-    track, clip = import_audio_file(
+    edit, clip_id = prepare_import(
         loaded.project, loaded.folder, Path(args.file), track_name=args.track, at=args.at
     )
+    apply(loaded.project, edit)
     save_project(loaded.project, loaded.folder)
+    track, clip = loaded.project.find_clip(clip_id)  # type: ignore[misc]
     print(
         f"Imported {args.file} onto '{track.name}' at {clip.start:.3f} s "
         f"({clip.length:.3f} s) as {clip.source}"
     )
     return 0
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    from audiostudio.ui.app import run_window
+
+    project = Path(args.project) if getattr(args, "project", None) else None
+    return run_window(project, Path(args.screenshot) if args.screenshot else None, args.size)
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--screenshot", metavar="FILE.png",
+                        help="render the window to a PNG and exit (works without a display)")
+    parser.add_argument("--size", default="1600x1000", help="window size for --screenshot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,7 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"audiostudio {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_window_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    open_cmd = sub.add_parser("open", help="open a project in the window (the default)")
+    open_cmd.add_argument("project", nargs="?")
+    _add_window_options(open_cmd)
+    open_cmd.set_defaults(func=_cmd_open)
 
     render = sub.add_parser("render", help="render a project to a mix (and stems)")
     render.add_argument("project", help="project folder or its project.json")
@@ -246,12 +268,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _is_option_value(argv: list[str], value: str) -> bool:
+    """True when ``value`` is the argument of an option such as ``--screenshot FILE``."""
+    index = argv.index(value)
+    return index > 0 and argv[index - 1] in ("--screenshot", "--size")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _subcommands(parser)
+    # `audiostudio PROJECT_DIR` opens it: a first positional that names no subcommand.
+    positionals = [a for a in argv if not a.startswith("-")]
+    if positionals and positionals[0] not in commands and not _is_option_value(argv,
+                                                                              positionals[0]):
+        argv.insert(argv.index(positionals[0]), "open")
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args.func, args.project = _cmd_open, None
     try:
         return args.func(args)
     except CancelledError:

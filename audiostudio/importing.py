@@ -1,6 +1,8 @@
-"""Put an audio file on the timeline: copy it into assets/, place a clip, as one edit.
+"""Put an audio file on the timeline: copy it into assets/, then place a clip as one edit.
 
-Shared by the CLI's `import` and (later) the window's Import Audio and drag-and-drop.
+``prepare_import`` does the slow part (copy, decode — on a worker thread in the window) and
+returns the edit without touching the model; the caller applies it (the CLI directly, the
+window through its undo stack).
 """
 
 from __future__ import annotations
@@ -10,22 +12,21 @@ from pathlib import Path
 from audiostudio.audio.decode import decode
 from audiostudio.errors import DecodeError
 from audiostudio.model import Clip, Project, Track, new_id
-from audiostudio.model.edits import AddClip, AddTrack, Compound, Edit, apply
+from audiostudio.model.edits import AddClip, AddTrack, Compound, Edit
 from audiostudio.model.store import import_asset, resolve_path
 
 
-def import_audio_file(
+def prepare_import(
     project: Project,
     folder: Path,
     file: Path,
     track_name: str = "Audio",
     at: float | None = None,
-) -> tuple[Track, Clip]:
-    """Place ``file`` on the first track called ``track_name`` (created, kind "audio", if none).
-
-    ``at`` defaults to the end of that track's last clip. A file that cannot be decoded is
-    refused and leaves neither an asset nor a change behind.
-    """
+    track_id: str | None = None,
+) -> tuple[Compound, str]:
+    """(edit, clip id) placing ``file`` on ``track_id``, else the first track called
+    ``track_name`` (created, kind "audio", if none). ``at`` defaults to the end of that track's
+    last clip. A file that cannot be decoded is refused and leaves no asset behind."""
     assets = folder / "assets"
     before = {p.name for p in assets.iterdir()} if assets.is_dir() else set()
     source = import_asset(folder, file)
@@ -34,9 +35,11 @@ def import_audio_file(
         decoded = decode(asset, project.sample_rate_hz)  # also warms the render's cache
     except DecodeError:
         if asset.name not in before:
-            asset.unlink(missing_ok=True)  # a file we could not read leaves nothing behind
+            asset.unlink(missing_ok=True)
         raise
-    track = next((t for t in project.tracks if t.name == track_name), None)
+    track = (project.find_track(track_id) if track_id else None) or next(
+        (t for t in project.tracks if t.name == track_name), None
+    )
     edits: list[Edit] = []
     if track is None:
         track = Track(id=new_id("t"), name=track_name, kind="audio")
@@ -51,7 +54,4 @@ def import_audio_file(
         source_duration=decoded.duration,
     )
     edits.append(AddClip(track.id, clip))
-    apply(project, Compound(tuple(edits)))
-    placed = project.find_clip(clip.id)
-    assert placed is not None
-    return placed
+    return Compound(tuple(edits)), clip.id

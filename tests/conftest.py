@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 RATE = 48000
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests never need a screen
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,0 +1,64 @@
+"""Start the window: `audiostudio`, `audiostudio open DIR`, `audiostudio DIR --screenshot F.png`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from audiostudio.errors import AudiostudioError
+
+
+def has_display() -> bool:
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return True  # offscreen, vnc, eglfs...: Qt needs no display server
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise AudiostudioError(f"--size must look like 1600x1000, not '{text}'") from None
+    if width < 200 or height < 150:
+        raise AudiostudioError("--size is too small (at least 200x150)")
+    return width, height
+
+
+def run_window(project: Path | None, screenshot: Path | None = None,
+               size: str = "1600x1000") -> int:
+    if screenshot is not None and not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+    if not has_display():
+        raise AudiostudioError(
+            "No display available: set DISPLAY (or run under xvfb-run); "
+            "`--screenshot FILE.png` works without one"
+        )
+    width, height = parse_size(size)
+    from PySide6.QtWidgets import QApplication
+
+    from audiostudio.ui.main_window import MainWindow
+    from audiostudio.ui.theme import apply_dark_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Audiostudio")
+    app.setOrganizationName("Audiostudio")
+    apply_dark_theme(app)
+    window = MainWindow()
+    if project is not None and not window.open_path(project, ask_recovery=screenshot is None):
+        return 1
+    if screenshot is not None:
+        window.resize(width, height)
+        window.show()
+        app.processEvents()
+        window.panel.view.zoom_to_fit()
+        app.processEvents()
+        if not window.grab().save(str(screenshot)):
+            raise AudiostudioError(f"Could not write the screenshot {screenshot}")
+        print(f"Screenshot written to {screenshot}")
+        window.document.undo_stack.setClean()
+        window.close()
+        return 0
+    window.show()
+    return app.exec()

@@ -1,0 +1,414 @@
+"""The main window: menus, transport, the timeline panel, the inspector, files and autosave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QTableWidget,
+    QTableWidgetItem,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audiostudio.errors import AudiostudioError
+from audiostudio.model import Project
+from audiostudio.settings import Settings, load_settings, save_settings
+from audiostudio.ui import workers
+from audiostudio.ui.document import Document
+from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.timeline import TimelinePanel
+
+AUDIO_FILTER = (
+    "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.aiff *.aif *.opus);;All files (*)"
+)
+
+SHORTCUTS = [
+    ("Space", "Play / stop (when live preview is available)"),
+    ("Home / End", "Playhead to start / end"),
+    ("S", "Split selected clips at the playhead"),
+    ("Delete", "Delete selected clips"),
+    ("Ctrl+D", "Duplicate selected clips"),
+    ("Ctrl+C / Ctrl+V", "Copy / paste clips at the playhead"),
+    ("Left / Right", "Nudge selected clips by one grid step"),
+    ("+ / -", "Zoom in / out"),
+    ("Ctrl+wheel", "Zoom around the mouse"),
+    ("Alt while dragging", "Bypass snapping"),
+    ("N", "Snapping on / off"),
+    ("M", "Mute the selected clip's track"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
+    ("Ctrl+S", "Save"),
+]
+
+
+def format_time(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes):02d}:{secs:06.3f}"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: Document | None = None, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.document = document or Document()
+        self.settings = settings or load_settings()
+        self.setAcceptDrops(True)
+        self.panel = TimelinePanel(self.document)
+        self.setCentralWidget(self.panel)
+        self.inspector = Inspector(self.document)
+        self._add_dock("Inspector", self.inspector, "inspectorDock")
+        history = QUndoView(self.document.undo_stack)
+        history.setEmptyLabel("Opened")
+        self._add_dock("History", history, "historyDock")
+        self._build_actions()
+        self._build_menus()
+        self._build_transport()
+        self.statusBar().showMessage("Ready")
+        self.panel.view.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.document.dirty_changed.connect(lambda _d: self._update_title())
+        self.document.reset.connect(self._update_title)
+        self.document.saved.connect(lambda _f: self._update_title())
+        self.document.playhead_moved.connect(
+            lambda s: self.time_label.setText(format_time(s)))
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start(max(5, int(self.settings.autosave_interval_s)) * 1000)
+        self._workers: list[workers.Worker] = []
+        self._restore_geometry()
+        self._update_title()
+
+    # --- construction ---------------------------------------------------------------------
+    def _add_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setMinimumWidth(300)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if name == "historyDock":
+            self.tabifyDockWidget(self.findChild(QDockWidget, "inspectorDock"), dock)
+            self.findChild(QDockWidget, "inspectorDock").raise_()
+        return dock
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_project, key.New)
+        self.open_action = self._action("&Open…", self.open_dialog, key.Open)
+        self.save_action = self._action("&Save", self.save, key.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs)
+        self.import_action = self._action("&Import Audio…", self.import_dialog, "Ctrl+I")
+        self.export_action = self._action("&Export Mix and Stems…", self.export_dialog,
+                                          "Ctrl+E")
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(key.Undo)
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(key.Redo)])
+        self.prefs_action = self._action("&Preferences…", self.preferences, key.Preferences)
+        self.fit_action = self._action("Zoom to &Fit", self.panel.view.zoom_to_fit, "Ctrl+0")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts)
+        self.play_action = self._action("Play", lambda: None, "Space")
+        self.play_action.setEnabled(False)
+        self.play_action.setToolTip("Live preview arrives with the playback engine")
+        self.home_action = self._action("⏮", lambda: self.document.set_playhead(0.0))
+        self.home_action.setToolTip("Playhead to start (Home)")
+        self.end_action = self._action(
+            "⏭", lambda: self.document.set_playhead(self.document.project.timeline_length()))
+        self.end_action.setToolTip("Playhead to end (End)")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.import_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.prefs_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.fit_action)
+        for dock in self.findChildren(QDockWidget):
+            view_menu.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+
+    def _build_transport(self) -> None:
+        transport = self.addToolBar("Transport")
+        transport.setObjectName("transportBar")
+        transport.setMovable(False)
+        transport.addActions([self.home_action, self.play_action, self.end_action])
+        self.time_label = QLabel(format_time(0.0))
+        self.time_label.setObjectName("timeDisplay")
+        transport.addWidget(self.time_label)
+        transport.addSeparator()
+        transport.addActions([self.undo_action, self.redo_action])
+        transport.addSeparator()
+        transport.addActions([self.import_action, self.export_action, self.fit_action])
+
+    # --- title, geometry ------------------------------------------------------------------
+    def _update_title(self) -> None:
+        project = self.document.project
+        name = project.name or (self.document.folder.name if self.document.folder else "Untitled")
+        self.setWindowModified(self.document.is_dirty)
+        self.setWindowTitle(f"{name}[*] — Audiostudio")
+
+    def _restore_geometry(self) -> None:
+        stored = QSettings("Audiostudio", "Audiostudio")
+        geometry = stored.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = stored.value("windowState")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def _save_geometry(self) -> None:
+        stored = QSettings("Audiostudio", "Audiostudio")
+        stored.setValue("geometry", self.saveGeometry())
+        stored.setValue("windowState", self.saveState())
+
+    # --- files ----------------------------------------------------------------------------
+    def _confirm_discard(self) -> bool:
+        """True when there are no unsaved changes or the user chose what to do with them."""
+        if not self.document.is_dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save the changes to this project first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self._confirm_discard():
+            self.document.replace(Project(name="Untitled"), None)
+
+    def open_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
+        if folder:
+            self.open_path(Path(folder))
+
+    def open_path(self, path: Path, ask_recovery: bool = True) -> bool:
+        try:
+            use_autosave = False
+            if ask_recovery and Document.autosave_is_newer(path):
+                answer = QMessageBox.question(
+                    self, "Recover unsaved work?",
+                    "This project has an autosave newer than its last save (the app may have "
+                    "closed unexpectedly). Open the autosaved version?",
+                )
+                use_autosave = answer == QMessageBox.StandardButton.Yes
+            self.document.open(path, use_autosave=use_autosave)
+        except AudiostudioError as exc:
+            self.show_error("Cannot open project", exc)
+            return False
+        self._remember(self.document.folder)
+        self.panel.view.zoom_to_fit()
+        self.statusBar().showMessage(
+            f"Opened {self.document.folder}" + (" (recovered autosave)" if use_autosave else ""))
+        return True
+
+    def save(self) -> bool:
+        if self.document.folder is None:
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        folder = QFileDialog.getExistingDirectory(self, "Save project into folder")
+        return bool(folder) and self._save_to(Path(folder))
+
+    def _save_to(self, folder: Path | None) -> bool:
+        try:
+            target = self.document.save(folder)
+        except (AudiostudioError, OSError) as exc:
+            self.show_error("Could not save", exc)
+            return False
+        self._remember(target)
+        self.statusBar().showMessage(f"Saved {target}", 4000)
+        return True
+
+    def autosave(self) -> None:
+        try:
+            if self.document.autosave():
+                self.statusBar().showMessage("Autosaved", 2000)
+        except AudiostudioError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+
+    def _remember(self, folder: Path | None) -> None:
+        if folder is None:
+            return
+        self.settings.remember_project(folder)
+        try:
+            save_settings(self.settings)
+        except AudiostudioError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for entry in self.settings.recent_projects:
+            action = self.recent_menu.addAction(entry)
+            action.triggered.connect(
+                lambda _checked=False, p=entry: self._confirm_discard() and self.open_path(Path(p)))
+        if not self.settings.recent_projects:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # --- import and export ----------------------------------------------------------------
+    def _needs_folder(self) -> bool:
+        if self.document.folder is not None:
+            return True
+        QMessageBox.information(self, "Save first",
+                                "Save the project into a folder first: imported audio is "
+                                "copied into the project's assets folder.")
+        return self.save_as()
+
+    def import_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import audio", "", AUDIO_FILTER)
+        if files:
+            self.import_files([Path(f) for f in files])
+
+    def import_files(self, files: list[Path], track_id: str | None = None) -> None:
+        if not files or not self._needs_folder():
+            return
+        from audiostudio.importing import prepare_import
+
+        if track_id is None:
+            selected = [self.document.project.find_clip(c) for c in self.document.selection]
+            track_id = next((found[0].id for found in selected if found), None)
+        folder = self.document.folder
+        project = self.document.project
+        at = self.document.playhead
+        for file in files:
+            def job(progress, cancelled, file=file):
+                return prepare_import(project, folder, file, at=at, track_id=track_id)
+
+            def done(result, file=file):
+                edit, clip_id = result
+                self.document.apply(edit, f"Import {file.name}")
+                self.document.select({clip_id})
+                self.statusBar().showMessage(f"Imported {file.name}", 4000)
+
+            self.statusBar().showMessage(f"Importing {file.name}…")
+            self._workers.append(workers.start(
+                job, done, lambda exc, file=file: self.show_error(f"Cannot import {file.name}",
+                                                                   exc)))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        position = self.panel.view.mapFrom(self, event.position().toPoint())
+        track_id = self.panel.view.track_id_at(position)
+        self.import_files(files, track_id)
+        event.acceptProposedAction()
+
+    def export_dialog(self) -> None:
+        if not self._needs_folder():
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export mix and stems into folder")
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, out_dir: Path) -> workers.Worker:
+        from audiostudio.export.render import ExportOptions, export_project
+
+        project, folder = self.document.project, self.document.folder
+        dialog = QProgressDialog("Rendering…", "Cancel", 0, 1000, self)
+        dialog.setWindowTitle("Export")
+        dialog.setMinimumDuration(300)
+
+        def job(progress, cancelled):
+            return export_project(project, folder, out_dir, ExportOptions(stems=True),
+                                  progress=lambda f, label: progress(f), cancelled=cancelled)
+
+        def done(report):
+            dialog.reset()
+            lufs = report["integrated_lufs"]
+            self.statusBar().showMessage(
+                f"Exported to {out_dir}: {lufs if lufs is not None else 'n/a'} LUFS, "
+                f"true peak {report['true_peak_dbtp']} dBTP", 10000)
+
+        def failed(exc):
+            dialog.reset()
+            self.show_error("Export failed", exc)
+
+        worker = workers.start(job, done, failed, lambda f: dialog.setValue(int(f * 1000)))
+        dialog.canceled.connect(worker.cancel)
+        self._workers.append(worker)
+        return worker
+
+    # --- dialogs --------------------------------------------------------------------------
+    def show_error(self, title: str, error: BaseException) -> None:
+        self.statusBar().showMessage(f"{title}: {error}", 10000)
+        QMessageBox.warning(self, title, str(error))
+
+    def show_shortcuts(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard Shortcuts")
+        table = QTableWidget(len(SHORTCUTS), 2)
+        table.setHorizontalHeaderLabels(["Keys", "Action"])
+        for row, (keys, what) in enumerate(SHORTCUTS):
+            table.setItem(row, 0, QTableWidgetItem(keys))
+            table.setItem(row, 1, QTableWidgetItem(what))
+        table.resizeColumnsToContents()
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(520, 480)
+        dialog.open()
+
+    def preferences(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Preferences")
+        form = QFormLayout(dialog)
+        interval = QDoubleSpinBox()
+        interval.setRange(5, 3600)
+        interval.setSuffix(" s")
+        interval.setValue(self.settings.autosave_interval_s)
+        form.addRow("Autosave every", interval)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.settings.autosave_interval_s = interval.value()
+            self.autosave_timer.start(int(interval.value() * 1000))
+            save_settings(self.settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        for worker in self._workers:
+            worker.cancel()
+        self._save_geometry()
+        event.accept()
