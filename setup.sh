@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh Debian/Ubuntu machine: system packages, a .venv at the
-# repository root with Audiostudio and its test tools, then (unless --no-run) the main job.
+# repository root with Audiostudio and its test tools, then (unless --no-run) the main job:
+# the demo scene generated offline and rendered to audiostudio-demo/export/.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,7 +28,11 @@ PY="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -e ".[dev]"
 
 if [ "${1:-}" != "--no-run" ]; then
-  # The main job on the built-in default: render the sample scene shipped in resources/.
-  .venv/bin/audiostudio render resources/sample-project -o audiostudio-export --stems
-  echo "Mix and stems written to $(pwd)/audiostudio-export"
+  # The main job on the built-in offline provider: build, generate and render the demo scene.
+  if [ -f audiostudio-demo/project.json ]; then
+    .venv/bin/audiostudio render audiostudio-demo -o audiostudio-demo/export --stems
+  else
+    .venv/bin/audiostudio demo audiostudio-demo
+  fi
+  echo "Open it in the window with: .venv/bin/audiostudio audiostudio-demo"
 fi
