@@ -4,8 +4,13 @@ Design note: libsndfile (via soundfile) reads WAV/FLAC/OGG/MP3 block by block, s
 never whole in memory; soxr's streaming resampler converts each block. Formats libsndfile cannot
 read (AAC/M4A, a video's audio track) are piped through the ffmpeg binary that the
 imageio-ffmpeg wheel ships, as raw float32. The result is written once as a raw float32 file in
-the user cache and read through a memory map, so memory does not grow with the length or number
-of sources; the mixer slices it like an array.
+the user cache (``decode``), memory-mapped for waveform building.
+
+Rendering reads sources through ``open_source`` instead: PCM and FLAC files already at the
+project rate are read directly in blocks (seek + read: no float copy of every source written to
+disk first, which cost more than the whole mix for long WAV sources), everything else through
+its decoded cache file with positioned reads. Neither maps whole files, so a render's memory is
+its blocks, whatever the length or number of sources.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import soundfile as sf
@@ -175,7 +181,7 @@ def decode(
     try:
         with os.fdopen(fd, "wb") as out:
             for block in blocks:
-                out.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+                np.ascontiguousarray(block, dtype="<f4").tofile(out)
                 written += len(block)
                 if progress and expected:
                     progress(min(1.0, written / expected))
@@ -210,3 +216,69 @@ def read_all(path: str | Path, rate: int | None = None) -> tuple[np.ndarray, int
     if not parts:
         raise DecodeError(f"'{path.name}' holds no audio")
     return np.concatenate(parts), rate
+
+
+# --- readers for rendering ------------------------------------------------------------------
+DIRECT_FORMATS = frozenset({"WAV", "WAVEX", "W64", "RF64", "AIFF", "CAF", "FLAC"})
+
+
+class AudioSource(Protocol):
+    """Random access to a source at the render rate: ``read`` gives float32 (count, channels)."""
+
+    path: Path
+    frames: int
+    channels: int
+
+    def read(self, start: int, count: int) -> np.ndarray: ...
+
+
+class FileSource:
+    """A PCM/FLAC file at the render rate, read in place with libsndfile (seek + read)."""
+
+    def __init__(self, path: Path, handle: sf.SoundFile) -> None:
+        self.path = path
+        self._file = handle
+        self.frames = handle.frames
+        self.channels = min(handle.channels, 2)
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        try:
+            self._file.seek(start)
+            block = self._file.read(count, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise DecodeError(f"'{self.path.name}' could not be read: {exc}") from exc
+        return _fit_channels(block)
+
+
+class CachedSource:
+    """A source decoded into the cache, read with positioned reads (no mapping kept)."""
+
+    def __init__(self, decoded: DecodedSource) -> None:
+        self.path = decoded.path
+        self.frames = decoded.frames
+        self.channels = decoded.channels
+        self._fd = os.open(decoded.samples.filename, os.O_RDONLY)
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        block = np.empty((count, self.channels), np.float32)
+        got = os.preadv(self._fd, [block], start * 4 * self.channels)
+        return block[: got // (4 * self.channels)]
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+
+def open_source(path: str | Path, rate: int) -> AudioSource:
+    """A reader for rendering ``path`` at ``rate`` (see the module note)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DecodeError(f"Audio file not found: {path}")
+    try:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        handle = None
+    if handle is not None:
+        if handle.samplerate == rate and handle.format in DIRECT_FORMATS and handle.frames > 0:
+            return FileSource(path, handle)
+        handle.close()
+    return CachedSource(decode(path, rate))

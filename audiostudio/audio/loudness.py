@@ -150,7 +150,9 @@ class LoudnessMeter:
     float per 100 ms of audio.
     """
 
-    def __init__(self, rate: int, channels: int) -> None:
+    def __init__(self, rate: int, channels: int, true_peak: bool = True) -> None:
+        """``true_peak=False`` skips the 4x-oversampled peak (most of the cost) when only
+        loudness is wanted, as in the export's measuring pass."""
         if rate <= 0:
             raise AudioError(f"Sample rate must be positive, not {rate}.")
         self.rate = int(rate)
@@ -158,7 +160,8 @@ class LoudnessMeter:
         self._weights = channel_weights(self.channels)
         self._sos = k_weighting_sos(self.rate)
         self._zi = np.zeros((len(self._sos), 2, self.channels))
-        self._peaks = OversampledPeaks(self.channels, TRUE_PEAK_OVERSAMPLING)
+        self._peaks = (OversampledPeaks(self.channels, TRUE_PEAK_OVERSAMPLING)
+                       if true_peak else None)
         self._frames = 0
         self._pending = np.zeros(0)  # per-frame powers of the sub-block not yet complete
         self._sums = array("d")  # channel-weighted energy of each complete 100 ms sub-block
@@ -189,6 +192,8 @@ class LoudnessMeter:
         self._frames += len(x)
 
         self._sample_peak = max(self._sample_peak, block_peak)
+        if self._peaks is None:
+            return
         window_peak = max(block_peak, self._peaks.history_peak())
         if self._peaks.gain_bound * window_peak <= self._true_peak:
             self._peaks.skip(x)  # no interpolated point here can beat the peak found so far
@@ -244,7 +249,10 @@ class LoudnessMeter:
         return float(high - low)
 
     def true_peak_dbtp(self) -> float | None:
-        """Highest 4x-oversampled absolute value in dBTP; None for digital silence."""
+        """Highest 4x-oversampled absolute value in dBTP; None for digital silence (or when the
+        meter was made with ``true_peak=False``)."""
+        if self._peaks is None:
+            return None
         tail = self._peaks.tail()
         return _to_db(max(self._true_peak, float(tail.max()) if len(tail) else 0.0), 20.0)
 

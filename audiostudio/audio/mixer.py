@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiostudio.audio.decode import decode
+from audiostudio.audio.decode import AudioSource, open_source
 from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, window_levels_db
 from audiostudio.errors import MissingSourceError
 from audiostudio.model import Clip, Project, Track
@@ -65,7 +65,7 @@ class ClipPlan:
     fade_out: int
     fade_in_curve: str
     fade_out_curve: str
-    source: np.ndarray  # (frames, channels) float32, memory-mapped
+    source: AudioSource
     pan: np.ndarray  # (left, right) gains for this source's channel count
 
 
@@ -116,7 +116,8 @@ def audible_tracks(project: Project, export: bool) -> list[Track]:
 
 
 def _clip_plan(
-    clip: Clip, track: Track, folder: Path, rate: int, skip_missing: bool
+    clip: Clip, track: Track, folder: Path, rate: int, skip_missing: bool,
+    sources: dict[Path, AudioSource],
 ) -> ClipPlan | None:
     label = clip.name or clip.id
     if not clip.source:
@@ -131,9 +132,12 @@ def _clip_plan(
         if skip_missing:
             return None
         raise MissingSourceError(f"Clip '{label}': its audio file {clip.source} is missing")
-    source = decode(path, rate)
+    if path not in sources:
+        sources[path] = open_source(path, rate)
+    source = sources[path]
     offset = sample_at(clip.offset, rate)
-    length = clip.length if clip.length is not None else max(0.0, source.duration - clip.offset)
+    source_s = source.frames / rate
+    length = clip.length if clip.length is not None else max(0.0, source_s - clip.offset)
     start = sample_at(clip.start, rate)
     end = sample_at(clip.start + length, rate)
     if end <= start:
@@ -149,7 +153,7 @@ def _clip_plan(
         fade_out=min(sample_at(clip.fade_out, rate), end - start),
         fade_in_curve=clip.fade_in_curve,
         fade_out_curve=clip.fade_out_curve,
-        source=source.samples,
+        source=source,
         pan=pan_gains(track.pan, source.channels),
     )
 
@@ -168,13 +172,14 @@ def build_plan(
     total = sum(len(t.clips) for t in tracks) or 1
     done = 0
     plans: list[TrackPlan] = []
+    sources: dict[Path, AudioSource] = {}  # each file opened once, however many clips use it
     for track in tracks:
         plan = TrackPlan(track.id, track.name, db_to_linear(track.gain_db), track.duck_role)
         for clip in track.clips:
             done += 1
             if clip.mute:
                 continue
-            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing)
+            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources)
             if clip_plan:
                 plan.clips.append(clip_plan)
             if progress:
@@ -192,19 +197,35 @@ def build_plan(
     return render
 
 
+def _read_exact(source: AudioSource, start: int, count: int) -> np.ndarray:
+    """``count`` frames; a file shorter than its header claims reads as silence at the end."""
+    block = source.read(start, count)
+    if len(block) < count:
+        block = np.concatenate([block, np.zeros((count - len(block), block.shape[1]), np.float32)])
+    return block
+
+
 def _render_clip(clip: ClipPlan, b0: int, b1: int, out: np.ndarray) -> None:
     """Add ``clip``'s part of timeline frames [b0, b1) into ``out`` (frames, 2), panned."""
     t0, t1 = max(b0, clip.start), min(b1, clip.end)
-    src_frames = len(clip.source)
+    src_frames = clip.source.frames
     if clip.loop:
-        idx = (np.arange(t0, t1) - clip.start + clip.offset) % src_frames
-        audio = clip.source[idx]
+        # Repeat the source: read it in contiguous pieces that wrap at its end.
+        pos = (t0 - clip.start + clip.offset) % src_frames
+        pieces = []
+        remaining = t1 - t0
+        while remaining > 0:
+            count = min(remaining, src_frames - pos)
+            pieces.append(_read_exact(clip.source, pos, count))
+            remaining -= count
+            pos = 0
+        audio = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     else:
         s0 = clip.offset + t0 - clip.start
         t1 = min(t1, t0 + max(0, src_frames - s0))  # silence after the source ends
         if t1 <= t0:
             return
-        audio = clip.source[s0 : s0 + t1 - t0]
+        audio = _read_exact(clip.source, s0, t1 - t0)
     gain: float | np.ndarray = clip.gain
     if t0 < clip.start + clip.fade_in or t1 > clip.end - clip.fade_out:
         pos = np.arange(t0, t1)
@@ -217,10 +238,17 @@ def _render_clip(clip: ClipPlan, b0: int, b1: int, out: np.ndarray) -> None:
             env *= fade_curve(x, clip.fade_out_curve).astype(np.float32)
         gain = (env * clip.gain)[:, None]
     target = out[t0 - b0 : t1 - b0]
-    if audio.shape[1] == 1:
-        target += (audio * gain) * clip.pan
+    if isinstance(gain, float):
+        # One temporary per clip block: gain and pan fold into a (left, right) pair, and mono
+        # broadcasts (n, 1) x (2,) straight into stereo.
+        pair = clip.pan * np.float32(gain)
+        if audio.shape[1] == 2 and audio.flags.writeable and audio.base is None:
+            audio *= pair  # our own fresh block (readers return new arrays): no temporary
+            target += audio
+        else:
+            target += audio * pair
     else:
-        target += audio * gain * clip.pan
+        target += (audio * gain) * clip.pan
 
 
 def render_tracks(

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -78,15 +80,9 @@ class _Phase:
             self.progress(min(1.0, self.base + self.span * fraction), self.label)
 
 
-def _measure_pre_master(plan: RenderPlan, phase: _Phase) -> float | None:
-    meter = LoudnessMeter(plan.rate, 2)
-    for b0, b1 in plan.blocks():
-        meter.add(render_tracks(plan, b0, b1).sum(axis=0) * np.float32(plan.master_gain))
-        phase(b1 / plan.frames)
-    return meter.integrated()
-
-
 class _StemStats:
+    """Sample peak and RMS of each track, accumulated block by block."""
+
     def __init__(self, count: int) -> None:
         self.peak = np.zeros(count)
         self.sum_sq = np.zeros(count)
@@ -94,11 +90,61 @@ class _StemStats:
 
     def add(self, tracks: np.ndarray) -> None:
         self.peak = np.maximum(self.peak, np.abs(tracks).max(axis=(1, 2), initial=0.0))
-        self.sum_sq += np.square(tracks, dtype=np.float64).sum(axis=(1, 2))
+        self.sum_sq += np.einsum("tfc,tfc->t", tracks, tracks)  # float32 per block is plenty
         self.frames += tracks.shape[1]
 
     def rms(self) -> np.ndarray:
         return np.sqrt(self.sum_sq / max(1, 2 * self.frames))
+
+
+def _measure_pass(
+    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None
+) -> tuple[float | None, _StemStats]:
+    """Loudness of the pre-master mix and per-track levels; optionally keep the mix on disk
+    (for a mix-only export, so the writing pass need not render the tracks again)."""
+    meter = LoudnessMeter(plan.rate, 2, true_peak=False)
+    stats = _StemStats(len(plan.tracks))
+    for b0, b1 in plan.blocks():
+        tracks = render_tracks(plan, b0, b1)
+        tracks *= np.float32(plan.master_gain)
+        mix = tracks.sum(axis=0)
+        meter.add(mix)
+        stats.add(tracks)
+        if keep is not None:
+            mix.tofile(keep)
+        phase(b1 / plan.frames)
+    return meter.integrated(), stats
+
+
+class _BackgroundWorker:
+    """Runs the output side of the export (file writes, the output meter) on a second thread,
+    beside the mixing: libsndfile's writes and numpy/scipy release the GIL. The queue is short,
+    so memory stays a few blocks whatever the length."""
+
+    def __init__(self, depth: int = 4) -> None:
+        self._queue: queue.Queue[tuple[Callable[..., Any], tuple] | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="export-output", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    item[0](*item[1])
+                except BaseException as exc:  # re-raised on the exporting thread
+                    self._error = exc
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((fn, args))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _mp3_compression(kbps: int) -> float:
@@ -169,58 +215,62 @@ def export_project(
         else project.mix.true_peak_ceiling_dbtp
     )
 
-    pre_lufs = None
-    norm_db = 0.0
-    if target is not None:
-        phase.start("Measuring loudness", 0.35 if options.stems else 0.4)
-        pre_lufs = _measure_pre_master(plan, phase)
-        norm_db = gain_to_target_db(pre_lufs, target)
-
     out_dir.mkdir(parents=True, exist_ok=True)
     names = stem_names([t.name or t.track_id for t in plan.tracks])
     report: dict[str, Any] = {}
-    with OutputSet() as outputs:
-        phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.45)
-        master_fd, master_name = tempfile.mkstemp(dir=out_dir, prefix=".master-", suffix=".f32")
-        try:
-            with os.fdopen(master_fd, "wb") as master:
-                figures, stats = _write_pass(
-                    plan, options, out_dir, outputs, names, ceiling,
-                    gain=plan.master_gain * 10.0 ** (norm_db / 20.0), master=master, phase=phase,
-                )
-            report.update(figures)
-            if "mp3" in options.formats:
+    temps: list[Path] = []
+
+    def temp_file(prefix: str) -> BinaryIO:
+        fd, name = tempfile.mkstemp(dir=out_dir, prefix=f".{prefix}-", suffix=".f32")
+        temps.append(Path(name))
+        return os.fdopen(fd, "w+b")
+
+    try:
+        with OutputSet() as outputs:
+            phase.start("Measuring loudness", 0.35)
+            pre_master = None if options.stems else temp_file("premaster")
+            pre_lufs, stats = _measure_pass(plan, phase, pre_master)
+            norm_db = gain_to_target_db(pre_lufs, target) if target is not None else 0.0
+            norm = 10.0 ** (norm_db / 20.0)
+            phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.55)
+            master = temp_file("master") if "mp3" in options.formats else None
+            report.update(_write_pass(
+                plan, options, out_dir, outputs, names, ceiling, norm, pre_master, master, phase))
+            if master is not None:
+                master.close()
                 phase.start("Encoding MP3", 0.1)
                 mp3 = outputs.path_for(out_dir / "mix.mp3")
-                report["mp3"] = _encode_mp3(
-                    Path(master_name), plan.rate, ceiling, options.mp3_bitrate, mp3
-                )
-        finally:
-            Path(master_name).unlink(missing_ok=True)
-        report.update(
-            target_lufs=target,
-            true_peak_ceiling_dbtp=ceiling,
-            pre_normalization_lufs=None if pre_lufs is None else round(pre_lufs, 2),
-            normalization_gain_db=round(norm_db, 2),
-            sample_rate_hz=plan.rate,
-            bit_depth=options.bit_depth,
-            files=sorted(
-                [f"mix.{fmt}" for fmt in options.formats]
-                + ([f"stems/{n}" for n in names] if options.stems else [])
-            ),
-            tracks=[
-                {
-                    "id": t.track_id,
-                    "name": t.name,
-                    "stem": f"stems/{n}" if options.stems else None,
-                    "sample_peak_dbfs": _db(float(stats.peak[i])),
-                    "rms_dbfs": _db(float(stats.rms()[i])),
-                }
-                for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
-            ],
-        )
-        report_path = outputs.path_for(out_dir / "report.json")
-        report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+                report["mp3"] = _encode_mp3(temps[-1], plan.rate, ceiling, options.mp3_bitrate,
+                                            mp3)
+            if pre_master is not None:
+                pre_master.close()
+            report.update(
+                target_lufs=target,
+                true_peak_ceiling_dbtp=ceiling,
+                pre_normalization_lufs=None if pre_lufs is None else round(pre_lufs, 2),
+                normalization_gain_db=round(norm_db, 2),
+                sample_rate_hz=plan.rate,
+                bit_depth=options.bit_depth,
+                files=sorted(
+                    [f"mix.{fmt}" for fmt in options.formats]
+                    + ([f"stems/{n}" for n in names] if options.stems else [])
+                ),
+                tracks=[
+                    {
+                        "id": t.track_id,
+                        "name": t.name,
+                        "stem": f"stems/{n}" if options.stems else None,
+                        "sample_peak_dbfs": _db(float(stats.peak[i]) * norm),
+                        "rms_dbfs": _db(float(stats.rms()[i]) * norm),
+                    }
+                    for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
+                ],
+            )
+            report_path = outputs.path_for(out_dir / "report.json")
+            report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
     phase(1.0)
     return report
 
@@ -232,66 +282,85 @@ def _write_pass(
     outputs: OutputSet,
     names: list[str],
     ceiling: float,
-    gain: float,
-    master,
+    norm: float,
+    pre_master: BinaryIO | None,
+    master: BinaryIO | None,
     phase: _Phase,
-) -> tuple[dict[str, Any], _StemStats]:
+) -> dict[str, Any]:
+    """Normalise, limit and write the mix (and stems); returns the delivered mix's figures.
+
+    With stems the tracks are rendered again; without, the pre-master mix kept by the
+    measuring pass is read back, so the tracks are rendered only once.
+    """
     subtype = BIT_DEPTHS[options.bit_depth]
-    writers: list[sf.SoundFile] = []
-    stem_writers: list[sf.SoundFile] = []
+
+    def wav(path: Path) -> sf.SoundFile:
+        return sf.SoundFile(str(outputs.path_for(path)), "w", plan.rate, 2, subtype=subtype,
+                            format="WAV")
+
+    worker = _BackgroundWorker()
+    files: list[sf.SoundFile] = []
     try:
-        if "wav" in options.formats:
-            writers.append(
-                sf.SoundFile(str(outputs.path_for(out_dir / "mix.wav")), "w", plan.rate, 2,
-                             subtype=subtype, format="WAV")
-            )
-        if options.stems:
-            stem_writers = [
-                sf.SoundFile(str(outputs.path_for(out_dir / "stems" / n)), "w", plan.rate, 2,
-                             subtype=subtype, format="WAV")
-                for n in names
-            ]
-        limiter = TruePeakLimiter(plan.rate, 2, ceiling_dbtp=ceiling)
-        meter = LoudnessMeter(plan.rate, 2)
-        stats = _StemStats(len(plan.tracks))
-        pending: list[np.ndarray] = []  # track blocks waiting for the limiter's look-ahead
-        skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
+        try:
+            mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None
+            files += [mix_file] if mix_file else []
+            stem_files = [wav(out_dir / "stems" / n) for n in names] if options.stems else []
+            files += stem_files
+            limiter = TruePeakLimiter(plan.rate, 2, ceiling_dbtp=ceiling)
+            meter = LoudnessMeter(plan.rate, 2)
+            gain = np.float32(plan.master_gain * norm)
+            pending: list[np.ndarray] = []  # blocks waiting for the limiter's look-ahead
+            skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
 
-        def emit(gains: np.ndarray) -> None:
-            drop = min(skip[0], len(gains))
-            skip[0] -= drop
-            gains = gains[drop:]
-            need = len(gains)
-            if not need:
-                return
-            queued = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
-            pending.clear()
-            if queued.shape[1] > need:
-                pending.append(queued[:, need:])
-            tracks = queued[:, :need] * gains[None, :, None]
-            mix = tracks.sum(axis=0)
-            for writer in writers:
-                writer.write(mix)
-            for writer, stem in zip(stem_writers, tracks, strict=False):
-                writer.write(stem)
-            master.write(np.ascontiguousarray(mix, dtype="<f4").tobytes())
-            meter.add(mix)
-            stats.add(tracks)
+            def emit(gains: np.ndarray) -> None:
+                drop = min(skip[0], len(gains))
+                skip[0] -= drop
+                gains = gains[drop:]
+                if not len(gains):
+                    return
+                queued = np.concatenate(pending, axis=-2) if len(pending) > 1 else pending[0]
+                pending.clear()
+                if queued.shape[-2] > len(gains):
+                    pending.append(queued[..., len(gains):, :])
+                if stem_files:
+                    tracks = queued[:, : len(gains)] * gains[None, :, None]
+                    for handle, stem in zip(stem_files, tracks, strict=True):
+                        worker.submit(handle.write, stem)
+                    mix = tracks.sum(axis=0)
+                else:
+                    mix = queued[: len(gains)] * gains[:, None]
+                if mix_file is not None:
+                    worker.submit(mix_file.write, mix)
+                if master is not None:
+                    mix.tofile(master)
+                worker.submit(meter.add, mix)
 
-        for b0, b1 in plan.blocks():
-            tracks = render_tracks(plan, b0, b1)
-            tracks *= np.float32(gain)
-            pending.append(tracks)
-            emit(limiter.process_gain(tracks.sum(axis=0)))
-            phase(b1 / plan.frames)
-        emit(limiter.flush_gain())
+            if pre_master is None:
+                for b0, b1 in plan.blocks():
+                    tracks = render_tracks(plan, b0, b1)
+                    tracks *= gain
+                    pending.append(tracks)
+                    emit(limiter.process_gain(tracks.sum(axis=0)))
+                    phase(b1 / plan.frames)
+            else:
+                pre_master.seek(0)
+                step, done = plan.block_frames, 0
+                while len(block := np.fromfile(pre_master, "<f4", step * 2)):
+                    mix = block.reshape(-1, 2) * np.float32(norm)  # master gain is in already
+                    pending.append(mix)
+                    emit(limiter.process_gain(mix))
+                    done += len(mix)
+                    phase(done / plan.frames)
+            emit(limiter.flush_gain())
+        finally:
+            worker.close()  # waits for the queued work; re-raises its error
     except OSError as exc:
         raise ExportError(f"Could not write to {out_dir}: {exc.strerror or exc}") from exc
     finally:
-        for writer in [*writers, *stem_writers]:
-            writer.close()
+        for handle in files:
+            handle.close()
     lufs = meter.integrated()
-    figures = {
+    return {
         "file": "mix.wav" if "wav" in options.formats else "mix.mp3",
         "integrated_lufs": None if lufs is None else round(lufs, 2),
         "lra": _round(meter.loudness_range()),
@@ -299,7 +368,6 @@ def _write_pass(
         "sample_peak_dbfs": _round(meter.sample_peak_dbfs()),
         "duration_s": round(plan.frames / plan.rate, 3),
     }
-    return figures, stats
 
 
 def _round(value: float | None) -> float | None:
