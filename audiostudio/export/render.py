@@ -221,7 +221,8 @@ def export_project(
     temps: list[Path] = []
 
     def temp_file(prefix: str) -> BinaryIO:
-        fd, name = tempfile.mkstemp(dir=out_dir, prefix=f".{prefix}-", suffix=".f32")
+        # Scratch audio goes to the system temp dir (TMPDIR), never into the output folder.
+        fd, name = tempfile.mkstemp(prefix=f"audiostudio-{prefix}-", suffix=".f32")
         temps.append(Path(name))
         return os.fdopen(fd, "w+b")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from audiostudio.errors import AudiostudioError
@@ -24,6 +25,18 @@ def parse_size(text: str) -> tuple[int, int]:
     if width < 200 or height < 150:
         raise AudiostudioError("--size is too small (at least 200x150)")
     return width, height
+
+
+def wait_until(app, condition, timeout_s: float) -> bool:
+    """Let Qt run (background waveform builds, repaints) until ``condition()`` or the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():
+            app.processEvents()
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def run_window(project: Path | None, screenshot: Path | None = None,
@@ -53,7 +66,7 @@ def run_window(project: Path | None, screenshot: Path | None = None,
         window.show()
         app.processEvents()
         window.panel.view.zoom_to_fit()
-        app.processEvents()
+        wait_until(app, window.panel.view.waveforms_settled, timeout_s=20.0)
         if not window.grab().save(str(screenshot)):
             raise AudiostudioError(f"Could not write the screenshot {screenshot}")
         print(f"Screenshot written to {screenshot}")

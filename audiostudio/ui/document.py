@@ -40,10 +40,13 @@ class Document(QObject):
         self.project = project or Project(name="Untitled")
         self.folder = folder
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.selection: set[str] = set()
         self.playhead = 0.0
         self.recovered = False
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean or self.recovered)
 
     # --- files ----------------------------------------------------------------------------
     def replace(self, project: Project, folder: Path | None, recovered: bool = False) -> None:

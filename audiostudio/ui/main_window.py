@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressDialog,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QUndoView,
@@ -76,7 +77,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_transport()
         self.statusBar().showMessage("Ready")
-        self.panel.view.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.panel.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.document.dirty_changed.connect(lambda _d: self._update_title())
         self.document.reset.connect(self._update_title)
         self.document.saved.connect(lambda _f: self._update_title())
@@ -125,14 +126,23 @@ class MainWindow(QMainWindow):
         self.prefs_action = self._action("&Preferences…", self.preferences, key.Preferences)
         self.fit_action = self._action("Zoom to &Fit", self.panel.view.zoom_to_fit, "Ctrl+0")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts)
+        icon = self.style().standardIcon
+        pixmap = QStyle.StandardPixmap
         self.play_action = self._action("Play", lambda: None, "Space")
+        self.play_action.setIcon(icon(pixmap.SP_MediaPlay))
         self.play_action.setEnabled(False)
         self.play_action.setToolTip("Live preview arrives with the playback engine")
-        self.home_action = self._action("⏮", lambda: self.document.set_playhead(0.0))
+        self.home_action = self._action("Start", lambda: self.document.set_playhead(0.0))
+        self.home_action.setIcon(icon(pixmap.SP_MediaSkipBackward))
         self.home_action.setToolTip("Playhead to start (Home)")
         self.end_action = self._action(
-            "⏭", lambda: self.document.set_playhead(self.document.project.timeline_length()))
+            "End", lambda: self.document.set_playhead(self.document.project.timeline_length()))
+        self.end_action.setIcon(icon(pixmap.SP_MediaSkipForward))
         self.end_action.setToolTip("Playhead to end (End)")
+        self.import_action.setIcon(icon(pixmap.SP_DialogOpenButton))
+        self.export_action.setIcon(icon(pixmap.SP_DialogSaveButton))
+        self.undo_action.setIcon(icon(pixmap.SP_ArrowBack))
+        self.redo_action.setIcon(icon(pixmap.SP_ArrowForward))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -161,7 +171,11 @@ class MainWindow(QMainWindow):
         transport = self.addToolBar("Transport")
         transport.setObjectName("transportBar")
         transport.setMovable(False)
-        transport.addActions([self.home_action, self.play_action, self.end_action])
+        transport.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.home_action, self.play_action, self.end_action):
+            transport.addAction(action)
+            transport.widgetForAction(action).setToolButtonStyle(
+                Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.time_label = QLabel(format_time(0.0))
         self.time_label.setObjectName("timeDisplay")
         transport.addWidget(self.time_label)

@@ -1,0 +1,428 @@
+"""Scene items: one ClipItem per clip, and the playhead line.
+
+Scene x is seconds x pixels-per-second (no view transform), so text and pens keep their size
+at every zoom; zooming re-places the items instead. Items never edit the model: the view runs
+the mouse gestures and moves items only as a preview until the single edit on release.
+Painting does only what the exposed rect needs, skips detail that would not be visible at the
+item's size, and keeps the waveform outline per zoom in chunks of columns.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from audiostudio.generation.takes import ClipState, clip_state
+from audiostudio.model import Clip, Track
+from audiostudio.ui.timeline import style
+from audiostudio.ui.timeline.waveform import clip_columns, polygon, waveform_polygon
+
+if TYPE_CHECKING:
+    from audiostudio.ui.timeline.view import TimelineView
+
+EMPTY_CLIP_SECONDS = 2.0  # how wide a prompt with no audio (and no duration) is drawn
+MIN_TEXT_ROOM = 16  # px; less would show a letter or two
+DETAIL_MIN_WIDTH = 40  # narrower clips skip rounded corners, fade handles and curves
+WAVE_CHUNK = 512  # columns per cached waveform polygon
+MAX_CHUNKS = 16  # per item; beyond this the cache restarts (a very long clip, deep zoom)
+_FADE_POINTS = np.linspace(0.0, 1.0, 17)
+FADE_SHADE = QColor(0, 0, 0, 105)
+FADE_LINE = QPen(QColor(255, 255, 255, 190), 1.2)
+HANDLE_EDGE = QPen(QColor(0, 0, 0, 160), 1)
+HANDLE = QColor(255, 255, 255, 170)
+HANDLE_SELECTED = QColor(255, 255, 255, 235)
+BADGE_TEXT = QColor("#1e1f22")
+SELECTED_OUTLINE = QPen(style.SELECTION, 1.5)
+# Enum members looked up once: attribute access on Qt enums costs ~0.5 us, paint runs often.
+ANTIALIAS = QPainter.RenderHint.Antialiasing
+NO_PEN = Qt.PenStyle.NoPen
+NO_BRUSH = Qt.BrushStyle.NoBrush
+CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+def display_length(clip: Clip) -> float:
+    """Seconds to draw: the clip's length, else the requested duration of a prompt."""
+    if clip.length:
+        return clip.length
+    if clip.request is not None and clip.request.duration:
+        return clip.request.duration
+    return EMPTY_CLIP_SECONDS
+
+
+def clip_title(clip: Clip) -> str:
+    if clip.name:
+        return clip.name
+    request = clip.request
+    if request is not None and (request.text or request.prompt):
+        return (request.text or request.prompt or "").strip()
+    if clip.source:
+        return clip.source.rsplit("/", 1)[-1]
+    return "Untitled clip"
+
+
+def _blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """``amount`` of ``a`` over ``b``."""
+    return QColor.fromRgbF(*(x * amount + y * (1 - amount) for x, y in
+                             zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
+
+
+@cache
+def _palette(base_rgb: int, selected: bool, muted: bool) -> dict[str, QColor]:
+    base = QColor.fromRgb(base_rgb)
+    if muted:
+        base = _blend(base, QColor("#777a80"), 0.35)
+    lift = 0.1 if selected else 0.0
+    return {
+        "body": _blend(base, style.BACKGROUND, 0.24 + lift),
+        "title": _blend(base, style.BACKGROUND, 0.62 + lift),
+        "wave": _blend(base, QColor("#ffffff"), 0.7 if not muted else 0.5),
+        "edge": _blend(base, style.BACKGROUND, 0.8),
+        "ghost": QColor.fromRgbF(*_blend(base, style.BACKGROUND, 0.24).getRgbF()[:3], 0.43),
+    }
+
+
+def fade_curve(shape: str) -> np.ndarray:
+    """Gain (0..1) of a fade-in along its length; a fade-out is the mirror image."""
+    u = _FADE_POINTS
+    if shape == "linear":
+        return u
+    if shape == "s_curve":
+        return (1 - np.cos(np.pi * u)) / 2
+    return np.sin(u * np.pi / 2)  # equal_power (and unknown shapes from newer files)
+
+
+class ClipItem(QGraphicsItem):
+    def __init__(self, view: TimelineView, track: Track, clip: Clip, row: int) -> None:
+        super().__init__()
+        self.view = view
+        self.clip_id = clip.id
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        # A repaint that does not change the clip (scrolling back, the playhead passing, a
+        # window exposed) blits a pixmap instead of running paint() in Python.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.selected = False
+        self.hovered = False
+        self.progress: float | None = None
+        self.failure: str | None = None
+        self._size = QRectF()
+        self.title: str | None = None
+        self._title_text = QStaticText()
+        self._look: tuple = ()
+        self._wave_key: tuple[tuple, float] | None = None  # (what is drawn, pixels/second)
+        self._wave_chunks: dict[int, QPolygonF] = {}
+        self._stale_wave: tuple[float, dict[int, QPolygonF]] | None = None
+        self.wave_forced = False  # compute the outline at the next paint, whatever the budget
+        self.sync(track, clip, row)
+
+    # --- model -> item ------------------------------------------------------------------------
+    def sync(self, track: Track, clip: Clip, row: int) -> None:
+        """Take the model's values (dropping any drag preview); repaint only if the clip looks
+        different (a move touches its whole track, but only one clip changed)."""
+        self.track, self.clip, self.row = track, clip, row
+        self.start = clip.start
+        self.length = display_length(clip)
+        self.offset = clip.offset
+        self.fade_in, self.fade_out = clip.fade_in, clip.fade_out
+        self.state = clip_state(clip)
+        title = clip_title(clip)
+        if title != self.title:
+            # Laid out once per title: drawing a static text is ~3x cheaper than drawText.
+            self.title = title
+            self._title_text = QStaticText(title)
+            self._title_text.setTextFormat(Qt.TextFormat.PlainText)
+            self._title_text.prepare(font=style.ui_font(8))
+        self.empty = self.state is ClipState.EMPTY or clip.source is None
+        self.muted = clip.mute or track.mute
+        self.path = self.view.source_path(clip)
+        self.gain = min(4.0, 10 ** (clip.gain_db / 20))  # waveform drawn with the clip gain
+        look = (self.offset, self.fade_in, self.fade_out, clip.fade_in_curve,
+                clip.fade_out_curve, self.title, self.state, self.empty, self.muted,
+                clip.gain_db, clip.loop, clip.source, style.clip_color(track, clip).rgb())
+        if look != self._look:
+            self._look = look
+            self.setToolTip(self.failure or self.title)
+            self.update()
+        self.place()
+
+    def preview(self, **values: float | int) -> None:
+        """Show a drag in progress (start, length, offset, fade_in, fade_out, row)."""
+        for key, value in values.items():
+            setattr(self, key, value)
+        if values.keys() - {"start", "row"}:
+            self.update()  # the content changes, not only the position
+        self.place()
+
+    def place(self) -> None:
+        view = self.view
+        pps = view.pixels_per_second
+        height = max(4.0, view.row_height(self.row) - 2 * style.CLIP_MARGIN)
+        width = max(1.0, self.length * pps)
+        if width != self._size.width() or height != self._size.height():
+            self.prepareGeometryChange()
+            self._size = QRectF(0, 0, width, height)
+            self.update()  # a new size is new content: drop the cached pixels, not only move
+        self.setPos(self.start * pps, view.row_top(self.row) + style.CLIP_MARGIN)
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.setZValue(1 if selected else 0)
+            self.update()
+
+    def set_hovered(self, hovered: bool) -> None:
+        if hovered != self.hovered:
+            self.hovered = hovered
+            self.update()  # fade handles show on the clip under the mouse (and when selected)
+
+    def set_progress(self, fraction: float | None) -> None:
+        self.progress = fraction
+        self.update()
+
+    def set_failure(self, message: str | None) -> None:
+        self.failure = message
+        self.setToolTip(message or self.title)
+        self.update()
+
+    # --- hit zones ----------------------------------------------------------------------------
+    def fade_handle_x(self, side: str) -> float:
+        pps = self.view.pixels_per_second
+        if side == "fade_in":
+            return min(self.fade_in * pps, self._size.width())
+        return max(self._size.width() - self.fade_out * pps, 0.0)
+
+    def zone_at(self, local: QPointF) -> str:
+        """"fade_in" / "fade_out" (top corner handles), "start" / "end" (edges) or "body"."""
+        width = self._size.width()
+        x, y = local.x(), local.y()
+        if self._detailed() and y <= style.FADE_HANDLE + 2:
+            for side in ("fade_in", "fade_out"):
+                if abs(x - self.fade_handle_x(side)) <= style.FADE_HANDLE / 2 + 2:
+                    return side
+        edge = min(style.EDGE_ZONE, width / 4)
+        if x < edge:
+            return "start"
+        if x > width - edge:
+            return "end"
+        return "body"
+
+    def _detailed(self) -> bool:
+        """Wide and tall enough for rounded corners, fade handles and curves."""
+        return self._size.width() >= DETAIL_MIN_WIDTH and self._size.height() >= 24
+
+    # --- painting -----------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return self._size
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        rect = self._size
+        colors = _palette(self._look[-1], self.selected, self.muted)
+        if rect.width() < 4:  # zoomed far out: a sliver of colour is all that would show
+            painter.fillRect(rect, colors["title"])
+            return
+        detailed = self._detailed()
+        title_h = min(style.CLIP_TITLE_HEIGHT, rect.height() / 2)
+        # Antialiasing only for curves and round corners of clips big enough to show them;
+        # waveform columns and small clips are pixel-aligned and draw 3x faster without it.
+        painter.setRenderHint(ANTIALIAS, detailed or self.empty)
+        self._paint_body(painter, rect, colors, title_h, detailed)
+        if not self.empty and self.path is not None:
+            if detailed:
+                painter.setRenderHint(ANTIALIAS, False)
+            self._paint_waveform(painter, option.exposedRect, title_h, colors["wave"])
+            if detailed:
+                painter.setRenderHint(ANTIALIAS, True)
+        if detailed:
+            self._paint_fades(painter, title_h)
+        self._paint_title(painter, rect, title_h, detailed)
+        if self.progress is not None:
+            bar = QRectF(1, rect.height() - 4, (rect.width() - 2) * self.progress, 3)
+            painter.fillRect(bar, style.PROGRESS)
+        if self.selected:
+            painter.setPen(SELECTED_OUTLINE)
+            painter.setBrush(NO_BRUSH)
+            painter.drawRoundedRect(rect.adjusted(0.75, 0.75, -0.75, -0.75), 3, 3)
+
+    def _paint_body(self, painter: QPainter, rect: QRectF, colors: dict[str, QColor],
+                    title_h: float, detailed: bool) -> None:
+        if self.empty:  # a prompt waiting for audio: an outline to fill, not a solid clip
+            painter.setPen(QPen(colors["wave"], 1.2, Qt.PenStyle.DashLine))
+            painter.setBrush(colors["ghost"])
+            painter.drawRoundedRect(rect.adjusted(0.6, 0.6, -0.6, -0.6), 3, 3)
+            return
+        title = QRectF(0, 0, rect.width(), title_h)
+        if not detailed:  # small: square corners, no antialiasing (a third of the cost)
+            painter.fillRect(rect, colors["body"])
+            painter.fillRect(title, colors["title"])
+            # a dark first column tells back-to-back neighbours apart
+            painter.fillRect(QRectF(0, 0, 1, rect.height()), colors["edge"])
+            return
+        painter.setPen(QPen(colors["edge"], 1))
+        painter.setBrush(colors["body"])
+        painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
+        painter.setPen(NO_PEN)
+        painter.setBrush(colors["title"])
+        painter.drawRoundedRect(title.adjusted(0.5, 0.5, -0.5, 3), 3, 3)
+        painter.fillRect(QRectF(0.5, title_h, rect.width() - 1, 3.5), colors["body"])
+
+    def _paint_waveform(self, painter: QPainter, exposed: QRectF, title_h: float,
+                        color: QColor) -> None:
+        rate = self.view.document.project.sample_rate_hz
+        waveform = self.view.waveform_at(self.path, self.clip_id, rate)
+        if waveform is None:
+            return
+        rect = self._size
+        top, bottom = title_h + 2, rect.height() - 3
+        if bottom - top < 4:
+            return
+        pps = self.view.pixels_per_second
+        gain = self.gain
+        loop = self.clip.source_duration if self.clip.loop else None
+        key = (self.offset, rate, top, bottom, gain, loop, id(waveform))
+        if (key, pps) != self._wave_key or len(self._wave_chunks) > MAX_CHUNKS:
+            # Keep the outline of the previous zoom: drawn stretched until the new one is made.
+            same_audio = self._wave_key is not None and self._wave_key[0] == key
+            if same_audio and self._wave_chunks:
+                self._stale_wave = (self._wave_key[1], self._wave_chunks)
+            elif not same_audio:
+                self._stale_wave = None
+            self._wave_key = (key, pps)
+            self._wave_chunks = {}
+        width = math.ceil(rect.width())
+        first = max(0, int(exposed.left()))
+        last = min(width, math.ceil(exposed.right()))
+        if last <= first:
+            return
+        painter.setPen(NO_PEN)
+        painter.setBrush(color)
+        chunks = range(first // WAVE_CHUNK, (last - 1) // WAVE_CHUNK + 1)
+        missing = [c for c in chunks if c not in self._wave_chunks]
+        if missing and (self.wave_forced or self.view.waveform_time_left()):
+            mid, half = (top + bottom) / 2, (bottom - top) / 2
+            for chunk in missing:
+                c0 = chunk * WAVE_CHUNK
+                count = min(WAVE_CHUNK + 1, width - c0)  # +1 overlaps the next chunk: no seam
+                mins, maxs = clip_columns(waveform, rate, self.offset, loop, c0, count, pps)
+                self._wave_chunks[chunk] = waveform_polygon(mins, maxs, c0, mid, half, gain)
+            missing = []
+        self.wave_forced = False
+        if missing:
+            self.view.defer_waveform(self)
+            if self._stale_wave is not None:
+                old_pps, outlines = self._stale_wave
+                painter.save()
+                painter.scale(pps / old_pps, 1.0)
+                for outline in outlines.values():
+                    painter.drawPolygon(outline)
+                painter.restore()
+        elif len(self._wave_chunks) * WAVE_CHUNK >= width:
+            self._stale_wave = None  # the whole clip is drawn at this zoom
+        for chunk in chunks:
+            outline = self._wave_chunks.get(chunk)
+            if outline is not None:
+                painter.drawPolygon(outline)
+
+    def _paint_fades(self, painter: QPainter, title_h: float) -> None:
+        rect = self._size
+        pps = self.view.pixels_per_second
+        top, bottom = title_h, rect.height()
+        half = style.FADE_HANDLE / 2
+        for side, seconds, shape in (("fade_in", self.fade_in, self.clip.fade_in_curve),
+                                     ("fade_out", self.fade_out, self.clip.fade_out_curve)):
+            span = min(seconds * pps, rect.width())
+            if span >= 1.5:
+                points = np.empty((len(_FADE_POINTS) + 2, 2))
+                xs = _FADE_POINTS * span
+                points[1:-1, 0] = xs if side == "fade_in" else rect.width() - xs
+                points[1:-1, 1] = bottom - fade_curve(shape) * (bottom - top)
+                points[0] = points[1, 0], top
+                points[-1] = points[-2, 0], top
+                painter.setPen(NO_PEN)
+                painter.setBrush(FADE_SHADE)
+                painter.drawPolygon(polygon(points))
+                painter.setPen(FADE_LINE)
+                painter.drawPolyline(polygon(points[1:-1]))
+            if not (self.selected or self.hovered):
+                continue
+            x = min(max(self.fade_handle_x(side), half), rect.width() - half)
+            painter.setPen(HANDLE_EDGE)
+            painter.setBrush(HANDLE_SELECTED if self.selected else HANDLE)
+            painter.drawRect(QRectF(x - half, 0.5, style.FADE_HANDLE, style.FADE_HANDLE))
+
+    def _paint_title(self, painter: QPainter, rect: QRectF, title_h: float,
+                     detailed: bool) -> None:
+        badge, badge_color = self._badge()
+        margin = style.FADE_HANDLE + 4 if detailed else 3
+        # A clip scrolled partly out on the left keeps its name in view (pinned to the edge).
+        text_left = max(margin, self.view.left_edge - self.x() + 6)
+        room = int(rect.width() - text_left - margin)
+        if badge:
+            painter.setFont(style.ui_font(7, bold=True))
+            badge_w = painter.fontMetrics().horizontalAdvance(badge) + 10
+            if room - badge_w >= 12:  # else the badge alone, over the name
+                room -= badge_w + 2
+            else:
+                text_left, room = 3, 0
+            pill = QRectF(min(text_left + room + 2, rect.width() - badge_w - 2), 2.5,
+                          badge_w, title_h - 5)
+            painter.setPen(NO_PEN)
+            painter.setBrush(badge_color)
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.setPen(BADGE_TEXT)
+            painter.drawText(pill, CENTER, badge)
+        if room >= MIN_TEXT_ROOM:
+            painter.setFont(style.ui_font(8))
+            painter.setPen(style.TEXT if not self.empty else style.TEXT_DIM)
+            size = self._title_text.size()
+            at = QPointF(text_left, (title_h - size.height()) / 2)
+            if size.width() <= room:
+                painter.drawStaticText(at, self._title_text)
+            else:  # cut at the room's edge (clipping the cached layout beats re-eliding)
+                painter.save()
+                painter.setClipRect(QRectF(text_left, 0, room, title_h),
+                                    Qt.ClipOperation.IntersectClip)
+                painter.drawStaticText(at, self._title_text)
+                painter.restore()
+        if self.empty and rect.height() - title_h > 14 and rect.width() > 60:
+            painter.setFont(style.ui_font(8))
+            painter.setPen(style.TEXT_DIM)
+            painter.drawText(QRectF(6, title_h, rect.width() - 12, rect.height() - title_h),
+                             CENTER, "empty prompt — generate to fill")
+
+    def _badge(self) -> tuple[str, QColor]:
+        if self.failure:
+            return "failed", style.FAILED
+        if self.progress is not None:
+            return f"{round(self.progress * 100)}%", style.PROGRESS
+        if not self.empty and self.path is not None and self.view.source_error(self.path):
+            return "missing audio", style.FAILED
+        if self.state is ClipState.STALE:
+            return "stale", style.STALE
+        return "", style.TEXT
+
+class PlayheadItem(QGraphicsItem):
+    """The playhead through all rows (its head is painted by the ruler)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(1000)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._height = 0.0
+
+    def set_height(self, height: float) -> None:
+        if height != self._height:
+            self.prepareGeometryChange()
+            self._height = height
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-1.0, 0.0, 2.0, self._height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.fillRect(QRectF(-0.75, 0.0, 1.5, self._height), style.PLAYHEAD)

@@ -1,0 +1,859 @@
+"""TimelineView: the tracks as a QGraphicsScene, edited with the mouse and keys.
+
+Design notes:
+- Scene x = seconds x pixels-per-second, scene y = rows stacked from 0; no view transform, so
+  zooming re-places items (a few ms for thousands) and text never scales.
+- The view, not the items, interprets the mouse (``drags.py``), so a gesture can span many
+  items (a multi-clip move) and always ends in one ``Document.apply``.
+- ``Document.changed`` carries the touched ids; only those items (and the clips of touched
+  tracks) are synced, so a drag repaints one clip, not the timeline.
+- Rows, grid and marker lines are painted in ``drawBackground`` for the exposed rect only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmapCache,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWidget
+
+from audiostudio.errors import EditError, ProjectFormatError
+from audiostudio.model import Clip, Track, new_id
+from audiostudio.model.edits import (
+    AddClip,
+    DuplicateClip,
+    Edit,
+    MoveClip,
+    RemoveClip,
+    SetFields,
+    SplitClip,
+)
+from audiostudio.model.store import resolve_path
+from audiostudio.ui.document import Document
+from audiostudio.ui.timeline import style
+from audiostudio.ui.timeline.drags import (
+    Drag,
+    FadeDrag,
+    MoveDrag,
+    RubberBandDrag,
+    TrimDrag,
+    compound,
+    plural,
+)
+from audiostudio.ui.timeline.items import ClipItem, PlayheadItem
+from audiostudio.ui.timeline.ruler import Ruler, TimeGrid, tick_times, time_grid
+from audiostudio.ui.timeline.snapping import Snapper, snap_targets
+from audiostudio.ui.timeline.waveform import Waveform, WaveformCache
+
+MIN_PPS = 0.2
+MAX_PPS = 24000.0  # two samples per pixel at 48 kHz: enough to see every sample
+DRAG_START_PX = 3
+WHEEL_ZOOM_PER_NOTCH = 1.25
+EXTRA_SECONDS = 30.0  # room to drag past the last clip
+PIXMAP_CACHE_KB = 96 * 1024
+# Waveform outlines cost ~0.1 ms per clip (peak query + polygon), the rest of its paint ~0.05.
+# A repaint computes outlines for this long, then shows the previous zoom's outline stretched
+# and finishes WAVE_BATCH clips per following frame: a zoom over 600 clips stays interactive.
+WAVE_FRAME_BUDGET_S = 0.004
+WAVE_BATCH = 32
+AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
+AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
+
+# Copied clips with their track rows, shared by every view in the process so a paste into
+# another open project works. Kept as model objects (with unknown ``extra`` keys), not JSON.
+_clipboard: list[tuple[int, Clip]] = []
+
+
+@dataclass
+class _Press:
+    view_pos: QPointF
+    drag: Drag
+    select_on_click: set[str] | None  # what a click without movement selects
+    moved: bool = False
+    last_pos: QPointF = field(default_factory=QPointF)
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+
+
+def _edge_speed(position: float, size: int) -> float:
+    """Autoscroll pixels per tick: up to AUTOSCROLL_MAX_PX, faster the closer to the edge."""
+    if position < AUTOSCROLL_ZONE:
+        return -AUTOSCROLL_MAX_PX * (AUTOSCROLL_ZONE - position) / AUTOSCROLL_ZONE
+    if position > size - AUTOSCROLL_ZONE:
+        return AUTOSCROLL_MAX_PX * (position - size + AUTOSCROLL_ZONE) / AUTOSCROLL_ZONE
+    return 0.0
+
+
+@lru_cache(maxsize=64)
+def _grid(pps: float, fps: float | None) -> TimeGrid:
+    return time_grid(pps, fps)
+
+
+class TimelineView(QGraphicsView):
+    message = Signal(str)  # a refused edit or a hint, for the status bar
+    zoom_changed = Signal(float)  # pixels per second
+    snap_changed = Signal(bool)
+    rows_changed = Signal()  # track order or heights changed: headers re-lay out
+    vertical_scroll_changed = Signal(int)
+    clip_activated = Signal(str)  # a clip was double-clicked (open it in the inspector)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setScene(QGraphicsScene(self))
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setViewportMargins(0, style.RULER_HEIGHT, 0, 0)
+        # Always-on bars keep the viewport width fixed, so fit-to-width and headers stay put.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.ruler = Ruler(self)
+        self.playhead_item = PlayheadItem()
+        self.scene().addItem(self.playhead_item)
+        # Clip items cache their pixels (DeviceCoordinateCache lives in QPixmapCache): make
+        # room for a screenful of clips at 4K so they are not evicted while scrolling.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
+        self.waveforms = WaveformCache(self)
+        self.waveforms.ready.connect(self._on_waveform_ready)
+
+        self.snap_enabled = True
+        self.left_edge = 0.0  # scene x at the viewport's left edge (read by every clip paint)
+        self._pps = 50.0
+        self._items: dict[str, ClipItem] = {}
+        self._rows: list[tuple[float, float]] = []  # (top, height) per track
+        self._track_ids: tuple[str, ...] = ()
+        self._marker_ids: set[str] = set()
+        self._height_preview: dict[str, int] = {}
+        self._shown_selection: set[str] = set()
+        self._shown_playhead = document.playhead
+        self._progress: dict[str, float] = {}
+        self._failures: dict[str, str] = {}
+        self._paths: dict[tuple[Path, str], Path | None] = {}
+        self._clips_by_path: dict[str, set[str]] = {}
+        self._snapper: tuple[tuple, Snapper] | None = None
+        self._press: _Press | None = None
+        self._pinned: set[ClipItem] = set()  # clips whose name is pinned to the left edge
+        self._hovered: ClipItem | None = None
+        self._wave_deadline = 0.0
+        self._wave_queue: dict[str, ClipItem] = {}
+        self._wave_timer = QTimer(self)
+        self._wave_timer.setSingleShot(True)
+        self._wave_timer.timeout.connect(self._flush_waveforms)
+        self._autoscroll = QTimer(self)
+        self._autoscroll.setInterval(30)
+        self._autoscroll.timeout.connect(self._autoscroll_step)
+        self._autoscroll_speed = QPointF()
+
+        document.changed.connect(self._on_changed)
+        document.reset.connect(self.rebuild)
+        document.selection_changed.connect(self._on_selection_changed)
+        document.playhead_moved.connect(self._on_playhead_moved)
+        self.horizontalScrollBar().valueChanged.connect(self._on_horizontal_scroll)
+        self.verticalScrollBar().valueChanged.connect(self.vertical_scroll_changed)
+        self.rebuild()
+
+    # --- coordinates ----------------------------------------------------------------------
+    @property
+    def pixels_per_second(self) -> float:
+        return self._pps
+
+    def time_at(self, view_x: float) -> float:
+        """Seconds at a viewport x (the ruler shares the viewport's x)."""
+        return (self.horizontalScrollBar().value() + view_x) / self._pps
+
+    def view_x(self, seconds: float) -> float:
+        return seconds * self._pps - self.horizontalScrollBar().value()
+
+    def grid(self) -> TimeGrid:
+        rate = self.document.project.frame_rate
+        return _grid(self._pps, rate.fps if rate else None)
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_top(self, row: int) -> float:
+        return self._rows[row][0] if 0 <= row < len(self._rows) else self.rows_bottom()
+
+    def row_height(self, row: int) -> float:
+        return self._rows[row][1] if 0 <= row < len(self._rows) else style.MIN_TRACK_HEIGHT
+
+    def rows_bottom(self) -> float:
+        return self._rows[-1][0] + self._rows[-1][1] if self._rows else 0.0
+
+    def row_at(self, scene_y: float) -> int:
+        """The row at a scene y, clamped to the first/last row (-1 when there are no tracks)."""
+        tops = [top for top, _ in self._rows]
+        return max(0, bisect.bisect_right(tops, scene_y) - 1) if tops else -1
+
+    def track_id_at(self, pos: QPoint) -> str | None:
+        """The track whose row is at ``pos`` in this widget's coordinates (e.g. where files
+        are dropped); None over the ruler or below the last track."""
+        viewport_pos = self.viewport().mapFrom(self, pos)
+        if not self.viewport().rect().contains(viewport_pos):
+            return None
+        y = self._scene_pos(QPointF(viewport_pos)).y()
+        row = self.row_at(y)
+        if row < 0 or y >= self.rows_bottom():
+            return None
+        return self._track_ids[row]
+
+    def clip_item(self, clip_id: str) -> ClipItem | None:
+        return self._items.get(clip_id)
+
+    def clip_ids_in(self, scene_rect: QRectF) -> set[str]:
+        return {item.clip_id for item in self.scene().items(scene_rect)
+                if isinstance(item, ClipItem)}
+
+    # --- zoom and scrolling ---------------------------------------------------------------
+    def set_pixels_per_second(self, pps: float, anchor_x: float | None = None) -> None:
+        """Zoom keeping the time under viewport x ``anchor_x`` (default: the centre) in place."""
+        pps = min(max(pps, MIN_PPS), MAX_PPS)
+        if pps == self._pps:
+            return
+        if anchor_x is None:
+            anchor_x = self.viewport().width() / 2
+        anchor_time = self.time_at(anchor_x)
+        self._pps = pps
+        self._snapper = None
+        for item in self._items.values():
+            item.place()
+        self.playhead_item.setPos(self.document.playhead * pps, 0)
+        self._update_scene_rect()
+        self.horizontalScrollBar().setValue(round(anchor_time * pps - anchor_x))
+        self.viewport().update()
+        self.ruler.update()
+        self.zoom_changed.emit(pps)
+
+    def zoom_by(self, factor: float, anchor_x: float | None = None) -> None:
+        self.set_pixels_per_second(self._pps * factor, anchor_x)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(WHEEL_ZOOM_PER_NOTCH, self._playhead_anchor())
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / WHEEL_ZOOM_PER_NOTCH, self._playhead_anchor())
+
+    def _playhead_anchor(self) -> float | None:
+        x = self.view_x(self.document.playhead)
+        return x if 0 <= x <= self.viewport().width() else None
+
+    def zoom_to_fit(self) -> None:
+        project = self.document.project
+        length = max(project.timeline_length(), project.content_end(), 1.0)
+        width = max(self.viewport().width() - 16, 50)
+        self.set_pixels_per_second(width / length, anchor_x=0)
+        self.horizontalScrollBar().setValue(0)
+
+    def _on_horizontal_scroll(self, value: int) -> None:
+        self.left_edge = float(value)
+        self.ruler.update()
+        # Clips crossing the left edge draw their name at the edge: repaint them (and the
+        # ones that just stopped crossing it); every other clip scrolls as cached pixels.
+        left = self.left_edge
+        edge = QRectF(left, 0, 1, self.sceneRect().height())
+        crossing = {item for item in self.scene().items(edge)
+                    if isinstance(item, ClipItem) and item.pos().x() < left}
+        for item in crossing | self._pinned:
+            item.update()
+        self._pinned = crossing
+
+    def ensure_time_visible(self, seconds: float) -> None:
+        x = self.view_x(seconds)
+        if not 0 <= x <= self.viewport().width():
+            bar = self.horizontalScrollBar()
+            bar.setValue(round(seconds * self._pps - self.viewport().width() / 3))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        modifiers = event.modifiers()
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_by(WHEEL_ZOOM_PER_NOTCH ** (delta.y() / 120), event.position().x())
+        elif modifiers & Qt.KeyboardModifier.ShiftModifier:
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - (delta.y() or delta.x()))
+        else:
+            super().wheelEvent(event)
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        viewport = self.viewport().geometry()
+        self.ruler.setGeometry(viewport.left(), viewport.top() - style.RULER_HEIGHT,
+                               viewport.width(), style.RULER_HEIGHT)
+        self._update_scene_rect()
+
+    def _update_scene_rect(self) -> None:
+        project = self.document.project
+        end = max(project.timeline_length(), project.content_end(), self.document.playhead)
+        viewport = self.viewport().size()
+        width = max((end * 1.25 + EXTRA_SECONDS) * self._pps, viewport.width())
+        height = max(self.rows_bottom() + 48, viewport.height())
+        if self.sceneRect() != QRectF(0, 0, width, height):
+            self.setSceneRect(0, 0, width, height)
+            self.playhead_item.set_height(height)
+
+    # --- model -> items -------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Recreate every item (a different project was opened)."""
+        scene = self.scene()
+        for item in self._items.values():
+            scene.removeItem(item)
+        self._items.clear()
+        self._pinned.clear()
+        self._hovered = None
+        self._wave_queue.clear()
+        self._paths.clear()
+        self._clips_by_path.clear()
+        self._progress.clear()
+        self._failures.clear()
+        self.waveforms.errors.clear()  # a file missing before may be there now: try again
+        self._snapper = None
+        self._layout_rows()
+        for row, track in enumerate(self.document.project.tracks):
+            for clip in track.clips:
+                self._add_item(track, clip, row)
+        self._marker_ids = {m.id for m in self.document.project.markers}
+        self._shown_selection = set(self.document.selection)
+        self._update_scene_rect()
+        self._on_playhead_moved(self.document.playhead)
+        self.viewport().update()
+        self.ruler.update()
+        self.rows_changed.emit()
+
+    def _add_item(self, track: Track, clip: Clip, row: int) -> ClipItem:
+        item = ClipItem(self, track, clip, row)
+        item.set_selected(clip.id in self.document.selection)
+        if clip.id in self._progress:
+            item.set_progress(self._progress[clip.id])
+        if clip.id in self._failures:
+            item.set_failure(self._failures[clip.id])
+        self._items[clip.id] = item
+        self.scene().addItem(item)
+        return item
+
+    def resync(self, item: ClipItem) -> None:
+        """Put an item back where the model says (drops a drag preview)."""
+        found = self.document.project.find_clip(item.clip_id)
+        if found is not None:
+            track, clip = found
+            item.sync(track, clip, self._track_ids.index(track.id))
+
+    def _layout_rows(self) -> bool:
+        """Recompute row tops and heights; True when they or the track order changed."""
+        project = self.document.project
+        rows, top = [], 0.0
+        for index, track in enumerate(project.tracks):
+            height = float(self._height_preview.get(track.id) or self.document.track_height(index))
+            rows.append((top, height))
+            top += height
+        ids = tuple(track.id for track in project.tracks)
+        changed = rows != self._rows or ids != self._track_ids
+        self._rows, self._track_ids = rows, ids
+        return changed
+
+    def preview_track_height(self, track_id: str, height: int | None) -> None:
+        """Show a track-height drag from the headers (None ends the preview)."""
+        if height is None:
+            self._height_preview.pop(track_id, None)
+        else:
+            self._height_preview[track_id] = height
+        if self._layout_rows():
+            for item in self._items.values():
+                item.place()
+            self._update_scene_rect()
+            self.viewport().update()
+
+    def _on_changed(self, touched: set[str]) -> None:
+        project = self.document.project
+        self._snapper = None
+        relayout = self._layout_rows()
+        tracks_touched = touched.intersection(self._track_ids)
+        live: set[str] = set()
+        for row, track in enumerate(project.tracks):
+            refresh_track = relayout or track.id in tracks_touched
+            for clip in track.clips:
+                live.add(clip.id)
+                item = self._items.get(clip.id)
+                if item is None:
+                    self._add_item(track, clip, row)
+                elif refresh_track or clip.id in touched:
+                    item.sync(track, clip, row)
+        for clip_id in [c for c in self._items if c not in live]:
+            item = self._items.pop(clip_id)
+            self._pinned.discard(item)
+            if item is self._hovered:
+                self._hovered = None
+            self.scene().removeItem(item)
+        markers = {m.id for m in project.markers}
+        if relayout or touched & (markers | self._marker_ids | {"project"}):
+            self.viewport().update()  # rows, marker lines or the frame grid
+            self.ruler.update()
+        self._marker_ids = markers
+        self._update_scene_rect()
+        if relayout:
+            self.rows_changed.emit()
+
+    def _on_selection_changed(self) -> None:
+        selection = self.document.selection
+        for clip_id in self._shown_selection ^ selection:
+            item = self._items.get(clip_id)
+            if item is not None:
+                item.set_selected(clip_id in selection)
+        self._shown_selection = set(selection)
+
+    def _on_playhead_moved(self, seconds: float) -> None:
+        if seconds * self._pps > self.sceneRect().width():
+            self._update_scene_rect()  # the scene always reaches past the playhead
+        self.playhead_item.setPos(seconds * self._pps, 0)
+        self.ruler.update_strip(self._shown_playhead, seconds)
+        self._shown_playhead = seconds
+
+    # --- generation states and waveforms --------------------------------------------------
+    def set_clip_progress(self, clip_id: str, fraction: float | None) -> None:
+        """Show generation progress (0..1) on a clip; None removes the bar."""
+        if fraction is None:
+            self._progress.pop(clip_id, None)
+        else:
+            fraction = self._progress[clip_id] = min(max(fraction, 0.0), 1.0)
+        item = self._items.get(clip_id)
+        if item is not None:
+            item.set_progress(fraction)
+
+    def set_clip_failed(self, clip_id: str, message: str | None) -> None:
+        """Mark a clip whose generation failed (red badge, message as tooltip); None clears."""
+        if message is None:
+            self._failures.pop(clip_id, None)
+        else:
+            self._failures[clip_id] = message
+        item = self._items.get(clip_id)
+        if item is not None:
+            item.set_failure(message)
+
+    def source_path(self, clip: Clip) -> Path | None:
+        folder = self.document.folder
+        if not clip.source or folder is None:
+            return None
+        key = (folder, clip.source)
+        if key not in self._paths:
+            try:
+                self._paths[key] = resolve_path(folder, clip.source)
+            except ProjectFormatError:
+                self._paths[key] = None  # the loader reports bad paths; here: no waveform
+        return self._paths[key]
+
+    def waveform_at(self, path: Path, clip_id: str, rate: int) -> Waveform | None:
+        """The waveform of ``path`` if built; else None, and ``clip_id`` is repainted when it
+        arrives."""
+        waveform = self.waveforms.get(path, rate)
+        if waveform is None:
+            self._clips_by_path.setdefault(str(path), set()).add(clip_id)
+        return waveform
+
+    def source_error(self, path: Path) -> str | None:
+        """Why a source has no waveform (missing or unreadable file), if it failed."""
+        return self.waveforms.errors.get(str(path))
+
+    def waveform_time_left(self) -> bool:
+        """Whether the repaint in progress may still compute waveform outlines."""
+        return time.perf_counter() < self._wave_deadline
+
+    def defer_waveform(self, item: ClipItem) -> None:
+        self._wave_queue[item.clip_id] = item
+
+    def waveforms_settled(self) -> bool:
+        """No pyramid being built and no outline waiting (tests, screenshots, benchmarks)."""
+        return self.waveforms.is_idle() and not self._wave_queue
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._wave_deadline = time.perf_counter() + WAVE_FRAME_BUDGET_S
+        super().paintEvent(event)
+        self._wave_deadline = 0.0
+        if self._wave_queue and not self._wave_timer.isActive():
+            self._wave_timer.start(0)  # after this frame is out: the next batch
+
+    def _flush_waveforms(self) -> None:
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        for clip_id in list(self._wave_queue)[:WAVE_BATCH]:
+            item = self._wave_queue.pop(clip_id)
+            if item.scene() is not None and item.sceneBoundingRect().intersects(visible):
+                item.wave_forced = True
+                item.update()
+
+    def _on_waveform_ready(self, path: str) -> None:
+        for clip_id in self._clips_by_path.pop(path, ()):
+            item = self._items.get(clip_id)
+            if item is not None:
+                item.update()
+
+    # --- painting -------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        # Opaque, pixel-centred lines (no antialiasing): blending would cost 10x more.
+        painter.fillRect(rect, style.EMPTY_AREA)
+        grid = self.grid()
+        t0, t1 = rect.left() / self._pps, rect.right() / self._pps
+        steps = [(step, color) for step, color in ((grid.frame, style.GRID_FRAME),
+                                                   (grid.minor, style.GRID_MINOR),
+                                                   (grid.major, style.GRID_MAJOR)) if step]
+        columns = [(color, [round(t * self._pps) + 0.5 for t in tick_times(step, t0, t1)])
+                   for step, color in steps]
+        for index, (top, height) in enumerate(self._rows):
+            if top > rect.bottom():
+                break
+            if top + height < rect.top():
+                continue
+            fill = style.ROW if index % 2 == 0 else style.ROW_ALT
+            y0, y1 = max(top, rect.top()), min(top + height - 1, rect.bottom())
+            painter.fillRect(QRectF(rect.left(), top, rect.width(), height), fill)
+            painter.fillRect(QRectF(rect.left(), top + height - 1, rect.width(), 1), style.ROW_LINE)
+            for color, xs in columns:
+                painter.setPen(QPen(style.over(color, fill), 1))
+                painter.drawLines([QLineF(x, y0, x, y1) for x in xs])
+        bottom = min(rect.bottom(), self.rows_bottom())
+        pen = QPen(style.MARKER.darker(160), 1, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        for marker in self.document.project.markers:
+            x = round(self.ruler.marker_time(marker) * self._pps) + 0.5
+            if rect.left() - 1 <= x <= rect.right() + 1 and bottom > rect.top():
+                painter.drawLine(QLineF(x, rect.top(), x, bottom))
+
+    # --- snapping -------------------------------------------------------------------------
+    def set_snap_enabled(self, enabled: bool) -> None:
+        if enabled != self.snap_enabled:
+            self.snap_enabled = enabled
+            self.snap_changed.emit(enabled)
+
+    def toggle_snap(self) -> None:
+        self.set_snap_enabled(not self.snap_enabled)
+        self.message.emit("Snapping on" if self.snap_enabled else "Snapping off")
+
+    def snap_delta(self, times: list[float], modifiers: Qt.KeyboardModifier,
+                   exclude_clips: Iterable[str] = (), exclude_marker: str | None = None) -> float:
+        """Seconds to add so one of ``times`` lands on a snap target (0: none, or Alt held)."""
+        if not self.snap_enabled or modifiers & Qt.KeyboardModifier.AltModifier:
+            return 0.0
+        key = (frozenset(exclude_clips), exclude_marker, self._pps, self.document.playhead)
+        if self._snapper is None or self._snapper[0] != key:
+            targets = snap_targets(self.document.project, self.document.playhead, key[0],
+                                   exclude_marker)
+            snapper = Snapper(targets, self.grid().snap_step, style.SNAP_PX / self._pps)
+            self._snapper = (key, snapper)
+        return self._snapper[1].delta(times)
+
+    # --- mouse ----------------------------------------------------------------------------
+    def _clip_item_at(self, view_pos: QPointF) -> ClipItem | None:
+        for item in self.items(view_pos.toPoint()):
+            if isinstance(item, ClipItem):
+                return item
+        return None
+
+    def _scene_pos(self, view_pos: QPointF) -> QPointF:
+        return self.mapToScene(QPoint(0, 0)) + view_pos
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self._snapper = None
+        pos = event.position()
+        scene_pos = self._scene_pos(pos)
+        toggle = bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier
+                                           | Qt.KeyboardModifier.ControlModifier))
+        document = self.document
+        item = self._clip_item_at(pos)
+        if item is None:
+            if not toggle:
+                document.select(set())
+            self._press = _Press(pos, RubberBandDrag(self, scene_pos, additive=toggle), None)
+            return
+        zone = item.zone_at(item.mapFromScene(scene_pos))
+        clip_id = item.clip_id
+        click: set[str] | None = None
+        if toggle and zone == "body":
+            document.select(document.selection ^ {clip_id})
+            if clip_id not in document.selection:
+                return  # toggled off: nothing to drag
+        elif clip_id not in document.selection:
+            document.select({clip_id})
+        elif zone == "body":
+            click = {clip_id}  # a plain click on a selected clip narrows the selection to it
+        drag: Drag
+        if zone == "body":
+            items = [self._items[c] for c in document.selection if c in self._items]
+            drag = MoveDrag(self, scene_pos, item, items)
+        elif zone in ("start", "end"):
+            drag = TrimDrag(self, scene_pos, item, zone)
+        else:
+            drag = FadeDrag(self, scene_pos, item, zone)
+        self._press = _Press(pos, drag, click)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        press = self._press
+        pos = event.position()
+        if press is None:
+            self._update_hover(pos)
+            super().mouseMoveEvent(event)
+            return
+        if not press.moved:
+            if (pos - press.view_pos).manhattanLength() < DRAG_START_PX:
+                return
+            press.moved = True
+        press.last_pos, press.modifiers = pos, event.modifiers()
+        press.drag.update(self._scene_pos(pos), event.modifiers())
+        # Near an edge of the viewport the timeline scrolls under the drag, so a clip can be
+        # carried past what is visible; the timer keeps it going while the mouse rests there.
+        self._autoscroll_speed = QPointF(_edge_speed(pos.x(), self.viewport().width()),
+                                         _edge_speed(pos.y(), self.viewport().height()))
+        if self._autoscroll_speed.isNull():
+            self._autoscroll.stop()
+        elif not self._autoscroll.isActive():
+            self._autoscroll.start()
+
+    def _autoscroll_step(self) -> None:
+        press = self._press
+        if press is None or self._autoscroll_speed.isNull():
+            self._autoscroll.stop()
+            return
+        for bar, speed in ((self.horizontalScrollBar(), self._autoscroll_speed.x()),
+                           (self.verticalScrollBar(), self._autoscroll_speed.y())):
+            bar.setValue(bar.value() + round(speed))
+        press.drag.update(self._scene_pos(press.last_pos), press.modifiers)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        press, self._press = self._press, None
+        self._autoscroll.stop()
+        if press is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mouseReleaseEvent(event)
+            return
+        if press.moved:  # the release may land somewhere the last move did not report
+            press.drag.update(self._scene_pos(event.position()), event.modifiers())
+        result = press.drag.finish() if press.moved else None
+        if result is None:
+            press.drag.cancel()
+            if not press.moved and press.select_on_click is not None:
+                self.document.select(press.select_on_click)
+            return
+        edit, text = result
+        if not self.apply(edit, text):
+            press.drag.cancel()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self._clip_item_at(QPointF(event.pos()))
+        if item is None:
+            return
+        if item.clip_id not in self.document.selection:
+            self.document.select({item.clip_id})
+        menu = QMenu(self)
+        for text, keys, action in (("Split at playhead", "S", self.split_selected),
+                                   ("Duplicate", "Ctrl+D", self.duplicate_selected),
+                                   ("Copy", "Ctrl+C", self.copy_selected),
+                                   ("Paste at playhead", "Ctrl+V", self.paste),
+                                   ("Mute track", "M", self.mute_selected_tracks),
+                                   ("Delete", "Del", self.delete_selected)):
+            entry = menu.addAction(text, action)
+            entry.setShortcut(QKeySequence(keys))  # shown only: the view handles the keys
+        menu.exec(event.globalPos())
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._update_hover(None)
+        super().leaveEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        item = self._clip_item_at(event.position())
+        if item is not None:
+            self.clip_activated.emit(item.clip_id)
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def _update_hover(self, pos: QPointF | None) -> None:
+        """Cursor shape for the zone under the mouse; the hovered clip shows its handles."""
+        item = self._clip_item_at(pos) if pos is not None else None
+        if item is not self._hovered:
+            if self._hovered is not None and self._hovered.scene() is not None:
+                self._hovered.set_hovered(False)
+            if item is not None:
+                item.set_hovered(True)
+            self._hovered = item
+        zone = item.zone_at(item.mapFromScene(self._scene_pos(pos))) if item else "none"
+        shape = {
+            "start": Qt.CursorShape.SizeHorCursor,
+            "end": Qt.CursorShape.SizeHorCursor,
+            "fade_in": Qt.CursorShape.PointingHandCursor,
+            "fade_out": Qt.CursorShape.PointingHandCursor,
+        }.get(zone, Qt.CursorShape.ArrowCursor)
+        if self.viewport().cursor().shape() != shape:
+            self.viewport().setCursor(shape)
+
+    # --- edits ----------------------------------------------------------------------------
+    def apply(self, edit: Edit, text: str, merge_key: str | None = None) -> bool:
+        """Apply through the document; a refused edit becomes a ``message``. True if applied."""
+        try:
+            self.document.apply(edit, text, merge_key)
+        except EditError as error:
+            self.message.emit(str(error))
+            return False
+        return True
+
+    def selected_clips(self) -> list[tuple[int, Track, Clip]]:
+        """(row, track, clip) of the selection, in track then list order."""
+        selection = self.document.selection
+        return [(row, track, clip)
+                for row, track in enumerate(self.document.project.tracks)
+                for clip in track.clips if clip.id in selection]
+
+    def _need_selection(self, action: str) -> list[tuple[int, Track, Clip]]:
+        chosen = self.selected_clips()
+        if not chosen:
+            self.message.emit(f"Select a clip to {action}")
+        return chosen
+
+    def split_selected(self) -> None:
+        """Split every selected clip that the playhead crosses (both halves stay selected)."""
+        at = self.document.playhead
+        chosen = self._need_selection("split")
+        edits: list[Edit] = [SplitClip(clip.id, at) for _, _, clip in chosen
+                             if clip.start < at < clip.end]
+        if chosen and not edits:
+            self.message.emit("Put the playhead inside a selected clip to split it")
+        if edits and self.apply(compound(edits), f"Split {plural(len(edits), 'clip')}"):
+            new_ids = {edit.right_id for edit in edits if isinstance(edit, SplitClip)}
+            self.document.select(self.document.selection | new_ids)
+
+    def delete_selected(self) -> None:
+        chosen = self._need_selection("delete")
+        if chosen:
+            edits: list[Edit] = [RemoveClip(clip.id) for _, _, clip in chosen]
+            self.apply(compound(edits), f"Delete {plural(len(edits), 'clip')}")
+
+    def duplicate_selected(self) -> None:
+        """Copies of the selection right after it, as a block (relative timing kept)."""
+        chosen = self._need_selection("duplicate")
+        if not chosen:
+            return
+        span = max(c.end for _, _, c in chosen) - min(c.start for _, _, c in chosen)
+        edits = [DuplicateClip(clip.id, clip.start + span) for _, _, clip in chosen]
+        if self.apply(compound(list(edits)), f"Duplicate {plural(len(edits), 'clip')}"):
+            self.document.select({edit.copy_id for edit in edits})
+
+    def copy_selected(self) -> None:
+        chosen = self._need_selection("copy")
+        if chosen:
+            _clipboard[:] = [(row, copy.deepcopy(clip)) for row, _, clip in chosen]
+            self.message.emit(f"Copied {plural(len(chosen), 'clip')}")
+
+    def paste(self) -> None:
+        """Paste at the playhead, on the first selected clip's track (else the copied rows);
+        clips keep their relative timing and rows and get new ids."""
+        tracks = self.document.project.tracks
+        if not _clipboard or not tracks:
+            return
+        chosen = self.selected_clips()
+        first_row = min(row for row, _ in _clipboard)
+        base_row = chosen[0][0] if chosen else first_row
+        earliest = min(clip.start for _, clip in _clipboard)
+        playhead = self.document.playhead
+        edits: list[Edit] = []
+        for row, clip in _clipboard:
+            target = min(max(base_row + row - first_row, 0), len(tracks) - 1)
+            pasted = replace(copy.deepcopy(clip), id=new_id("c"),
+                             start=playhead + clip.start - earliest)
+            edits.append(AddClip(tracks[target].id, pasted))
+        if self.apply(compound(edits), f"Paste {plural(len(edits), 'clip')}"):
+            self.document.select({e.clip.id for e in edits if isinstance(e, AddClip)})
+
+    def nudge(self, direction: int) -> None:
+        """Move the selection by one grid step; a held key is one undo step."""
+        chosen = self._need_selection("nudge")
+        if not chosen:
+            return
+        delta = max(direction * self.grid().snap_step, -min(c.start for _, _, c in chosen))
+        if delta:
+            edits: list[Edit] = [MoveClip(clip.id, clip.start + delta) for _, _, clip in chosen]
+            self.apply(compound(edits), f"Nudge {plural(len(edits), 'clip')}", "nudge")
+
+    def mute_selected_tracks(self) -> None:
+        chosen = self._need_selection("mute its track")
+        tracks = list({track.id: track for _, track, _ in chosen}.values())
+        if tracks:
+            mute = not tracks[0].mute
+            edits: list[Edit] = [SetFields(t.id, {"mute": mute}) for t in tracks]
+            self.apply(compound(edits), f"{'Mute' if mute else 'Unmute'} track")
+
+    def move_playhead_to_end(self) -> None:
+        self.document.set_playhead(self.document.project.timeline_length())
+        self.ensure_time_visible(self.document.playhead)
+
+    def move_playhead_to_start(self) -> None:
+        self.document.set_playhead(0.0)
+        self.ensure_time_visible(0.0)
+
+    # --- keys -----------------------------------------------------------------------------
+    def _key_action(self, event: QKeyEvent) -> Callable[[], None] | None:
+        key = Qt.Key(event.key())
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        none = Qt.KeyboardModifier.NoModifier
+        if modifiers == none or (modifiers == Qt.KeyboardModifier.ShiftModifier
+                                 and key == Qt.Key.Key_Plus):
+            return {
+                Qt.Key.Key_S: self.split_selected,
+                Qt.Key.Key_Delete: self.delete_selected,
+                Qt.Key.Key_Backspace: self.delete_selected,
+                Qt.Key.Key_Left: lambda: self.nudge(-1),
+                Qt.Key.Key_Right: lambda: self.nudge(1),
+                Qt.Key.Key_Home: self.move_playhead_to_start,
+                Qt.Key.Key_End: self.move_playhead_to_end,
+                Qt.Key.Key_Plus: self.zoom_in,
+                Qt.Key.Key_Equal: self.zoom_in,
+                Qt.Key.Key_Minus: self.zoom_out,
+                Qt.Key.Key_N: self.toggle_snap,
+                Qt.Key.Key_M: self.mute_selected_tracks,
+            }.get(key)
+        if event.matches(QKeySequence.StandardKey.Copy):
+            return self.copy_selected
+        if event.matches(QKeySequence.StandardKey.Paste):
+            return self.paste
+        if modifiers == Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_D:
+            return self.duplicate_selected
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        # Claim our keys before window-wide shortcuts (menu actions) can take them.
+        if event.type() == QEvent.Type.ShortcutOverride and self._key_action(event):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = self._key_action(event)
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+        event.accept()
+
+    # --- life cycle -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop background waveform work (call before the window closes)."""
+        self.waveforms.shutdown()

@@ -1,0 +1,167 @@
+"""The main window driven like a user would: open, edit, undo, save, reopen, recover, export."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtWidgets import QMessageBox
+
+from audiostudio.cli import main
+from audiostudio.model.edits import MoveClip
+from audiostudio.model.store import load_project
+from audiostudio.ui.main_window import MainWindow
+from tests.conftest import RATE, SAMPLE_PROJECT, sine
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
+
+
+@pytest.fixture
+def scene(tmp_path) -> Path:
+    return Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene"))
+
+
+def forget_changes(win: MainWindow) -> None:
+    """Tests end without the unsaved-changes question (it would wait for a click)."""
+    win.document.undo_stack.setClean()
+    win.document.recovered = False
+
+
+def new_window(qtbot) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win, before_close_func=forget_changes)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, scene):
+    win = new_window(qtbot)
+    assert win.open_path(scene)
+    win.resize(1400, 900)
+    win.show()
+    return win
+
+
+def test_opens_the_scene_with_a_clean_title(window):
+    assert "Sample scene" in window.windowTitle() and not window.isWindowModified()
+    assert len(window.document.project.tracks) == 3
+
+
+def test_edit_marks_dirty_and_undo_redo(window):
+    doc = window.document
+    doc.apply(MoveClip("c-knock000001", 11.0), "Move")
+    assert window.isWindowModified()
+    assert doc.project.find_clip("c-knock000001")[1].start == 11.0
+    window.undo_action.trigger()
+    assert doc.project.find_clip("c-knock000001")[1].start == 10.0
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    assert doc.project.find_clip("c-knock000001")[1].start == 11.0
+
+
+def test_inspector_edits_are_undoable(window, qtbot):
+    doc = window.document
+    doc.select({"c-knock000001"})
+    gain = window.inspector.clip_form.widgets["gain_db"]
+    gain.setValue(-6.0)
+    assert doc.project.find_clip("c-knock000001")[1].gain_db == -6.0
+    gain.setValue(-9.0)  # turning the same box merges into one undo step
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.project.find_clip("c-knock000001")[1].gain_db == 0.0
+    doc.select(set())
+    window.inspector.mix_form.widgets["target_lufs"].setValue(-23.0)
+    assert doc.project.mix.target_lufs == -23.0
+
+
+def test_save_and_reopen_show_the_same_scene(window, scene, qtbot):
+    window.document.apply(MoveClip("c-knock000001", 12.5), "Move")
+    assert window.save()
+    assert not window.isWindowModified()
+    saved = json.loads((scene / "project.json").read_text())
+    knock = next(c for t in saved["tracks"] for c in t["clips"] if c["id"] == "c-knock000001")
+    assert knock["start"] == 12.5
+    again = new_window(qtbot)
+    assert again.open_path(scene)
+    assert again.document.project.find_clip("c-knock000001")[1].start == 12.5
+
+
+def test_autosave_recovery(window, scene, qtbot, monkeypatch):
+    window.document.apply(MoveClip("c-knock000001", 14.0), "Move")
+    window.autosave()
+    assert (scene / "project.autosave.json").exists()
+    assert load_project(scene).autosave_newer
+    assert load_project(scene).project.find_clip("c-knock000001")[1].start == 10.0
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    recovered = new_window(qtbot)
+    assert recovered.open_path(scene)
+    assert recovered.document.project.find_clip("c-knock000001")[1].start == 14.0
+    assert recovered.document.is_dirty  # recovered work still needs a save
+
+
+def test_close_with_unsaved_changes_asks(window, monkeypatch):
+    window.document.apply(MoveClip("c-knock000001", 11.0), "Move")
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_import_audio_in_the_background(window, qtbot, tmp_path):
+    wav = tmp_path / "door.wav"
+    sf.write(str(wav), sine(300, 1.5, channels=2), RATE)
+    before = sum(len(t.clips) for t in window.document.project.tracks)
+    window.document.set_playhead(5.0)
+    window.import_files([wav])
+    qtbot.waitUntil(
+        lambda: sum(len(t.clips) for t in window.document.project.tracks) == before + 1,
+        timeout=5000)
+    [clip_id] = window.document.selection
+    clip = window.document.project.find_clip(clip_id)[1]
+    assert clip.start == 5.0 and clip.length == pytest.approx(1.5)
+    assert (window.document.folder / clip.source).is_file()
+    window.document.undo_stack.undo()
+    assert window.document.project.find_clip(clip_id) is None
+
+
+def test_export_runs_in_the_background(window, qtbot, tmp_path):
+    out = tmp_path / "export"
+    window.export_to(out)
+    qtbot.waitUntil(lambda: (out / "report.json").exists(), timeout=20000)
+    mix, rate = sf.read(str(out / "mix.wav"))
+    assert rate == RATE and np.abs(mix).max() > 0.1
+    assert len(list((out / "stems").glob("*.wav"))) == 3
+
+
+def test_screenshot_of_the_window(window, qtbot):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    window.resize(1600, 1000)
+    window.panel.view.zoom_to_fit()
+    qtbot.wait(50)
+    image = window.grab()
+    assert image.save(str(ARTIFACTS / "window-sample.png"))
+    assert image.width() >= 1600
+
+
+def test_cli_screenshot_flag(scene, tmp_path):
+    png = tmp_path / "shot.png"
+    assert main([str(scene), "--screenshot", str(png), "--size", "1280x800"]) == 0
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1280, 800)
+
+
+def test_no_display_is_one_clear_line(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run([sys.executable, "-m", "audiostudio"], capture_output=True, text=True,
+                         env=env, timeout=60, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0 and "display" in run.stderr.lower()
