@@ -20,7 +20,8 @@ from audiostudio.audio.loudness import (
 )
 from audiostudio.errors import AudioError, CancelledError, DecodeError
 
-ITU_DIR = Path("/work/shared/testdata/itu-1770")
+# The ITU compliance files live in shared/, beside the repository (as on CI).
+ITU_DIR = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "itu-1770"
 RATE = 48000
 
 
