@@ -72,7 +72,6 @@ def test_ebu_3341_integrated(segments: list[tuple[float, float]], expected: floa
 
 
 # --- ITU-R BS.2217 compliance files --------------------------------------------------------
-@pytest.mark.skipif(not ITU_DIR.is_dir(), reason="ITU compliance files not available")
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("1770-2_Comp_AbsGateTest.wav", -69.5), ("1770-2_Comp_RelGateTest.wav", -10.0)],

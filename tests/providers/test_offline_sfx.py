@@ -168,7 +168,7 @@ def features(renders: dict[str, np.ndarray]) -> dict[str, Features]:
 
 def save_spectrograms(renders: dict[str, np.ndarray], folder: Path = ARTIFACTS) -> Path:
     """One spectrogram PNG per family plus an overview grid; returns the overview's path."""
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
