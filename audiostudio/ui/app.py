@@ -66,6 +66,8 @@ def run_window(project: Path | None, screenshot: Path | None = None,
         window.show()
         app.processEvents()
         window.panel.view.zoom_to_fit()
+        if os.environ.get("AUDIOSTUDIO_STARTUP_PROBE"):  # bench/startup_bench.py reads this
+            print(f"startup-probe {time.perf_counter()}", file=sys.stderr)
         wait_until(app, window.panel.view.waveforms_settled, timeout_s=20.0)
         if not window.grab().save(str(screenshot)):
             raise AudiostudioError(f"Could not write the screenshot {screenshot}")
