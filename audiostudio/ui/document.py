@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from audiostudio.errors import EditError
 from audiostudio.model import Project
 from audiostudio.model.edits import Edit, EditResult, apply
 from audiostudio.model.store import (
@@ -112,6 +113,14 @@ class Document(QObject):
         result = apply(self.project, edit)
         self.undo_stack.push(EditCommand(self, edit, result, text, merge_key))
         return result
+
+    def try_apply(self, edit: Edit, text: str, merge_key: str | None = None) -> str | None:
+        """Like ``apply``, for widgets: the refusal's message (model unchanged), else None."""
+        try:
+            self.apply(edit, text, merge_key)
+        except EditError as error:
+            return str(error)
+        return None
 
     def notify(self, touched: set[str]) -> None:
         live = {c.id for _, c in self.project.iter_clips()}

@@ -10,7 +10,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from audiostudio.errors import EditError
 from audiostudio.model.edits import Scope, SetFields
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.store import to_json
@@ -134,9 +133,8 @@ class Inspector(QScrollArea):
         self._apply(clip.id, {"request": request}, f"{clip.id}:request:{key}")
 
     def _apply(self, target: Any, fields: dict[str, Any], merge_key: str) -> None:
-        try:
-            self.document.apply(SetFields(target, fields), f"Set {', '.join(fields)}", merge_key)
-            self.error.clear()
-        except EditError as exc:
-            self.error.setText(str(exc))
+        error = self.document.try_apply(SetFields(target, fields), f"Set {', '.join(fields)}",
+                                        merge_key)
+        self.error.setText(error or "")
+        if error:
             self.refresh()

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audiostudio.errors import EditError
 from audiostudio.model.edits import SetFields
 from audiostudio.model.project import DUCK_ROLES, Track
 from audiostudio.ui.document import DEFAULT_TRACK_HEIGHT, Document
@@ -300,12 +299,10 @@ class TrackHeaders(QWidget):
         self.rebuild()
 
     def apply(self, edit: SetFields, text: str, merge_key: str | None = None) -> bool:
-        try:
-            self.document.apply(edit, text, merge_key)
-        except EditError as error:
-            self.message.emit(str(error))
-            return False
-        return True
+        error = self.document.try_apply(edit, text, merge_key)
+        if error:
+            self.message.emit(error)
+        return error is None
 
     def rebuild(self) -> None:
         for row in self.rows.values():

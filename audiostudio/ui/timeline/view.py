@@ -35,7 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWidget
 
-from audiostudio.errors import EditError, ProjectFormatError
+from audiostudio.errors import ProjectFormatError
 from audiostudio.model import Clip, Track, new_id
 from audiostudio.model.edits import (
     AddClip,
@@ -709,12 +709,10 @@ class TimelineView(QGraphicsView):
     # --- edits ----------------------------------------------------------------------------
     def apply(self, edit: Edit, text: str, merge_key: str | None = None) -> bool:
         """Apply through the document; a refused edit becomes a ``message``. True if applied."""
-        try:
-            self.document.apply(edit, text, merge_key)
-        except EditError as error:
-            self.message.emit(str(error))
-            return False
-        return True
+        error = self.document.try_apply(edit, text, merge_key)
+        if error:
+            self.message.emit(error)
+        return error is None
 
     def selected_clips(self) -> list[tuple[int, Track, Clip]]:
         """(row, track, clip) of the selection, in track then list order."""
