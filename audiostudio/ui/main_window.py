@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from audiostudio.errors import AudiostudioError
-from audiostudio.model import Project
+from audiostudio.model import Project, Track, new_id
+from audiostudio.model.edits import AddTrack
 from audiostudio.settings import Settings, load_settings, save_settings
 from audiostudio.ui import workers
 from audiostudio.ui.document import Document
@@ -125,6 +126,11 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(key.Redo)])
         self.prefs_action = self._action("&Preferences…", self.preferences, key.Preferences)
         self.fit_action = self._action("Zoom to &Fit", self.panel.view.zoom_to_fit, "Ctrl+0")
+        self.track_actions = [
+            self._action(f"Add {label} Track", lambda _c=False, k=kind: self.add_track(k))
+            for kind, label in (("voice", "&Voice"), ("sfx", "&SFX"), ("music", "&Music"),
+                                ("audio", "&Audio"))
+        ]
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts)
         icon = self.style().standardIcon
         pixmap = QStyle.StandardPixmap
@@ -160,6 +166,8 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.prefs_action)
+        track_menu = bar.addMenu("&Track")
+        track_menu.addActions(self.track_actions)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.fit_action)
         for dock in self.findChildren(QDockWidget):
@@ -172,15 +180,19 @@ class MainWindow(QMainWindow):
         transport.setObjectName("transportBar")
         transport.setMovable(False)
         transport.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.home_action, self.play_action, self.end_action):
-            transport.addAction(action)
-            transport.widgetForAction(action).setToolButtonStyle(
-                Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.time_label = QLabel(format_time(0.0))
         self.time_label.setObjectName("timeDisplay")
-        transport.addWidget(self.time_label)
-        transport.addSeparator()
-        transport.addActions([self.undo_action, self.redo_action])
+        # Icons only where the text would change (undo/redo name their step in the tooltip).
+        for action in (self.home_action, self.play_action, self.end_action, self.time_label,
+                       None, self.undo_action, self.redo_action):
+            if action is None:
+                transport.addSeparator()
+            elif isinstance(action, QLabel):
+                transport.addWidget(action)
+            else:
+                transport.addAction(action)
+                transport.widgetForAction(action).setToolButtonStyle(
+                    Qt.ToolButtonStyle.ToolButtonIconOnly)
         transport.addSeparator()
         transport.addActions([self.import_action, self.export_action, self.fit_action])
 
@@ -293,6 +305,16 @@ class MainWindow(QMainWindow):
                 lambda _checked=False, p=entry: self._confirm_discard() and self.open_path(Path(p)))
         if not self.settings.recent_projects:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def add_track(self, kind: str) -> None:
+        names = {"voice": "Voice", "sfx": "SFX", "music": "Music", "audio": "Audio"}
+        taken = {t.name for t in self.document.project.tracks}
+        name = names[kind]
+        number = 2
+        while name in taken:
+            name, number = f"{names[kind]} {number}", number + 1
+        self.document.apply(AddTrack(Track(new_id("t"), name=name, kind=kind)),
+                            f"Add track {name}")
 
     # --- import and export ----------------------------------------------------------------
     def _needs_folder(self) -> bool:

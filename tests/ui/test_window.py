@@ -165,3 +165,24 @@ def test_no_display_is_one_clear_line(tmp_path):
                          env=env, timeout=60, check=False)
     assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "display" in run.stderr.lower()
+
+
+def test_add_tracks_from_the_menu(qtbot):
+    win = new_window(qtbot)
+    for action in win.track_actions[:3]:
+        action.trigger()
+    win.track_actions[0].trigger()
+    tracks = win.document.project.tracks
+    assert [(t.name, t.kind) for t in tracks] == [
+        ("Voice", "voice"), ("SFX", "sfx"), ("Music", "music"), ("Voice 2", "voice")]
+    assert [t.duck_role for t in tracks] == ["key", "none", "ducked", "key"]
+    win.document.undo_stack.undo()
+    assert len(win.document.project.tracks) == 3
+    visible = [r for r in win.panel.headers.rows.values() if not r.isHidden()]
+    assert len(visible) == 3  # the header column follows the undo at once
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    win.resize(1600, 1000)
+    win.show()
+    win.panel.view.zoom_to_fit()
+    assert win.panel.view.pixels_per_second < 200  # an empty scene still shows seconds
+    assert win.grab().save(str(ARTIFACTS / "window-empty-tracks.png"))

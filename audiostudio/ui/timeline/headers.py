@@ -306,7 +306,7 @@ class TrackHeaders(QWidget):
 
     def rebuild(self) -> None:
         for row in self.rows.values():
-            row.deleteLater()
+            _discard(row)
         self.rows = {}
         self._sync_rows(set())
 
@@ -317,7 +317,7 @@ class TrackHeaders(QWidget):
         tracks = self.document.project.tracks
         live = {track.id for track in tracks}
         for track_id in [t for t in self.rows if t not in live]:
-            self.rows.pop(track_id).deleteLater()
+            _discard(self.rows.pop(track_id))
         for track in tracks:
             row = self.rows.get(track.id)
             if row is None:
@@ -369,3 +369,9 @@ class TrackHeaders(QWidget):
             self.wheel_scrolled.emit(event.angleDelta())
             return True
         return super().eventFilter(watched, event)
+
+
+def _discard(row: QWidget) -> None:
+    """Hide at once (deleteLater waits for the event loop, and a stale row would still show)."""
+    row.hide()
+    row.deleteLater()

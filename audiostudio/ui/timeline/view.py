@@ -73,6 +73,7 @@ PIXMAP_CACHE_KB = 96 * 1024
 # A repaint computes outlines for this long, then shows the previous zoom's outline stretched
 # and finishes WAVE_BATCH clips per following frame: a zoom over 600 clips stays interactive.
 WAVE_FRAME_BUDGET_S = 0.004
+EMPTY_FIT_SECONDS = 10.0
 WAVE_BATCH = 32
 AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
 AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
@@ -261,7 +262,8 @@ class TimelineView(QGraphicsView):
 
     def zoom_to_fit(self) -> None:
         project = self.document.project
-        length = max(project.timeline_length(), project.content_end(), 1.0)
+        # An empty or very short scene still shows a useful stretch of time to place clips in.
+        length = max(project.timeline_length(), project.content_end(), EMPTY_FIT_SECONDS)
         width = max(self.viewport().width() - 16, 50)
         self.set_pixels_per_second(width / length, anchor_x=0)
         self.horizontalScrollBar().setValue(0)
