@@ -119,6 +119,8 @@ def _run_generation(project, folder: Path, clip_ids, new_take: bool, dry_run: bo
         found = project.find_clip(clip_id)
         label = (found[1].name or clip_id) if found else clip_id
         print(f"error: clip '{label}' ({clip_id}) failed: {error}", file=sys.stderr)
+    if result.interrupted:
+        return 130
     return 1 if result.failed else 0
 
 
@@ -173,14 +175,13 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from audiostudio.importing import prepare_import
+    from audiostudio.importing import placement_edit, stage_import
     from audiostudio.model.edits import apply
     from audiostudio.model.store import load_project, save_project
 
     loaded = load_project(Path(args.project))
-    edit, clip_id = prepare_import(
-        loaded.project, loaded.folder, Path(args.file), track_name=args.track, at=args.at
-    )
+    staged = stage_import(loaded.folder, Path(args.file), loaded.project.sample_rate_hz)
+    edit, [clip_id] = placement_edit(loaded.project, [staged], track_name=args.track, at=args.at)
     apply(loaded.project, edit)
     save_project(loaded.project, loaded.folder)
     track, clip = loaded.project.find_clip(clip_id)  # type: ignore[misc]
@@ -198,10 +199,17 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return run_window(project, Path(args.screenshot) if args.screenshot else None, args.size)
 
 
-def _add_window_options(parser: argparse.ArgumentParser) -> None:
+WINDOW_OPTIONS = ("--screenshot", "--size")
+
+
+def _add_window_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    # The options exist before and after `open`; the copy after it must not reset a value
+    # given before it, hence SUPPRESS there.
     parser.add_argument("--screenshot", metavar="FILE.png",
+                        default=None if top else argparse.SUPPRESS,
                         help="render the window to a PNG and exit (works without a display)")
-    parser.add_argument("--size", default="1600x1000", help="window size for --screenshot")
+    parser.add_argument("--size", default="1600x1000" if top else argparse.SUPPRESS,
+                        help="window size for --screenshot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,12 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"audiostudio {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    _add_window_options(parser)
+    _add_window_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     open_cmd = sub.add_parser("open", help="open a project in the window (the default)")
     open_cmd.add_argument("project", nargs="?")
-    _add_window_options(open_cmd)
+    _add_window_options(open_cmd, top=False)
     open_cmd.set_defaults(func=_cmd_open)
 
     render = sub.add_parser("render", help="render a project to a mix (and stems)")
@@ -275,10 +283,17 @@ def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
-def _is_option_value(argv: list[str], value: str) -> bool:
-    """True when ``value`` is the argument of an option such as ``--screenshot FILE``."""
-    index = argv.index(value)
-    return index > 0 and argv[index - 1] in ("--screenshot", "--size")
+def _first_positional(argv: list[str]) -> int | None:
+    """Index of the first argument that is neither an option nor an option's value."""
+    skip = False
+    for index, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg in WINDOW_OPTIONS:
+            skip = True  # its value follows
+        elif not arg.startswith("-"):
+            return index
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -286,10 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = _subcommands(parser)
     # `audiostudio PROJECT_DIR` opens it: a first positional that names no subcommand.
-    positionals = [a for a in argv if not a.startswith("-")]
-    if positionals and positionals[0] not in commands and not _is_option_value(argv,
-                                                                              positionals[0]):
-        argv.insert(argv.index(positionals[0]), "open")
+    first = _first_positional(argv)
+    if first is not None and argv[first] not in commands:
+        argv.insert(first, "open")
     args = parser.parse_args(argv)
     if args.command is None:
         args.func, args.project = _cmd_open, None

@@ -1,12 +1,14 @@
-"""Put an audio file on the timeline: copy it into assets/, then place a clip as one edit.
+"""Put audio files on the timeline: copy them into assets/, then place clips as one edit.
 
-``prepare_import`` does the slow part (copy, decode — on a worker thread in the window) and
-returns the edit without touching the model; the caller applies it (the CLI directly, the
-window through its undo stack).
+Two steps, so the window can keep the slow one off the GUI thread: ``stage_import`` copies and
+decodes (I/O, on a worker), ``placement_edit`` builds the edit from the live project (pure, on
+the GUI thread, so several files dropped at once land on one track, one after another, as one
+undo step). The CLI simply runs both.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from audiostudio.audio.decode import decode
@@ -16,27 +18,40 @@ from audiostudio.model.edits import AddClip, AddTrack, Compound, Edit
 from audiostudio.model.store import import_asset, resolve_path
 
 
-def prepare_import(
-    project: Project,
-    folder: Path,
-    file: Path,
-    track_name: str = "Audio",
-    at: float | None = None,
-    track_id: str | None = None,
-) -> tuple[Compound, str]:
-    """(edit, clip id) placing ``file`` on ``track_id``, else the first track called
-    ``track_name`` (created, kind "audio", if none). ``at`` defaults to the end of that track's
-    last clip. A file that cannot be decoded is refused and leaves no asset behind."""
+@dataclass(frozen=True)
+class StagedAudio:
+    source: str  # "assets/<sha256>.<ext>"
+    duration: float
+    name: str
+
+
+def stage_import(folder: Path, file: Path, rate: int) -> StagedAudio:
+    """Copy ``file`` into the project's assets and decode it (warming the render's cache).
+    A file that cannot be decoded is refused, named as the user knows it, and leaves no
+    asset behind."""
     assets = folder / "assets"
     before = {p.name for p in assets.iterdir()} if assets.is_dir() else set()
     source = import_asset(folder, file)
     asset = resolve_path(folder, source)
     try:
-        decoded = decode(asset, project.sample_rate_hz)  # also warms the render's cache
-    except DecodeError:
+        decoded = decode(asset, rate)
+    except DecodeError as exc:
         if asset.name not in before:
             asset.unlink(missing_ok=True)
-        raise
+        raise DecodeError(str(exc).replace(asset.name, file.name)) from exc
+    return StagedAudio(source, decoded.duration, file.stem)
+
+
+def placement_edit(
+    project: Project,
+    staged: list[StagedAudio],
+    track_name: str = "Audio",
+    at: float | None = None,
+    track_id: str | None = None,
+) -> tuple[Compound, list[str]]:
+    """(edit, clip ids) placing ``staged`` one after another on ``track_id``, else on the first
+    track called ``track_name`` (created, kind "audio", if none). ``at`` defaults to the end
+    of that track's last clip."""
     track = (project.find_track(track_id) if track_id else None) or next(
         (t for t in project.tracks if t.name == track_name), None
     )
@@ -45,13 +60,11 @@ def prepare_import(
         track = Track(id=new_id("t"), name=track_name, kind="audio")
         edits.append(AddTrack(track))
     start = at if at is not None else max((c.end for c in track.clips), default=0.0)
-    clip = Clip(
-        id=new_id("c"),
-        name=file.stem,
-        start=start,
-        duration=decoded.duration,
-        source=source,
-        source_duration=decoded.duration,
-    )
-    edits.append(AddClip(track.id, clip))
-    return Compound(tuple(edits)), clip.id
+    ids = []
+    for item in staged:
+        clip = Clip(id=new_id("c"), name=item.name, start=start, duration=item.duration,
+                    source=item.source, source_duration=item.duration)
+        edits.append(AddClip(track.id, clip))
+        ids.append(clip.id)
+        start += item.duration
+    return Compound(tuple(edits)), ids

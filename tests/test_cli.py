@@ -126,6 +126,26 @@ def test_import_of_a_corrupt_file_changes_nothing(tmp_path, capsys):
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"RIFF" + bytes(500))
     assert main(["import", str(proj), str(junk)]) == 1
-    assert "junk.wav" in capsys.readouterr().err or True
+    assert "junk.wav" in capsys.readouterr().err
     assert (proj / "project.json").read_bytes() == before
     assert not any((proj / "assets").iterdir())
+
+
+def test_output_folder_problems_are_one_clear_line(sample, tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    assert main(["render", str(sample), "-o", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()  # progress lines, then the error
+    assert err[-1].startswith("error: Could not write the export") and "Not a directory" in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+def test_impossible_mp3_options_fail_before_rendering(sample, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["render", str(sample), "-o", str(out), "--format", "both",
+                 "--sample-rate", "96000"]) == 1
+    assert "MP3 needs" in capsys.readouterr().err
+    assert main(["render", str(sample), "-o", str(out), "--format", "mp3",
+                 "--mp3-bitrate", "999"]) == 1
+    assert "bitrate" in capsys.readouterr().err
+    assert not out.exists()  # refused before any work

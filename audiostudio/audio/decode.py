@@ -20,6 +20,8 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,18 +104,24 @@ def _ffmpeg_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
 
     def blocks() -> Iterator[np.ndarray]:
         cmd = [exe, "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-ac", str(channels), "-"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdout is not None
-        frame_bytes = 4 * channels
-        pending = b""
-        while chunk := proc.stdout.read(BLOCK_FRAMES * frame_bytes):
-            pending += chunk
-            usable = len(pending) - len(pending) % frame_bytes
-            yield np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, channels)
-            pending = pending[usable:]
-        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-        if proc.wait() != 0:
-            raise DecodeError(f"'{path.name}' could not be decoded: {err.splitlines()[-1:]}")
+        # stderr goes to a file: a damaged file can log more than a pipe holds, and a full pipe
+        # would stall ffmpeg while we wait on stdout.
+        with tempfile.TemporaryFile() as errors:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+            assert proc.stdout is not None
+            frame_bytes = 4 * channels
+            pending = b""
+            while chunk := proc.stdout.read(BLOCK_FRAMES * frame_bytes):
+                pending += chunk
+                usable = len(pending) - len(pending) % frame_bytes
+                yield np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, channels)
+                pending = pending[usable:]
+            code = proc.wait()
+            errors.seek(0)
+            err = errors.read().decode(errors="replace").strip()
+        if code != 0:
+            last = err.splitlines()[-1] if err else f"ffmpeg exit code {code}"
+            raise DecodeError(f"'{path.name}' could not be decoded: {last}")
 
     return rate, channels, blocks()
 
@@ -232,40 +240,66 @@ class AudioSource(Protocol):
     def read(self, start: int, count: int) -> np.ndarray: ...
 
 
+class _HandlePool:
+    """Open libsndfile handles shared by all FileSources, least recently used closed first.
+
+    A project can use more files than the process may keep open (ulimit -n is 256 on macOS),
+    and preview and export may render at once: every read takes the lock, seeks and reads.
+    """
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = capacity
+        self.lock = threading.Lock()
+        self.handles: OrderedDict[Path, sf.SoundFile] = OrderedDict()
+
+    def read(self, path: Path, start: int, count: int) -> np.ndarray:
+        with self.lock:
+            handle = self.handles.pop(path, None)
+            if handle is None:
+                while len(self.handles) >= self.capacity:
+                    self.handles.popitem(last=False)[1].close()
+                handle = sf.SoundFile(str(path))
+            self.handles[path] = handle
+            handle.seek(start)
+            return handle.read(count, dtype="float32", always_2d=True)
+
+
+_HANDLES = _HandlePool()
+
+
 class FileSource:
     """A PCM/FLAC file at the render rate, read in place with libsndfile (seek + read)."""
 
-    def __init__(self, path: Path, handle: sf.SoundFile) -> None:
+    def __init__(self, path: Path, frames: int, channels: int) -> None:
         self.path = path
-        self._file = handle
-        self.frames = handle.frames
-        self.channels = min(handle.channels, 2)
+        self.frames = frames
+        self.channels = min(channels, 2)
 
     def read(self, start: int, count: int) -> np.ndarray:
         try:
-            self._file.seek(start)
-            block = self._file.read(count, dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as exc:
+            block = _HANDLES.read(self.path, start, count)
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
             raise DecodeError(f"'{self.path.name}' could not be read: {exc}") from exc
         return _fit_channels(block)
 
 
 class CachedSource:
-    """A source decoded into the cache, read with positioned reads (no mapping kept)."""
+    """A source decoded into the cache, read with positioned reads (no handle kept open)."""
 
     def __init__(self, decoded: DecodedSource) -> None:
         self.path = decoded.path
         self.frames = decoded.frames
         self.channels = decoded.channels
-        self._fd = os.open(decoded.samples.filename, os.O_RDONLY)
+        self._file = decoded.samples.filename
 
     def read(self, start: int, count: int) -> np.ndarray:
         block = np.empty((count, self.channels), np.float32)
-        got = os.preadv(self._fd, [block], start * 4 * self.channels)
+        fd = os.open(self._file, os.O_RDONLY)
+        try:
+            got = os.preadv(fd, [block], start * 4 * self.channels)
+        finally:
+            os.close(fd)
         return block[: got // (4 * self.channels)]
-
-    def __del__(self) -> None:
-        os.close(self._fd)
 
 
 def open_source(path: str | Path, rate: int) -> AudioSource:
@@ -274,11 +308,10 @@ def open_source(path: str | Path, rate: int) -> AudioSource:
     if not path.is_file():
         raise DecodeError(f"Audio file not found: {path}")
     try:
-        handle = sf.SoundFile(str(path))
+        info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError):
-        handle = None
-    if handle is not None:
-        if handle.samplerate == rate and handle.format in DIRECT_FORMATS and handle.frames > 0:
-            return FileSource(path, handle)
-        handle.close()
+        info = None  # not for libsndfile: decode through ffmpeg into the cache
+    if (info is not None and info.samplerate == rate and info.format in DIRECT_FORMATS
+            and info.frames > 0):
+        return FileSource(path, info.frames, info.channels)
     return CachedSource(decode(path, rate))

@@ -156,8 +156,6 @@ def _mp3_compression(kbps: int) -> float:
 
 def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path) -> dict:
     """Limit with growing margin until the decoded MP3 stays under ``ceiling``."""
-    if rate not in MP3_RATES:
-        raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
     data = np.memmap(master, dtype="<f4", mode="r").reshape(-1, 2)
     margin = 0.5
     for _ in range(MP3_MAX_TRIES):
@@ -194,9 +192,29 @@ def export_project(
 ) -> dict[str, Any]:
     """Render and write everything; returns the report (also written as report.json)."""
     options = options or ExportOptions()
+    _check_options(options, options.sample_rate or project.sample_rate_hz)
+    try:
+        return _export(project, folder, out_dir, options, _Phase(progress, cancelled))
+    except (OSError, sf.SoundFileError) as exc:
+        # Disk full, a file where a folder should be, no permission: one clear message.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        where = getattr(exc, "filename", None) or out_dir
+        raise ExportError(f"Could not write the export ({where}): {reason}") from exc
+
+
+def _check_options(options: ExportOptions, rate: int) -> None:
+    """Refuse impossible options before any work, not after a long render."""
     if options.bit_depth not in BIT_DEPTHS:
         raise ExportError(f"Bit depth must be one of {', '.join(BIT_DEPTHS)}")
-    phase = _Phase(progress, cancelled)
+    if "mp3" in options.formats:
+        if rate not in MP3_RATES:
+            raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
+        _mp3_compression(options.mp3_bitrate)
+
+
+def _export(
+    project: Project, folder: Path, out_dir: Path, options: ExportOptions, phase: _Phase
+) -> dict[str, Any]:
     phase.start("Preparing sources", 0.1)
     plan = build_plan(
         project, folder, rate=options.sample_rate, export=True,
@@ -235,8 +253,12 @@ def export_project(
             norm = 10.0 ** (norm_db / 20.0)
             phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.55)
             master = temp_file("master") if "mp3" in options.formats else None
-            report.update(_write_pass(
-                plan, options, out_dir, outputs, names, ceiling, norm, pre_master, master, phase))
+            stem_stats = _StemStats(len(plan.tracks))
+            report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling, norm,
+                                      pre_master, master, phase, stem_stats))
+            # Track levels: of the written stems, else of each track after normalisation
+            # (before the limiter, which only the stems carry).
+            levels, scale = (stem_stats, 1.0) if options.stems else (stats, norm)
             if master is not None:
                 master.close()
                 phase.start("Encoding MP3", 0.1)
@@ -261,8 +283,8 @@ def export_project(
                         "id": t.track_id,
                         "name": t.name,
                         "stem": f"stems/{n}" if options.stems else None,
-                        "sample_peak_dbfs": _db(float(stats.peak[i]) * norm),
-                        "rms_dbfs": _db(float(stats.rms()[i]) * norm),
+                        "sample_peak_dbfs": _db(float(levels.peak[i]) * scale),
+                        "rms_dbfs": _db(float(levels.rms()[i]) * scale),
                     }
                     for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
                 ],
@@ -287,8 +309,10 @@ def _write_pass(
     pre_master: BinaryIO | None,
     master: BinaryIO | None,
     phase: _Phase,
+    stem_stats: _StemStats,
 ) -> dict[str, Any]:
     """Normalise, limit and write the mix (and stems); returns the delivered mix's figures.
+    With stems, ``stem_stats`` collects each written stem's peak and RMS.
 
     With stems the tracks are rendered again; without, the pre-master mix kept by the
     measuring pass is read back, so the tracks are rendered only once.
@@ -327,6 +351,7 @@ def _write_pass(
                     tracks = queued[:, : len(gains)] * gains[None, :, None]
                     for handle, stem in zip(stem_files, tracks, strict=True):
                         worker.submit(handle.write, stem)
+                    stem_stats.add(tracks)
                     mix = tracks.sum(axis=0)
                 else:
                     mix = queued[: len(gains)] * gains[:, None]

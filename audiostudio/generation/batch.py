@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audiostudio.errors import AudiostudioError
+from audiostudio.errors import AudiostudioError, CancelledError, GenerationError
 from audiostudio.generation.service import GenerationService, Job
 from audiostudio.generation.takes import clips_to_generate, seed_for, takes_edit
 from audiostudio.model import Clip, Project, Request
@@ -26,6 +26,7 @@ Listener = Callable[[Clip, str, object], None]
 class BatchResult:
     succeeded: list[str] = field(default_factory=list)
     failed: dict[str, AudiostudioError] = field(default_factory=dict)
+    interrupted: bool = False
 
 
 def estimate(service: GenerationService, project: Project, clips: list[Clip]) -> dict[str, Cost]:
@@ -67,7 +68,16 @@ def generate_clips(
         jobs[job.future] = (clip, request, job)
     pending = set(jobs)
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        try:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        except KeyboardInterrupt:
+            # Stop paying for queued work; what finished is already applied and stays.
+            for future in pending:
+                clip, _, job = jobs[future]
+                job.cancel()
+                result.failed[clip.id] = CancelledError("interrupted before it finished")
+            result.interrupted = True
+            return result
         for future in done:
             clip, request, _ = jobs[future]
             try:
@@ -80,7 +90,10 @@ def generate_clips(
                     apply(project, edit)
                 result.succeeded.append(clip.id)
                 notify(clip, "done", None)
-            except AudiostudioError as exc:
-                result.failed[clip.id] = exc
-                notify(clip, "failed", exc)
+            except Exception as exc:  # one clip's failure (any kind) must not lose the others
+                error = exc if isinstance(exc, AudiostudioError) else GenerationError(
+                    f"{type(exc).__name__}: {exc}")
+                result.failed[clip.id] = error
+                notify(clip, "failed", error)
     return result
+

@@ -48,12 +48,15 @@ def clip_state(clip: Clip) -> ClipState:
 def clips_to_generate(
     project: Project, clip_ids: list[str] | None = None, new_take: bool = False
 ) -> list[Clip]:
-    """Clips with a request that need work (every chosen one when ``new_take``)."""
+    """Clips with a request that need work (every chosen one when ``new_take``); locked clips
+    and clips on locked tracks are left alone."""
     wanted = set(clip_ids) if clip_ids else None
     chosen = []
-    for _, clip in project.iter_clips():
+    for track, clip in project.iter_clips():
         if wanted is not None and clip.id not in wanted:
             continue
+        if track.locked or clip.locked:
+            continue  # its take could not be applied: never pay for it
         state = clip_state(clip)
         if state is ClipState.NO_REQUEST:
             continue

@@ -59,7 +59,7 @@ def run_window(project: Path | None, screenshot: Path | None = None,
     app.setOrganizationName("Audiostudio")
     apply_dark_theme(app)
     window = MainWindow()
-    if project is not None and not window.open_path(project, ask_recovery=screenshot is None):
+    if project is not None and not window.open_path(project, interactive=screenshot is None):
         return 1
     if screenshot is not None:
         window.resize(width, height)

@@ -2,7 +2,8 @@
 
 The edit is applied (and so validated) before the command is pushed, so a refused edit never
 reaches the stack; redo/undo then re-apply the edit or its inverse. Commands that share a
-merge key (a nudge held down, a spin box being turned) fold into one undo step.
+merge key (a nudge held down, a spin box being turned) fold into one undo step; a merge key
+promises that its edits set the same fields to absolute values.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from audiostudio.model.edits import Compound, Edit, EditResult, apply
+from audiostudio.model.edits import Edit, EditResult, apply
 
 if TYPE_CHECKING:
     from audiostudio.ui.document import Document
@@ -47,9 +48,11 @@ class EditCommand(QUndoCommand):
         return MERGEABLE_ID if self.merge_key else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
+        # Edits sharing a merge key set the same fields to absolute values (a spin box, a
+        # nudge of the same clips), so the newest edit alone redoes the whole run and the
+        # first one's inverse undoes it: the step stays flat however long the run.
         if not isinstance(other, EditCommand) or other.merge_key != self.merge_key:
             return False
-        self.edit = Compound((self.edit, other.edit))
-        self.undo_edit = Compound((other.undo_edit, self.undo_edit))
+        self.edit = other.edit
         self.touched |= other.touched
         return True

@@ -242,10 +242,11 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_path(Path(folder))
 
-    def open_path(self, path: Path, ask_recovery: bool = True) -> bool:
+    def open_path(self, path: Path, ask_recovery: bool = True, interactive: bool = True) -> bool:
+        """Open a project; with ``interactive=False`` (screenshots) errors raise, no dialogs."""
         try:
             use_autosave = False
-            if ask_recovery and Document.autosave_is_newer(path):
+            if ask_recovery and interactive and Document.autosave_is_newer(path):
                 answer = QMessageBox.question(
                     self, "Recover unsaved work?",
                     "This project has an autosave newer than its last save (the app may have "
@@ -254,6 +255,8 @@ class MainWindow(QMainWindow):
                 use_autosave = answer == QMessageBox.StandardButton.Yes
             self.document.open(path, use_autosave=use_autosave)
         except AudiostudioError as exc:
+            if not interactive:
+                raise
             self.show_error("Cannot open project", exc)
             return False
         self._remember(self.document.folder)
@@ -331,30 +334,41 @@ class MainWindow(QMainWindow):
             self.import_files([Path(f) for f in files])
 
     def import_files(self, files: list[Path], track_id: str | None = None) -> None:
+        """Copy and decode on a worker; place all files on the GUI thread as one undo step."""
         if not files or not self._needs_folder():
             return
-        from audiostudio.importing import prepare_import
+        from audiostudio.importing import placement_edit, stage_import
 
-        if track_id is None:
-            selected = [self.document.project.find_clip(c) for c in self.document.selection]
-            track_id = next((found[0].id for found in selected if found), None)
-        folder = self.document.folder
-        project = self.document.project
-        at = self.document.playhead
-        for file in files:
-            def job(progress, cancelled, file=file):
-                return prepare_import(project, folder, file, at=at, track_id=track_id)
+        folder, rate = self.document.folder, self.document.project.sample_rate_hz
 
-            def done(result, file=file):
-                edit, clip_id = result
-                self.document.apply(edit, f"Import {file.name}")
-                self.document.select({clip_id})
-                self.statusBar().showMessage(f"Imported {file.name}", 4000)
+        def job(progress, cancelled):
+            staged = []
+            for index, file in enumerate(files):
+                if cancelled():
+                    break
+                staged.append(stage_import(folder, file, rate))
+                progress((index + 1) / len(files))
+            return staged
 
-            self.statusBar().showMessage(f"Importing {file.name}…")
-            self._workers.append(workers.start(
-                job, done, lambda exc, file=file: self.show_error(f"Cannot import {file.name}",
-                                                                   exc)))
+        def done(staged):
+            if track_id is None:
+                selected = [self.document.project.find_clip(c) for c in self.document.selection]
+                target = next((found[0].id for found in selected if found), None)
+            else:
+                target = track_id
+            edit, clip_ids = placement_edit(self.document.project, staged,
+                                            at=self.document.playhead, track_id=target)
+            error = self.document.try_apply(edit, f"Import {len(staged)} file(s)")
+            if error:
+                self.show_error("Cannot place the imported audio", AudiostudioError(error))
+                return
+            self.document.select(set(clip_ids))
+            self.statusBar().showMessage(f"Imported {len(staged)} file(s)", 4000)
+
+        self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
+        self._workers.append(workers.start(
+            job, done, lambda exc: self.show_error("Cannot import audio", exc),
+            lambda f: self.statusBar().showMessage(f"Importing… {f * 100:.0f}%")))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

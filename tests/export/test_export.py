@@ -84,6 +84,10 @@ def test_report_has_the_figures(sample_export):
     assert report["target_lufs"] == -16.0 and report["true_peak_ceiling_dbtp"] == -1.0
     assert [t["name"] for t in report["tracks"]] == ["Narration", "SFX", "Music Bed"]
     assert all(t["sample_peak_dbfs"] <= -1.0 and t["rms_dbfs"] < -10 for t in report["tracks"])
+    for track in report["tracks"]:  # the figures are those of the written stems
+        stem, _ = sf.read(str(out / track["stem"]))
+        assert track["sample_peak_dbfs"] == pytest.approx(20 * np.log10(np.abs(stem).max()),
+                                                          abs=0.01)
 
 
 def test_decoded_mp3_stays_under_the_ceiling(sample_export):
@@ -107,7 +111,8 @@ def _asset(folder: Path, name: str, audio: np.ndarray) -> str:
     return f"assets/{name}"
 
 
-def test_failed_export_leaves_previous_files_alone(tmp_path):
+@pytest.mark.parametrize("phase", ["Measuring loudness", "Writing mix and stems"])
+def test_failed_export_leaves_previous_files_alone(tmp_path, phase):
     proj_dir = tmp_path / "p"
     src = _asset(proj_dir, "a.wav", sine(300, 5.0, channels=2))
     project = Project(tracks=[Track("t", name="A", clips=[Clip("c", source=src)])])
@@ -115,22 +120,22 @@ def test_failed_export_leaves_previous_files_alone(tmp_path):
     out.mkdir()
     (out / "mix.wav").write_bytes(b"previous render")
     (out / "notes.txt").write_text("mine")
-
-    def cancel_midway() -> bool:
-        return cancel_midway.calls > 5  # type: ignore[attr-defined]
-
-    cancel_midway.calls = 0  # type: ignore[attr-defined]
+    seen: list[str] = []
 
     def progress(fraction: float, label: str) -> None:
-        cancel_midway.calls += 1  # type: ignore[attr-defined]
+        seen.append(label)
+
+    def cancel_midway() -> bool:  # a few blocks into the chosen phase
+        return seen.count(phase) > 3
 
     with pytest.raises(CancelledError):
         export_project(project, proj_dir, out, ExportOptions(stems=True), progress=progress,
                        cancelled=cancel_midway)
+    assert phase in seen
     assert (out / "mix.wav").read_bytes() == b"previous render"
     assert (out / "notes.txt").read_text() == "mine"
-    leftovers = [p.name for p in out.rglob("*") if p.is_file()]
-    assert sorted(leftovers) == ["mix.wav", "notes.txt"]
+    leftovers = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert leftovers == ["mix.wav", "notes.txt"]  # no .partial files, no stems
 
 
 def test_options_bit_depth_rate_and_no_normalize(tmp_path):

@@ -130,6 +130,33 @@ def test_import_audio_in_the_background(window, qtbot, tmp_path):
     assert window.document.project.find_clip(clip_id) is None
 
 
+def test_importing_several_files_is_one_step_on_one_track(qtbot, tmp_path):
+    win = new_window(qtbot)
+    win.document.save(tmp_path / "fresh")
+    files = []
+    for i, seconds in enumerate((1.0, 2.0, 0.5)):
+        files.append(tmp_path / f"take{i}.wav")
+        sf.write(str(files[-1]), sine(200 + 100 * i, seconds), RATE)
+    win.import_files(files)
+    qtbot.waitUntil(lambda: len(win.document.selection) == 3, timeout=5000)
+    [track] = win.document.project.tracks
+    assert [c.start for c in track.clips] == pytest.approx([0.0, 1.0, 3.0])
+    assert win.document.undo_stack.count() == 1
+
+
+def test_held_merges_stay_one_flat_undo_step(window):
+    doc = window.document
+    doc.select({"c-knock000001"})
+    gain = window.inspector.clip_form.widgets["gain_db"]
+    for step in range(1500):  # a long spin-box run must not nest (it once overflowed the stack)
+        gain.setValue(-0.01 * (step + 1))
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.project.find_clip("c-knock000001")[1].gain_db == 0.0
+    doc.undo_stack.redo()
+    assert doc.project.find_clip("c-knock000001")[1].gain_db == pytest.approx(-15.0)
+
+
 def test_export_runs_in_the_background(window, qtbot, tmp_path):
     out = tmp_path / "export"
     window.export_to(out)
@@ -149,13 +176,24 @@ def test_screenshot_of_the_window(window, qtbot):
     assert image.width() >= 1600
 
 
-def test_cli_screenshot_flag(scene, tmp_path):
+@pytest.mark.parametrize("order", ["project-first", "options-first", "open-subcommand"])
+def test_cli_screenshot_flag(scene, tmp_path, order):
     png = tmp_path / "shot.png"
-    assert main([str(scene), "--screenshot", str(png), "--size", "1280x800"]) == 0
+    options = ["--screenshot", str(png), "--size", "1280x800"]
+    argv = {"project-first": [str(scene), *options],
+            "options-first": [*options, str(scene)],
+            "open-subcommand": [*options, "open", str(scene)]}[order]
+    assert main(argv) == 0
     from PySide6.QtGui import QImage
 
     image = QImage(str(png))
     assert (image.width(), image.height()) == (1280, 800)
+
+
+def test_screenshot_of_a_bad_project_is_one_error_line(tmp_path, capsys):
+    assert main([str(tmp_path / "nothing-here"), "--screenshot", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and err.count("\n") == 0
 
 
 def test_no_display_is_one_clear_line(tmp_path):

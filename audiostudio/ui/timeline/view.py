@@ -791,7 +791,8 @@ class TimelineView(QGraphicsView):
         delta = max(direction * self.grid().snap_step, -min(c.start for _, _, c in chosen))
         if delta:
             edits: list[Edit] = [MoveClip(clip.id, clip.start + delta) for _, _, clip in chosen]
-            self.apply(compound(edits), f"Nudge {plural(len(edits), 'clip')}", "nudge")
+            key = "nudge:" + ",".join(sorted(clip.id for _, _, clip in chosen))
+            self.apply(compound(edits), f"Nudge {plural(len(edits), 'clip')}", key)
 
     def mute_selected_tracks(self) -> None:
         chosen = self._need_selection("mute its track")
