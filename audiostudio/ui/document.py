@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from audiostudio.errors import EditError
+from audiostudio.errors import EditError, ProjectError
 from audiostudio.model import Project
 from audiostudio.model.edits import Edit, EditResult, apply
 from audiostudio.model.store import (
@@ -78,6 +78,9 @@ class Document(QObject):
         target = folder or self.folder
         if target is None:
             raise ValueError("save needs a folder for a new project")
+        same_folder = self.folder is not None and target.resolve() == self.folder.resolve()
+        if not same_folder and (target / "project.json").exists():
+            raise ProjectError(f"{target} already holds another project; choose an empty folder")
         if folder is not None and self.project.name in (None, "Untitled"):
             self.project.name = folder.name
         if self.folder is not None and target.resolve() != self.folder.resolve():

@@ -57,7 +57,9 @@ class FieldForm(QWidget):
             is_int = spec.kind.endswith("int")
             box: QSpinBox | QDoubleSpinBox = QSpinBox() if is_int else QDoubleSpinBox()
             optional = spec.kind.startswith("optional")
-            low = spec.minimum - (spec.step if optional else 0)
+            # An optional field's lowest value stands for null ("auto"), one step below the range
+            # (a whole 1 for integers, so a seed of 0 stays a seed).
+            low = spec.minimum - ((1 if is_int else spec.step) if optional else 0)
             if is_int:
                 box.setRange(int(low), int(min(spec.maximum, 2**31 - 1)))
             else:

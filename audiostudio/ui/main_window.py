@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audiostudio.errors import AudiostudioError
+from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.model import Project, Track, new_id
 from audiostudio.model.edits import AddTrack
 from audiostudio.settings import Settings, load_settings, save_settings
@@ -390,8 +390,11 @@ class MainWindow(QMainWindow):
 
     def export_to(self, out_dir: Path) -> workers.Worker:
         from audiostudio.export.render import ExportOptions, export_project
+        from audiostudio.model.store import project_from_dict, project_to_dict
 
-        project, folder = self.document.project, self.document.folder
+        # The worker renders a snapshot: the user may keep editing while it runs.
+        project = project_from_dict(project_to_dict(self.document.project))
+        folder = self.document.folder
         dialog = QProgressDialog("Rendering…", "Cancel", 0, 1000, self)
         dialog.setWindowTitle("Export")
         dialog.setMinimumDuration(300)
@@ -409,7 +412,11 @@ class MainWindow(QMainWindow):
 
         def failed(exc):
             dialog.reset()
-            self.show_error("Export failed", exc)
+            if isinstance(exc, CancelledError):
+                self.statusBar().showMessage("Export cancelled: the output folder is unchanged",
+                                             6000)
+            else:
+                self.show_error("Export failed", exc)
 
         worker = workers.start(job, done, failed, lambda f: dialog.setValue(int(f * 1000)))
         dialog.canceled.connect(worker.cancel)
@@ -460,5 +467,6 @@ class MainWindow(QMainWindow):
             return
         for worker in self._workers:
             worker.cancel()
+        QThreadPool.globalInstance().waitForDone(5000)  # cancelled work stops within a block
         self._save_geometry()
         event.accept()

@@ -224,3 +224,26 @@ def test_add_tracks_from_the_menu(qtbot):
     win.panel.view.zoom_to_fit()
     assert win.panel.view.pixels_per_second < 200  # an empty scene still shows seconds
     assert win.grab().save(str(ARTIFACTS / "window-empty-tracks.png"))
+
+
+def test_request_seed_zero_is_a_seed_not_auto(window):
+    doc = window.document
+    doc.select({"c-knock000001"})
+    seed = window.inspector.request_form.widgets["seed"]
+    seed.setValue(0)
+    assert doc.project.find_clip("c-knock000001")[1].request.seed == 0
+    seed.setValue(seed.minimum())
+    assert doc.project.find_clip("c-knock000001")[1].request.seed is None
+
+
+def test_save_as_never_overwrites_another_project(window, tmp_path, scene):
+    other = tmp_path / "other"
+    shutil.copytree(scene, other)
+    before = (other / "project.json").read_bytes()
+    from audiostudio.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="already holds"):
+        window.document.save(other)
+    assert (other / "project.json").read_bytes() == before
+    copy = window.document.save(tmp_path / "copy")
+    assert all((copy / c.source).is_file() for _, c in window.document.project.iter_clips())
