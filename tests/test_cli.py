@@ -146,6 +146,6 @@ def test_impossible_mp3_options_fail_before_rendering(sample, tmp_path, capsys):
                  "--sample-rate", "96000"]) == 1
     assert "MP3 needs" in capsys.readouterr().err
     assert main(["render", str(sample), "-o", str(out), "--format", "mp3",
-                 "--mp3-bitrate", "999"]) == 1
+                 "--mp3-bitrate", "200"]) == 1
     assert "bitrate" in capsys.readouterr().err
     assert not out.exists()  # refused before any work

@@ -98,6 +98,13 @@ def test_decoded_mp3_stays_under_the_ceiling(sample_export):
     assert report["mp3"]["true_peak_dbtp"] <= -1.0
     kbps = (out / "mix.mp3").stat().st_size * 8 / 24 / 1000
     assert 180 < kbps < 200
+    # it lines up with the WAV to the sample: a video editor gets both in sync
+    mix, _ = sf.read(str(out / "mix.wav"), always_2d=True)
+    assert len(mp3) == len(mix)
+    seg = slice(2 * RATE, 4 * RATE)
+    lags = range(-200, 1200)
+    best = max(lags, key=lambda d: float(np.dot(mix[seg, 0], mp3[2 * RATE + d : 4 * RATE + d, 0])))
+    assert best == 0
 
 
 def _scene(folder: Path, tracks: list[Track]) -> Project:
