@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QDockWidget,
@@ -32,6 +33,7 @@ from audiostudio.settings import Settings, load_settings, save_settings
 from audiostudio.ui import workers
 from audiostudio.ui.document import Document
 from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
 
 AUDIO_FILTER = (
@@ -64,6 +66,7 @@ def format_time(seconds: float) -> str:
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, settings: Settings | None = None) -> None:
         super().__init__()
+        apply_dark_theme(QApplication.instance())  # idempotent; the window always looks the same
         self.document = document or Document()
         self.settings = settings or load_settings()
         self.setAcceptDrops(True)

@@ -247,3 +247,32 @@ def test_save_as_never_overwrites_another_project(window, tmp_path, scene):
     assert (other / "project.json").read_bytes() == before
     copy = window.document.save(tmp_path / "copy")
     assert all((copy / c.source).is_file() for _, c in window.document.project.iter_clips())
+
+
+def test_screenshots_of_an_empty_project_and_the_demo_scene(qtbot, tmp_path, capsys):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    empty = new_window(qtbot)
+    empty.resize(1600, 1000)
+    empty.show()
+    assert empty.grab().save(str(ARTIFACTS / "window-empty.png"))
+    assert main(["demo", str(tmp_path / "demo")]) == 0
+    win = new_window(qtbot)
+    assert win.open_path(tmp_path / "demo")
+    win.resize(1600, 1000)
+    win.show()
+    win.panel.view.zoom_to_fit()
+    qtbot.wait(100)  # a first paint asks for the waveforms
+    qtbot.waitUntil(win.panel.view.waveforms_settled, timeout=20000)
+    assert sum(len(t.clips) for t in win.document.project.tracks) == 8
+    image = win.grab()
+    assert image.save(str(ARTIFACTS / "window-demo.png"))
+    # the music bed's row shows a waveform: many pixels in its lane differ from its fill
+    view = win.panel.view
+    music_clip = view.clip_item(win.document.project.tracks[2].clips[0].id)
+    lane = music_clip.mapRectToScene(music_clip.boundingRect())
+    top_left = view.viewport().mapTo(win, view.mapFromScene(lane.topLeft()))
+    height = int(lane.height()) - 24  # below the clip's title bar
+    body = image.copy(top_left.x() + 100, top_left.y() + 20, 700, height).toImage()
+    fill = body.pixel(0, 2)  # the clip's plain fill at the top edge of its body
+    heights = [sum(body.pixel(x, y) != fill for y in range(height)) for x in range(0, 700, 5)]
+    assert len(set(heights)) > 10  # a waveform: its height changes along the clip
