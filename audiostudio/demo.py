@@ -6,8 +6,6 @@ laid out back to back once their real lengths are known, the way a creator would
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from audiostudio.model import CastEntry, Clip, Project, Request, Track, new_id
 from audiostudio.model.edits import Compound, MoveClip, Scope, SetFields, apply
 
@@ -76,7 +74,3 @@ def lay_out(project: Project) -> None:
         SetFields(Scope.PROJECT, {"length": end}),
     ]
     apply(project, Compound(tuple(edits)))
-
-
-def demo_folder(path: str | None) -> Path:
-    return Path(path or "audiostudio-demo")
