@@ -101,8 +101,9 @@ class _StemStats:
 def _measure_pass(
     plan: RenderPlan, phase: _Phase, keep: BinaryIO | None
 ) -> tuple[float | None, _StemStats]:
-    """Loudness of the pre-master mix and per-track levels; optionally keep the mix on disk
-    (for a mix-only export, so the writing pass need not render the tracks again)."""
+    """Loudness of the pre-master mix. For a mix-only export (``keep`` given) also keep the
+    mix on disk, so the writing pass need not render the tracks again, and the per-track
+    levels, which an export with stems measures on the written stems instead."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
     stats = _StemStats(len(plan.tracks))
     for b0, b1 in plan.blocks():
@@ -110,9 +111,9 @@ def _measure_pass(
         tracks *= np.float32(plan.master_gain)
         mix = tracks.sum(axis=0)
         meter.add(mix)
-        stats.add(tracks)
         if keep is not None:
             mix.tofile(keep)
+            stats.add(tracks)
         phase(b1 / plan.frames)
     return meter.integrated(), stats
 

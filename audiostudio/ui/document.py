@@ -7,6 +7,7 @@ Widgets never change the model directly: they call ``Document.apply(edit, text)`
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -61,14 +62,14 @@ class Document(QObject):
         self.reset.emit()
         self.dirty_changed.emit(self.is_dirty)
 
-    def open(self, path: Path, use_autosave: bool = False) -> None:
+    def open(self, path: Path, recover: Callable[[], bool] | None = None) -> bool:
+        """Open ``path`` (read once); when its autosave is newer, ``recover()`` decides whether
+        to show the autosave instead. Returns True when the autosave was opened."""
         loaded = load_project(path)
+        use_autosave = loaded.autosave_newer and recover is not None and recover()
         project = load_autosave(loaded.folder) if use_autosave else loaded.project
         self.replace(project, loaded.folder, recovered=use_autosave)
-
-    @staticmethod
-    def autosave_is_newer(path: Path) -> bool:
-        return load_project(path).autosave_newer
+        return use_autosave
 
     @property
     def is_dirty(self) -> bool:

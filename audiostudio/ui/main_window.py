@@ -247,16 +247,17 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: Path, ask_recovery: bool = True, interactive: bool = True) -> bool:
         """Open a project; with ``interactive=False`` (screenshots) errors raise, no dialogs."""
+        def ask() -> bool:
+            answer = QMessageBox.question(
+                self, "Recover unsaved work?",
+                "This project has an autosave newer than its last save (the app may have "
+                "closed unexpectedly). Open the autosaved version?",
+            )
+            return answer == QMessageBox.StandardButton.Yes
+
         try:
-            use_autosave = False
-            if ask_recovery and interactive and Document.autosave_is_newer(path):
-                answer = QMessageBox.question(
-                    self, "Recover unsaved work?",
-                    "This project has an autosave newer than its last save (the app may have "
-                    "closed unexpectedly). Open the autosaved version?",
-                )
-                use_autosave = answer == QMessageBox.StandardButton.Yes
-            self.document.open(path, use_autosave=use_autosave)
+            use_autosave = self.document.open(
+                path, recover=ask if ask_recovery and interactive else None)
         except AudiostudioError as exc:
             if not interactive:
                 raise
