@@ -20,8 +20,8 @@ from audiostudio.audio.loudness import (
 )
 from audiostudio.errors import AudioError, CancelledError, DecodeError
 
-# The ITU compliance files live in shared/, beside the repository (as on CI).
-ITU_DIR = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "itu-1770"
+# The ITU compliance files ship with the tests (tests/data/itu-1770/README.md names them).
+ITU_DIR = Path(__file__).resolve().parents[1] / "data" / "itu-1770"
 RATE = 48000
 
 
