@@ -14,8 +14,6 @@ TEXT = "#e3e5e8"
 MUTED_TEXT = "#9aa0a8"
 ACCENT = "#4f8cff"
 
-KIND_COLOURS = {"voice": "#4f8cff", "sfx": "#f0a030", "music": "#3cc08a", "audio": "#8a8f98"}
-
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {BACKGROUND}; }}
 QToolBar {{ background: {PANEL}; border: none; border-bottom: 1px solid {BORDER}; spacing: 4px;

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from audiostudio.audio.mixer import fade_curve  # the curve you hear is the curve drawn
 from audiostudio.generation.takes import ClipState, clip_state
 from audiostudio.model import Clip, Track
 from audiostudio.ui.timeline import style
@@ -85,16 +86,6 @@ def _palette(base_rgb: int, selected: bool, muted: bool) -> dict[str, QColor]:
         "edge": _blend(base, style.BACKGROUND, 0.8),
         "ghost": QColor.fromRgbF(*_blend(base, style.BACKGROUND, 0.24).getRgbF()[:3], 0.43),
     }
-
-
-def fade_curve(shape: str) -> np.ndarray:
-    """Gain (0..1) of a fade-in along its length; a fade-out is the mirror image."""
-    u = _FADE_POINTS
-    if shape == "linear":
-        return u
-    if shape == "s_curve":
-        return (1 - np.cos(np.pi * u)) / 2
-    return np.sin(u * np.pi / 2)  # equal_power (and unknown shapes from newer files)
 
 
 class ClipItem(QGraphicsItem):
@@ -340,7 +331,7 @@ class ClipItem(QGraphicsItem):
                 points = np.empty((len(_FADE_POINTS) + 2, 2))
                 xs = _FADE_POINTS * span
                 points[1:-1, 0] = xs if side == "fade_in" else rect.width() - xs
-                points[1:-1, 1] = bottom - fade_curve(shape) * (bottom - top)
+                points[1:-1, 1] = bottom - fade_curve(_FADE_POINTS, shape) * (bottom - top)
                 points[0] = points[1, 0], top
                 points[-1] = points[-2, 0], top
                 painter.setPen(NO_PEN)
