@@ -1,0 +1,138 @@
+"""The master stage: the delivered mix (and stems) over any range of the timeline.
+
+delivered mix = limiter(pre-master mix x normalisation gain); each delivered stem = its track x
+the same gains x the limiter's gain curve, so the stems sum to the mix. Export and live preview
+both read blocks from a ``MasterStream``, so what is heard is what is exported.
+
+Design note. The limiter's state depends on the past (its release decays over ~17x
+``release_ms``; its look-ahead is 5 ms). A stream that starts mid-timeline therefore renders a
+warm-up of ``17 x release + look-ahead`` before its start and throws it away: the remaining
+difference from a whole render is below the limiter's own "no reduction" threshold (1e-6 dB).
+Keeping limiter checkpoints from the measuring pass would save the warm-up (~0.9 s of audio,
+a few ms of work) but would have to be invalidated on every edit; the warm-up needs no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiostudio.audio.limiter import TruePeakLimiter
+from audiostudio.audio.mixer import RenderPlan, render_tracks
+
+RELEASE_MS = 50.0
+WARMUP_RELEASES = 17  # the release decays to < 1e-6 dB of gain reduction within this
+BLOCK_FRAMES = 4800  # 100 ms at 48 kHz: the master stage's own work size
+
+# Pre-master audio of timeline frames [b0, b1): (parts, frames, 2), summing to the mix.
+Source = Callable[[int, int], np.ndarray]
+
+
+def track_source(plan: RenderPlan, stems: bool) -> Source:
+    """Pre-master audio rendered from the plan: every track (``stems``) or their sum."""
+    master = np.float32(plan.master_gain)
+
+    def render(b0: int, b1: int) -> np.ndarray:
+        tracks = render_tracks(plan, b0, b1)
+        tracks *= master
+        return tracks if stems else tracks.sum(axis=0, keepdims=True)
+
+    return render
+
+
+@dataclass
+class MasterBlock:
+    start: int  # first timeline frame
+    mix: np.ndarray  # (frames, 2) float32, delivered
+    stems: np.ndarray | None  # (tracks, frames, 2) float32, delivered; None for a mix-only stream
+
+
+class MasterStream:
+    """Delivered audio from timeline frame ``start`` on, read in consecutive blocks of any size.
+
+    ``source`` gives the pre-master audio (see ``Source``); with more than one part the parts are
+    delivered as stems. ``norm_db`` is the loudness normalisation gain; ``set_norm_db`` changes it
+    with a ramp (live preview after a re-measure) instead of a step.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        rate: int,
+        norm_db: float,
+        ceiling_dbtp: float,
+        start: int = 0,
+        block_frames: int = BLOCK_FRAMES,
+    ) -> None:
+        self._source = source
+        self._limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling_dbtp, release_ms=RELEASE_MS)
+        warmup = self._limiter.latency_frames + round(WARMUP_RELEASES * RELEASE_MS * rate / 1000)
+        self._render_pos = max(0, start - warmup)  # before 0 the timeline is silent: no warm-up
+        self._discard = start - self._render_pos  # rendered frames before ``start``
+        self._skip = self._limiter.latency_frames  # the limiter's first gains are its pre-roll
+        self._position = start
+        self._block = block_frames
+        self._gain = 10.0 ** (norm_db / 20.0)
+        self._ramp: tuple[int, int, float, float] | None = None  # (frame0, frame1, from, to)
+        self._audio: np.ndarray | None = None  # pending pre-limiter audio (parts, n, 2)
+        self._gains = np.zeros(0, np.float32)  # limiter gains for the first frames of _audio
+
+    @property
+    def position(self) -> int:
+        """The timeline frame the next ``read`` starts at."""
+        return self._position
+
+    def set_norm_db(self, norm_db: float, ramp_frames: int) -> None:
+        """Move to a new normalisation gain linearly over ``ramp_frames`` from what is rendered
+        next (a few ms ahead of ``position``: the limiter's look-ahead)."""
+        new = 10.0 ** (norm_db / 20.0)
+        now = self._gain_at(self._render_pos)
+        self._ramp = (self._render_pos, self._render_pos + max(1, ramp_frames), now, new)
+        self._gain = new
+
+    def read(self, frames: int) -> MasterBlock:
+        while len(self._gains) < frames:
+            self._advance()
+        assert self._audio is not None
+        gains = self._gains[:frames]
+        audio = self._audio[:, :frames] * gains[None, :, None]
+        self._audio = self._audio[:, frames:]
+        self._gains = self._gains[frames:]
+        block = MasterBlock(self._position, audio.sum(axis=0) if len(audio) > 1 else audio[0],
+                            audio if len(audio) > 1 else None)
+        self._position += frames
+        return block
+
+    def _gain_at(self, frame: int) -> float:
+        if self._ramp is None or frame >= self._ramp[1]:
+            return self._gain
+        f0, f1, g0, g1 = self._ramp
+        return g0 + (g1 - g0) * max(0.0, (frame - f0) / (f1 - f0))
+
+    def _scale(self, audio: np.ndarray, b0: int, b1: int) -> None:
+        if self._ramp is not None and b0 < self._ramp[1]:
+            f0, f1, g0, g1 = self._ramp
+            x = np.clip((np.arange(b0, b1) - f0) / (f1 - f0), 0.0, 1.0)
+            audio *= (g0 + (g1 - g0) * x).astype(np.float32)[None, :, None]
+        else:
+            self._ramp = None
+            audio *= np.float32(self._gain)
+
+    def _advance(self) -> None:
+        b0 = self._render_pos
+        b1 = b0 + self._block
+        audio = self._source(b0, b1)
+        self._scale(audio, b0, b1)
+        gains = self._limiter.process_gain(audio.sum(axis=0) if len(audio) > 1 else audio[0])
+        self._render_pos = b1
+        drop = min(self._skip, len(gains))
+        self._skip -= drop
+        self._audio = audio if self._audio is None else np.concatenate([self._audio, audio], 1)
+        self._gains = np.concatenate([self._gains, gains[drop:]])
+        if self._discard:  # warm-up frames whose gains are known: not delivered
+            drop = min(self._discard, len(self._gains))
+            self._discard -= drop
+            self._audio = self._audio[:, drop:]
+            self._gains = self._gains[drop:]
