@@ -14,8 +14,8 @@ from pathlib import Path
 from audiostudio.audio.decode import decode
 from audiostudio.errors import DecodeError
 from audiostudio.model import Clip, Project, Track, new_id
+from audiostudio.model.assets import import_asset, resolve_path
 from audiostudio.model.edits import AddClip, AddTrack, Compound, Edit
-from audiostudio.model.store import import_asset, resolve_path
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ def build_stress(folder: Path, minutes: float, count: int = 32) -> None:
 
 
 def _save(folder: Path, name: str, length: float, tracks: list[dict]) -> None:
-    from audiostudio.model.store import project_from_dict
+    from audiostudio.model.schema import project_from_dict
 
     data = {"format": "audiostudio-project", "version": 1, "name": name,
             "sample_rate_hz": 48000, "length": length, "tracks": tracks,

@@ -20,7 +20,7 @@ from audiostudio.audio.decode import AudioSource, open_source
 from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, window_levels_db
 from audiostudio.errors import MissingSourceError
 from audiostudio.model import Clip, Project, Track
-from audiostudio.model.store import resolve_path
+from audiostudio.model.assets import resolve_path
 
 BLOCK_WINDOWS = 100  # blocks hold 100 ducking windows: 1 s at any rate
 Progress = Callable[[float], None]

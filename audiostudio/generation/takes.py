@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 
 import soundfile as sf
@@ -23,26 +22,10 @@ from audiostudio.audio.decode import read_all
 from audiostudio.errors import AudioError, DecodeError
 from audiostudio.generation.service import GeneratedAudio, draw_seed
 from audiostudio.model import Clip, Project, Request, Take
+from audiostudio.model.assets import import_asset, resolve_path
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.edits import Edit, SetFields
 from audiostudio.model.request import request_hash
-from audiostudio.model.store import import_asset, resolve_path
-
-
-class ClipState(Enum):
-    NO_REQUEST = "no-request"  # a plain imported clip
-    EMPTY = "empty"  # a prompt with no audio yet
-    STALE = "stale"  # the request changed since its take was made
-    CURRENT = "current"
-
-
-def clip_state(clip: Clip) -> ClipState:
-    if clip.request is None:
-        return ClipState.NO_REQUEST
-    if clip.take is None or not clip.takes:
-        return ClipState.EMPTY
-    if clip.takes[clip.take].request_hash != request_hash(clip.request):
-        return ClipState.STALE
-    return ClipState.CURRENT
 
 
 def clips_to_generate(

@@ -7,7 +7,7 @@ returns the ids it touched plus an ``undo`` edit that restores the exact previou
 Edits that create ids draw them when the edit is *constructed*, so redoing the same edit object
 recreates the same ids and later edits in the undo stack still find their targets.
 
-Values are validated by the store's validators (``store.validate_fields``), so the editor can
+Values are validated by the loader's validators (``schema.validate_fields``), so the editor can
 never produce a project the loader would refuse.
 """
 
@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from audiostudio.errors import EditError, ProjectFormatError
 from audiostudio.model.project import Clip, Marker, Project, Track, new_id
-from audiostudio.model.store import checked_copy, iter_ids, to_json, validate_fields
+from audiostudio.model.schema import checked_copy, iter_ids, to_json, validate_fields
 
 
 class Scope(enum.Enum):
@@ -440,7 +440,7 @@ class SetFields(Edit):
     def _apply(self, project: Project) -> EditResult:
         obj, allowed = self._resolve(project)
         # Keys the object has but edits must not set here; unknown keys are reported by the
-        # store's validation ("is not a key of a clip").
+        # schema's validation ("is not a key of a clip").
         known = {f.name for f in fields(obj)}
         refused = sorted(k for k in self.fields if k in known and k not in allowed)
         if refused:

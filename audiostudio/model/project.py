@@ -2,7 +2,7 @@
 
 Attribute names are the JSON keys, so the format and the code read the same. Each class keeps the
 keys it does not know in ``extra`` so they survive a load/save round trip (the format's rule).
-Serialisation and validation live in ``model/store.py``.
+Serialisation and validation live in ``model/schema.py``, files in ``model/store.py``.
 """
 
 from __future__ import annotations

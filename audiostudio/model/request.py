@@ -15,7 +15,7 @@ import unicodedata
 from typing import Any
 
 from audiostudio.model.project import Request
-from audiostudio.model.store import to_json
+from audiostudio.model.schema import to_json
 
 
 def _canonical(value: Any) -> Any:

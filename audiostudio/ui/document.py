@@ -15,12 +15,12 @@ from PySide6.QtGui import QUndoStack
 
 from audiostudio.errors import EditError, ProjectError
 from audiostudio.model import Project
+from audiostudio.model.assets import resolve_path
 from audiostudio.model.edits import Edit, EditResult, apply
 from audiostudio.model.store import (
     AUTOSAVE_FILE,
     load_autosave,
     load_project,
-    resolve_path,
     save_autosave,
     save_project,
 )

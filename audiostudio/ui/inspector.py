@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidg
 
 from audiostudio.model.edits import Scope, SetFields
 from audiostudio.model.project import FADE_CURVES
-from audiostudio.model.store import to_json
+from audiostudio.model.schema import to_json
 from audiostudio.ui.document import Document
 from audiostudio.ui.forms import FieldForm, FieldSpec
 

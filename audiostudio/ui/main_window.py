@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, out_dir: Path) -> workers.Worker:
         from audiostudio.export.render import ExportOptions, export_project
-        from audiostudio.model.store import project_from_dict, project_to_dict
+        from audiostudio.model.schema import project_from_dict, project_to_dict
 
         # The worker renders a snapshot: the user may keep editing while it runs.
         project = project_from_dict(project_to_dict(self.document.project))

@@ -18,8 +18,9 @@ from audiostudio.errors import (
 from audiostudio.generation.batch import estimate, generate_clips
 from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GenerationService, RetryPolicy
-from audiostudio.generation.takes import ClipState, clip_state, clips_to_generate
+from audiostudio.generation.takes import clips_to_generate
 from audiostudio.model import CastEntry, Clip, Project, Request, Track
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.request import cache_key, request_hash
 from audiostudio.model.store import load_project, save_project
 from tests.fakes.providers import FakeProvider

@@ -28,7 +28,7 @@ from audiostudio.model.edits import (
     apply,
 )
 from audiostudio.model.project import Clip, Marker, Project, Request, Track
-from audiostudio.model.store import project_from_dict, project_to_dict
+from audiostudio.model.schema import project_from_dict, project_to_dict
 
 A = "assets/" + "a" * 64 + ".wav"
 B = "assets/" + "b" * 64 + ".wav"

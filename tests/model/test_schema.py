@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from audiostudio.errors import ProjectFormatError
+from audiostudio.model.assets import import_asset
 from audiostudio.model.project import (
     CastEntry,
     Clip,
@@ -24,7 +25,7 @@ from audiostudio.model.project import (
     Take,
     Track,
 )
-from audiostudio.model.store import import_asset, project_from_dict, project_to_dict
+from audiostudio.model.schema import project_from_dict, project_to_dict
 from tests.model.conftest import example_dict, rich_dict, sha256, wav_bytes
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "audiostudio" / "model" / "project.schema.json"

@@ -19,15 +19,13 @@ from audiostudio.errors import (
     UnsupportedVersionError,
 )
 from audiostudio.model import store
+from audiostudio.model.assets import import_asset, resolve_path
 from audiostudio.model.project import Clip, Duck, Mix, Project, Track
+from audiostudio.model.schema import project_from_dict, project_to_dict
 from audiostudio.model.store import (
-    import_asset,
     load_autosave,
     load_project,
     new_project,
-    project_from_dict,
-    project_to_dict,
-    resolve_path,
     save_autosave,
     save_project,
 )

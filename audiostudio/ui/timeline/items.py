@@ -19,8 +19,8 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from audiostudio.audio.mixer import fade_curve  # the curve you hear is the curve drawn
-from audiostudio.generation.takes import ClipState, clip_state
 from audiostudio.model import Clip, Track
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.waveform import clip_columns, polygon, waveform_polygon
 
@@ -391,8 +391,10 @@ class ClipItem(QGraphicsItem):
             return "failed", style.FAILED
         if self.progress is not None:
             return f"{round(self.progress * 100)}%", style.PROGRESS
-        if not self.empty and self.path is not None and self.view.source_error(self.path):
-            return "missing audio", style.FAILED
+        if not self.empty and self.path is not None:
+            problem = self.view.waveforms.badges.get(str(self.path))
+            if problem:
+                return problem, style.FAILED
         if self.state is ClipState.STALE:
             return "stale", style.STALE
         return "", style.TEXT

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWid
 
 from audiostudio.errors import ProjectFormatError
 from audiostudio.model import Clip, Track, new_id
+from audiostudio.model.assets import resolve_path
 from audiostudio.model.edits import (
     AddClip,
     DuplicateClip,
@@ -46,7 +47,6 @@ from audiostudio.model.edits import (
     SetFields,
     SplitClip,
 )
-from audiostudio.model.store import resolve_path
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.drags import (
@@ -330,7 +330,7 @@ class TimelineView(QGraphicsView):
         self._clips_by_path.clear()
         self._progress.clear()
         self._failures.clear()
-        self.waveforms.errors.clear()  # a file missing before may be there now: try again
+        self.waveforms.forget_errors()  # a file missing before may be there now
         self._snapper = None
         self._layout_rows()
         for row, track in enumerate(self.document.project.tracks):
