@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(max(5, int(self.settings.autosave_interval_s)) * 1000)
-        self._workers: list[workers.Worker] = []
+        self.workers = workers.Workers()
         self._restore_geometry()
         self._update_title()
 
@@ -370,9 +370,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Imported {len(staged)} file(s)", 4000)
 
         self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
-        self._workers.append(workers.start(
+        self.workers.start(
             job, done, lambda exc: self.show_error("Cannot import audio", exc),
-            lambda f: self.statusBar().showMessage(f"Importing… {f * 100:.0f}%")))
+            lambda f: self.statusBar().showMessage(f"Importing… {f * 100:.0f}%"))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -422,9 +422,8 @@ class MainWindow(QMainWindow):
             else:
                 self.show_error("Export failed", exc)
 
-        worker = workers.start(job, done, failed, lambda f: dialog.setValue(int(f * 1000)))
+        worker = self.workers.start(job, done, failed, lambda f: dialog.setValue(int(f * 1000)))
         dialog.canceled.connect(worker.cancel)
-        self._workers.append(worker)
         return worker
 
     # --- dialogs --------------------------------------------------------------------------
@@ -463,14 +462,18 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.settings.autosave_interval_s = interval.value()
             self.autosave_timer.start(int(interval.value() * 1000))
-            save_settings(self.settings)
+            try:
+                save_settings(self.settings)
+            except (AudiostudioError, OSError) as exc:
+                # The change still applies in this session; the next successful save keeps it.
+                self.show_error("Could not save the settings", AudiostudioError(
+                    f"The settings apply until you quit but could not be saved: {exc}"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():
             event.ignore()
             return
-        for worker in self._workers:
-            worker.cancel()
+        self.workers.cancel_all()
         QThreadPool.globalInstance().waitForDone(5000)  # cancelled work stops within a block
         self._save_geometry()
         event.accept()

@@ -38,16 +38,36 @@ class Worker(QRunnable):
             self.signals.finished.emit(result)
 
 
-def start(
-    fn: Callable[[Callable[[float], None], Callable[[], bool]], Any],
-    on_finished: Callable[[Any], None],
-    on_failed: Callable[[BaseException], None],
-    on_progress: Callable[[float], None] | None = None,
-) -> Worker:
-    worker = Worker(fn)
-    worker.signals.finished.connect(on_finished)
-    worker.signals.failed.connect(on_failed)
-    if on_progress:
-        worker.signals.progress.connect(on_progress)
-    QThreadPool.globalInstance().start(worker)
-    return worker
+class Workers:
+    """The workers a window started and that have not reported back yet (so closing can cancel
+    them); each leaves the list when its result or error arrives."""
+
+    def __init__(self) -> None:
+        self.running: list[Worker] = []
+
+    def start(
+        self,
+        fn: Callable[[Callable[[float], None], Callable[[], bool]], Any],
+        on_finished: Callable[[Any], None],
+        on_failed: Callable[[BaseException], None],
+        on_progress: Callable[[float], None] | None = None,
+    ) -> Worker:
+        worker = Worker(fn)
+        # Released before the callbacks run: a callback that raises still lets it go.
+        worker.signals.finished.connect(lambda _result: self._release(worker))
+        worker.signals.failed.connect(lambda _exc: self._release(worker))
+        worker.signals.finished.connect(on_finished)
+        worker.signals.failed.connect(on_failed)
+        if on_progress:
+            worker.signals.progress.connect(on_progress)
+        self.running.append(worker)
+        QThreadPool.globalInstance().start(worker)
+        return worker
+
+    def cancel_all(self) -> None:
+        for worker in self.running:
+            worker.cancel()
+
+    def _release(self, worker: Worker) -> None:
+        if worker in self.running:
+            self.running.remove(worker)

@@ -506,6 +506,26 @@ def test_a_missing_source_shows_a_badge_instead_of_a_waveform(qtbot, view, doc):
     assert "gone.wav" in view.source_error(item.path)
 
 
+def test_a_waveform_build_that_crashes_is_reported_not_left_pending(qtbot, view, doc, folder,
+                                                                     monkeypatch):
+    from audiostudio.ui.timeline import waveform
+
+    real = waveform.peaks_for
+    odd = write_source(folder, "odd.wav", 1.5, "sfx")
+
+    def peaks_for(path, rate, cancelled):
+        if path.name == "odd.wav":
+            raise ValueError("unexpected pyramid layout")
+        return real(path, rate, cancelled=cancelled)
+
+    monkeypatch.setattr(waveform, "peaks_for", peaks_for)
+    doc.apply(SetFields("c-c", {"source": odd}), "Relink")
+    settle_waveforms(qtbot, view)  # never settled while the crashed build stayed pending
+    item = view.clip_item("c-c")
+    assert "unexpected pyramid layout" in view.source_error(item.path)
+    assert item._badge()[0] == "no waveform"
+
+
 # --- headers ------------------------------------------------------------------------------------
 def test_header_mute_and_gain_are_undoable_edits(qtbot, panel, doc):
     header = panel.headers.rows["t-2"]

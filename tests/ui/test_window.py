@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QMessageBox
 
 from audiostudio.cli import main
 from audiostudio.model.edits import MoveClip
@@ -128,6 +128,34 @@ def test_import_audio_in_the_background(window, qtbot, tmp_path):
     assert (window.document.folder / clip.source).is_file()
     window.document.undo_stack.undo()
     assert window.document.project.find_clip(clip_id) is None
+
+
+def test_finished_workers_are_released(window, qtbot, tmp_path):
+    wav = tmp_path / "door.wav"
+    sf.write(str(wav), sine(300, 0.5), RATE)
+    for _ in range(3):
+        window.import_files([wav])
+    qtbot.waitUntil(lambda: len(window.document.selection) == 1 and not window.workers.running,
+                    timeout=5000)
+    assert window.workers.running == []  # once grew by one per import or export, forever
+
+
+def test_a_preferences_save_error_is_shown_and_the_change_kept(window, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the config folder should be")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker))
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, title, text: shown.append(text))
+
+    def accept_with_new_interval(dialog):
+        dialog.findChild(QDoubleSpinBox).setValue(45.0)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(QDialog, "exec", accept_with_new_interval)
+    window.preferences()  # raised out of the dialog before
+    assert len(shown) == 1 and "settings" in shown[0].lower()
+    assert window.settings.autosave_interval_s == 45.0
+    assert window.autosave_timer.interval() == 45000
 
 
 def test_importing_several_files_is_one_step_on_one_track(qtbot, tmp_path):

@@ -101,9 +101,13 @@ def waveform_polygon(mins: np.ndarray, maxs: np.ndarray, x0: float, mid: float, 
     return polygon(points)
 
 
+MISSING = "missing audio"  # badges of a source without a waveform
+NO_WAVEFORM = "no waveform"
+
+
 class _Signals(QObject):
     done = Signal(object, object)  # key, Waveform
-    failed = Signal(object, str)  # key, message
+    failed = Signal(object, str, str)  # key, message, badge
 
 
 class _PeakJob(QRunnable):
@@ -121,7 +125,11 @@ class _PeakJob(QRunnable):
         except CancelledError:
             return
         except (AudiostudioError, OSError) as exc:
-            self.signals.failed.emit(self.key, str(exc))
+            self.signals.failed.emit(self.key, str(exc), MISSING)
+            return
+        except Exception as exc:  # a bug, not a bad file: still reported, never left pending
+            self.signals.failed.emit(
+                self.key, f"Waveform failed ({type(exc).__name__}: {exc})", NO_WAVEFORM)
             return
         self.signals.done.emit(self.key, Waveform(pyramid, samples))
 
@@ -142,6 +150,7 @@ class WaveformCache(QObject):
         self._ready: OrderedDict[tuple[str, int], Waveform] = OrderedDict()
         self._pending: set[tuple[str, int]] = set()
         self.errors: dict[str, str] = {}  # path -> why it has no waveform (missing file...)
+        self.badges: dict[str, str] = {}  # path -> MISSING or NO_WAVEFORM
         self._max = max_entries
         app = QCoreApplication.instance()
         if app is not None:  # a build in flight must not outlive the interpreter
@@ -179,7 +188,13 @@ class WaveformCache(QObject):
             self._ready.popitem(last=False)
         self.ready.emit(key[0])
 
-    def _on_failed(self, key: tuple[str, int], message: str) -> None:
+    def forget_errors(self) -> None:
+        """Try failed sources again (a file missing before may be there now)."""
+        self.errors.clear()
+        self.badges.clear()
+
+    def _on_failed(self, key: tuple[str, int], message: str, badge: str) -> None:
         self._pending.discard(key)
         self.errors[key[0]] = message
+        self.badges[key[0]] = badge
         self.ready.emit(key[0])
