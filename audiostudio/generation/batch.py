@@ -1,7 +1,9 @@
 """Generate a set of clips and apply the results, waiting on the calling thread (the CLI's way).
 
 Jobs run concurrently on the service's executor; each finished job is applied to the project
-here, on the caller's thread, one edit per clip; one failed clip loses nothing else.
+here, on the caller's thread, one edit per clip; one failed clip loses nothing else. "Failed"
+means a user-facing error (``audiostudio.errors``: provider refusals, bad audio...); any other
+exception is a bug and propagates, after the jobs still queued are cancelled.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audiostudio.errors import AudiostudioError, CancelledError, GenerationError
+from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.generation.service import GenerationService, Job
 from audiostudio.generation.takes import clips_to_generate, seed_for, takes_edit
 from audiostudio.model import Clip, Project, Request
@@ -67,15 +69,20 @@ def generate_clips(
             continue
         jobs[job.future] = (clip, request, job)
     pending = set(jobs)
+
+    def stop_pending() -> None:
+        for future in pending:
+            jobs[future][2].cancel()
+
     while pending:
         try:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
         except KeyboardInterrupt:
             # Stop paying for queued work; what finished is already applied and stays.
+            stop_pending()
             for future in pending:
-                clip, _, job = jobs[future]
-                job.cancel()
-                result.failed[clip.id] = CancelledError("interrupted before it finished")
+                result.failed[jobs[future][0].id] = CancelledError(
+                    "interrupted before it finished")
             result.interrupted = True
             return result
         for future in done:
@@ -90,10 +97,12 @@ def generate_clips(
                     apply(project, edit)
                 result.succeeded.append(clip.id)
                 notify(clip, "done", None)
-            except Exception as exc:  # one clip's failure (any kind) must not lose the others
-                error = exc if isinstance(exc, AudiostudioError) else GenerationError(
-                    f"{type(exc).__name__}: {exc}")
+            except AudiostudioError as error:  # this clip failed; the others go on
                 result.failed[clip.id] = error
                 notify(clip, "failed", error)
+            except BaseException:
+                # A bug, not a failed clip: stop paying for the rest and let it surface.
+                stop_pending()
+                raise
     return result
 

@@ -70,6 +70,21 @@ def test_failed_clip_is_named_and_others_kept(prompt_project, capsys):
     assert project.find_clip("c-line")[1].takes and project.find_clip("c-knock")[1].takes
 
 
+def test_a_provider_bug_fails_generate_loudly(tmp_path, monkeypatch, capsys):
+    from audiostudio.providers import registry
+    from tests.fakes.providers import FakeProvider
+
+    fake = FakeProvider(fail_prompts={"Hi": TypeError("bad argument")})
+    monkeypatch.setattr(registry, "available_providers", lambda: {"fake": fake})
+    folder = tmp_path / "p"
+    save_project(Project(tracks=[Track("tv", kind="voice", clips=[
+        Clip("c-hi", name="Hi line", request=Request(kind="voice", provider="fake", text="Hi"))
+    ])]), folder)
+    assert main(["generate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected TypeError: bad argument" in err and "failed" not in err
+
+
 def test_demo_generates_and_renders(tmp_path, capsys):
     folder = tmp_path / "demo"
     assert main(["demo", str(folder)]) == 0

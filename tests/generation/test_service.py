@@ -202,6 +202,14 @@ def test_one_failed_clip_loses_nothing_else(pool, tmp_path):
     assert all(project.find_clip(c)[1].source for c in ("c0", "c2"))
 
 
+def test_a_programming_error_propagates_instead_of_failing_the_clip(pool, tmp_path):
+    fake = FakeProvider(fail_prompts={"Two": TypeError("bug in the provider")})
+    service = service_for(fake, pool, tmp_path)
+    project, folder = scene(tmp_path)
+    with pytest.raises(TypeError, match="bug in the provider"):
+        generate_clips(service, project, folder)
+
+
 def test_variants_become_takes(pool, tmp_path):
     service = service_for(FakeProvider(), pool, tmp_path)
     project, folder = scene(tmp_path, texts=("One",))
