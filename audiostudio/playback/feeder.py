@@ -1,0 +1,126 @@
+"""The feeder thread: renders the delivered mix ahead of the sink into the ring buffer.
+
+Every restart (play, seek, an edit while playing) drops what the sink has not taken yet and
+renders again from the frame being read, so a change is heard after the sink's own buffer
+(~40 ms) plus one block. Meters (each track's and the mix's peak per block) are computed here,
+never in the sink's read, and kept with their timeline frame for the GUI timer to pick up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import soxr
+
+from audiostudio.audio.master import MasterBlock
+from audiostudio.playback.ring import RingBuffer
+
+POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
+
+
+class Stream(Protocol):
+    def read(self, frames: int) -> MasterBlock: ...
+
+
+OpenStream = Callable[[int], Stream]  # timeline frame -> a stream delivering from there
+
+
+@dataclass(frozen=True)
+class Levels:
+    start: int  # timeline frame of the block
+    frames: int
+    mix_peak: float  # linear sample peak of the delivered mix
+    track_peaks: tuple[float, ...]  # per delivered stem (empty for a mix-only stream)
+
+
+class Feeder:
+    def __init__(self, ring: RingBuffer, rate: int, device_rate: int, block_frames: int) -> None:
+        self._ring = ring
+        self._rate = rate
+        self._device_rate = device_rate
+        self._block = block_frames
+        self._cond = threading.Condition()
+        self._open: OpenStream | None = None
+        self._pending: tuple[int, int] | None = None  # (epoch, frame) to start rendering at
+        self._closed = False
+        self.error: BaseException | None = None
+        self.levels: deque[Levels] = deque(maxlen=256)
+        self.blocks_rendered = 0
+        self._thread = threading.Thread(target=self._run, name="playback-feeder", daemon=True)
+        self._thread.start()
+
+    def start(self, open_stream: OpenStream, frame: int) -> None:
+        """Render from ``frame`` with ``open_stream``, dropping what is in the ring."""
+        self._restart(open_stream, frame)
+
+    def refresh(self, open_stream: OpenStream | None = None) -> None:
+        """Re-render from the frame being read (after an edit), with a new plan if given."""
+        if open_stream is not None or self._open is not None:
+            self._restart(open_stream or self._open, None)
+
+    def _restart(self, open_stream: OpenStream | None, frame: int | None) -> None:
+        # The ring restarts here, on the caller's thread, so positions are right at once.
+        with self._cond:
+            self._open = open_stream
+            self._pending = self._ring.restart(frame)
+            self.levels.clear()
+            self.error = None
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        stream: Stream | None = None
+        resampler: soxr.ResampleStream | None = None
+        epoch = -1
+        while True:
+            with self._cond:
+                while not self._closed and self._pending is None and (
+                        stream is None or self._ring.space() < self._block):
+                    self._cond.wait(POLL_S)
+                if self._closed:
+                    return
+                if self._pending is not None:
+                    (epoch, frame), self._pending = self._pending, None
+                    opener = self._open
+                    stream = None
+            try:
+                if stream is None:
+                    assert opener is not None
+                    stream = opener(frame)
+                    resampler = (None if self._device_rate == self._rate else soxr.ResampleStream(
+                        self._rate, self._device_rate, 2, dtype="float32"))
+                block = stream.read(self._block)
+            except Exception as exc:  # reported to the player, which stops and says why
+                self.error = exc
+                stream = None
+                continue
+            out = block.mix if resampler is None else resampler.resample_chunk(block.mix)
+            peaks = () if block.stems is None else tuple(np.abs(block.stems).max(axis=(1, 2)))
+            self.levels.append(Levels(block.start, len(block.mix),
+                                      float(np.abs(block.mix).max(initial=0.0)), peaks))
+            if self._push(out, epoch):
+                self.blocks_rendered += 1
+
+    def _push(self, out: np.ndarray, epoch: int) -> bool:
+        """Write all of ``out``, waiting for space; False when a restart made it stale."""
+        while True:
+            taken = self._ring.write(out, epoch)
+            if taken < 0:
+                return False
+            out = out[taken:]
+            if not len(out):
+                return True
+            with self._cond:
+                if self._closed or self._pending is not None:
+                    return False
+                self._cond.wait(POLL_S)

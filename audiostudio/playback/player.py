@@ -1,0 +1,90 @@
+"""Transport over a feeder and a sink: play from a frame, pause, seek, refresh after edits.
+
+Positions are timeline frames at the project rate. ``position()`` is what is being heard: the
+frame the sink reads next, less what the device holds.
+"""
+
+from __future__ import annotations
+
+from audiostudio.playback.feeder import Feeder, Levels, OpenStream
+from audiostudio.playback.ring import RingBuffer
+from audiostudio.playback.sink import Sink
+
+RING_S = 0.2
+BLOCK_S = 0.02
+
+
+class Player:
+    def __init__(self, rate: int, sink: Sink) -> None:
+        self.rate = rate
+        self.sink = sink
+        ratio = rate / sink.rate
+        self._ring = RingBuffer(round(RING_S * sink.rate), ratio=ratio)
+        self._feeder = Feeder(self._ring, rate, sink.rate, round(BLOCK_S * rate))
+        self._open: OpenStream | None = None
+        self._playing = False
+        self._position = 0
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def error(self) -> str | None:
+        """Why playback stopped by itself (a render error or a lost device)."""
+        if self._feeder.error is not None:
+            return str(self._feeder.error)
+        return self.sink.error
+
+    @property
+    def underruns(self) -> int:
+        return self.sink.underruns
+
+    @property
+    def blocks_rendered(self) -> int:
+        return self._feeder.blocks_rendered
+
+    def set_source(self, open_stream: OpenStream) -> None:
+        """A new plan (after an edit, mute, gain change): heard from the next block on."""
+        self._open = open_stream
+        if self._playing:
+            self._feeder.refresh(open_stream)
+
+    def play(self, frame: int | None = None) -> None:
+        if self._open is None:
+            raise RuntimeError("Player.play before set_source")
+        self.pause()
+        self._position = self._position if frame is None else max(0, frame)
+        self._feeder.start(self._open, self._position)
+        self.sink.start(self._ring)
+        self._playing = True
+
+    def pause(self) -> None:
+        if self._playing:
+            self._position = self.position()
+            self.sink.stop()
+            self._playing = False
+
+    def seek(self, frame: int) -> None:
+        if self._playing:
+            self.play(frame)
+        else:
+            self._position = max(0, frame)
+
+    def position(self) -> int:
+        if not self._playing:
+            return self._position
+        buffered = round(self.sink.buffered_frames() * self._ring.ratio)
+        return max(0, self._ring.read_frame() - buffered)
+
+    def levels(self) -> Levels | None:
+        """The newest meter reading at or before what is being heard."""
+        heard = self.position()
+        for levels in reversed(self._feeder.levels):
+            if levels.start <= heard:
+                return levels
+        return None
+
+    def close(self) -> None:
+        self.pause()
+        self._feeder.close()

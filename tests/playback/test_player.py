@@ -1,0 +1,157 @@
+"""Live preview against the null sink: it plays in real time exactly what export writes."""
+
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db
+from audiostudio.audio.master import MasterStream, track_source
+from audiostudio.audio.mixer import build_plan, render
+from audiostudio.export.render import ExportOptions, export_project
+from audiostudio.model.store import load_project
+from audiostudio.playback.player import Player
+from audiostudio.playback.ring import RingBuffer
+from audiostudio.playback.sink import NullSink
+from tests.conftest import RATE, SAMPLE_PROJECT
+
+
+def test_ring_wraps_and_refuses_stale_epochs():
+    ring = RingBuffer(10)
+    epoch, _ = ring.restart(100)
+    data = np.arange(14, dtype=np.float32).reshape(7, 2)
+    assert ring.write(data, epoch) == 7
+    out = np.zeros((5, 2), np.float32)
+    assert ring.read_into(out) == 5 and ring.read_frame() == 105
+    assert ring.write(data, epoch) == 7  # wraps around the end
+    got = np.zeros((9, 2), np.float32)
+    assert ring.read_into(got) == 9
+    np.testing.assert_array_equal(got, np.concatenate([data[5:], data]))
+    assert ring.write(np.zeros((11, 2), np.float32), epoch) == 10  # only what fits
+    ring.read_into(np.zeros((10, 2), np.float32))
+    new_epoch, at = ring.restart()  # from where reading is: drops nothing already read
+    assert at == 124 and ring.write(data, epoch) == -1 and ring.available() == 0
+    assert ring.write(data, new_epoch) == 7
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample project, its exported mix (32-bit float) and a stream opener for preview."""
+    loaded = load_project(SAMPLE_PROJECT)
+    out = tmp_path_factory.mktemp("export")
+    export_project(loaded.project, loaded.folder, out, ExportOptions(bit_depth="32f"))
+    mix, _ = sf.read(str(out / "mix.wav"), dtype="float32", always_2d=True)
+    plan = build_plan(loaded.project, loaded.folder, export=False)
+    meter = LoudnessMeter(RATE, 2, true_peak=False)
+    meter.add(render(plan, 0, plan.frames))
+    norm_db = gain_to_target_db(meter.integrated(), loaded.project.mix.target_lufs)
+    ceiling = loaded.project.mix.true_peak_ceiling_dbtp
+
+    def opener(gain_db: float = 0.0):
+        return lambda frame: MasterStream(track_source(plan, stems=True), RATE,
+                                          norm_db + gain_db, ceiling, start=frame, block_frames=960)
+
+    return mix, opener
+
+
+def play_for(player: Player, seconds: float, frame: int) -> None:
+    player.play(frame)
+    time.sleep(seconds)
+    player.pause()
+
+
+def test_preview_plays_the_exported_samples(sample):
+    mix, opener = sample
+    sink = NullSink(RATE, record=True)
+    player = Player(RATE, sink)
+    try:
+        player.set_source(opener())
+        start = 5 * RATE
+        play_for(player, 0.6, start)
+        heard = np.concatenate(sink.recording)
+        assert 0.45 * RATE < len(heard) < 0.8 * RATE
+        np.testing.assert_allclose(heard, mix[start:start + len(heard)], atol=2e-6)
+        assert player.underruns == 0
+        assert player.position() == start + len(heard)
+        levels = player.levels()
+        assert levels is not None and len(levels.track_peaks) == 3  # the sample's tracks
+    finally:
+        player.close()
+
+
+def test_position_moves_in_real_time_and_seek_jumps(sample):
+    _mix, opener = sample
+    player = Player(RATE, NullSink(RATE))
+    try:
+        player.set_source(opener())
+        player.play(RATE)
+        time.sleep(0.5)
+        moved = player.position() - RATE
+        assert 0.4 * RATE < moved < 0.6 * RATE
+        player.seek(20 * RATE)
+        assert player.position() == 20 * RATE  # at once, before a block is heard
+        time.sleep(0.2)
+        assert 20 * RATE < player.position() < 20.4 * RATE
+        player.pause()
+        paused_at = player.position()
+        time.sleep(0.1)
+        assert player.position() == paused_at and not player.playing
+    finally:
+        player.close()
+
+
+def test_an_edit_is_heard_within_100_ms(sample):
+    mix, opener = sample
+    sink = NullSink(RATE, record=True)
+    player = Player(RATE, sink)
+    try:
+        player.set_source(opener())
+        player.play(2 * RATE)
+        time.sleep(0.3)
+        changed_at = player.position()
+        player.set_source(opener(gain_db=-40.0))  # as a fader pulled down while listening
+        time.sleep(0.3)
+        player.pause()
+        heard = np.concatenate(sink.recording)
+        later = changed_at - 2 * RATE + round(0.1 * RATE)
+        quiet = np.abs(heard[later:]).max()
+        loud = np.abs(mix[2 * RATE + later:2 * RATE + len(heard)]).max()
+        assert quiet < loud * 10 ** (-30 / 20)
+    finally:
+        player.close()
+
+
+def test_a_device_at_another_rate_gets_converted_audio(sample):
+    mix, opener = sample
+    sink = NullSink(44100, record=True)
+    player = Player(RATE, sink)
+    try:
+        player.set_source(opener())
+        play_for(player, 0.5, 8 * RATE)
+        heard = np.concatenate(sink.recording)
+        assert player.underruns == 0
+        # Same loudness as the project-rate mix over the same span.
+        seconds = len(heard) / 44100
+        ref = mix[8 * RATE:8 * RATE + round(seconds * RATE)]
+        rms = lambda x: float(np.sqrt(np.mean(x[2000:-2000] ** 2)))  # noqa: E731
+        assert rms(heard) == pytest.approx(rms(ref), rel=0.05)
+        assert player.position() == pytest.approx(8 * RATE + seconds * RATE, abs=0.01 * RATE)
+    finally:
+        player.close()
+
+
+def test_a_render_error_stops_with_a_message():
+    def broken(frame):
+        raise OSError("assets/voice.wav: no such file")
+
+    player = Player(RATE, NullSink(RATE))
+    try:
+        player.set_source(broken)
+        player.play(0)
+        deadline = time.monotonic() + 2
+        while player.error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "voice.wav" in (player.error or "")
+    finally:
+        player.close()
