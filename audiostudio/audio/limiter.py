@@ -2,7 +2,7 @@
 
 Design note. The limiter computes one linear gain per frame, shared by all channels (linked), and
 multiplies the delayed input by it; the export applies the very same curve to every stem so the
-stems still sum to the delivered mix. The curve is built from whole-array numpy/scipy passes,
+stems still sum to the delivered mix. The curve is built from whole-array numpy passes,
 because a per-sample Python loop (the textbook envelope follower) costs minutes per hour:
 
 1. detection: per frame, the max over channels of |x| at 4x oversampling (the meter's
@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.ndimage
 
 from audiostudio.audio.loudness import OversampledPeaks, as_frames
 from audiostudio.errors import AudioError
@@ -176,8 +175,7 @@ class TruePeakLimiter:
             required = np.ones(frames, np.float32)
         extended = np.concatenate([self._min_history, required])
         self._min_history = extended[len(extended) - (self._window - 1):].copy()
-        centre = (self._window - 1) // 2
-        held = scipy.ndimage.minimum_filter1d(extended, self._window)[centre:centre + frames]
+        held = _sliding_min(extended, self._window)
         # Exact integer sums: no drift over hours and no dependence on how blocks are split.
         reduction = np.ceil((1.0 - held) * _GAIN_ONE).astype(np.int64)
         extended_sum = np.concatenate([self._sum_history, reduction])
@@ -185,6 +183,20 @@ class TruePeakLimiter:
         totals = np.cumsum(extended_sum)
         window_sums = totals[self._attack:] - totals[:frames]
         return (1.0 - window_sums / (self._attack * _GAIN_ONE)).astype(np.float32)
+
+
+def _sliding_min(x: np.ndarray, window: int) -> np.ndarray:
+    """Minimum of every ``window``-long run of ``x`` (len(x) - window + 1 values), in O(n):
+    each run spans the tail of one ``window``-sized cell and the head of the next (van Herk /
+    Gil-Werman), so it is the min of a suffix minimum and a prefix minimum."""
+    cells = -(-len(x) // window)
+    padded = np.full(cells * window, np.inf, x.dtype)
+    padded[: len(x)] = x
+    grid = padded.reshape(cells, window)
+    prefix = np.minimum.accumulate(grid, axis=1).ravel()
+    suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
+    count = len(x) - window + 1
+    return np.minimum(suffix[:count], prefix[window - 1:window - 1 + count])
 
 
 def limit(

@@ -1,21 +1,22 @@
 """ITU-R BS.1770-4 / EBU R128 loudness, loudness range and true peak, measured as a stream.
 
 Design note. pyloudnorm is the reference but wants the whole signal in memory (an hour of 48 kHz
-stereo is 1.4 GB as float64) and keeps a per-channel list of 400 ms powers. We keep its
-K-weighting coefficients, so the numbers agree to 0.01 LU, but run the two biquads block-wise with
-their state carried, and fold the filtered signal straight into one channel-weighted energy per
-100 ms sub-block. Every gating block (400 ms, 75 % overlap) and every short-term block (3 s at
-10 Hz, for EBU Tech 3342 loudness range) is a whole number of sub-blocks, so an hour costs 36,000
+stereo is 1.4 GB as float64) and keeps a per-channel list of 400 ms powers. We run the
+K-weighting (``kweighting``: the standard's coefficients at any rate) block-wise with its state
+carried, and fold the filtered signal straight into one channel-weighted energy per 100 ms
+sub-block. Every gating block (400 ms, 75 % overlap) and every short-term block (3 s at 10 Hz,
+for EBU Tech 3342 loudness range) is a whole number of sub-blocks, so an hour costs 36,000
 floats, and since a sub-block is only summed once it is complete, any split of the stream into
 blocks gives bit-identical results.
 
 True peak (BS.1770-4 Annex 2 asks for >= 4x oversampling): a 65-tap Kaiser windowed sinc split
 into phases, 16 taps each, normalised to unit DC gain, accurate to 0.3 % up to 0.4 fs; phase 0
 is the sample itself, so the true peak is never below the sample peak. The phases run through
-``scipy.ndimage.correlate1d`` over the block plus a few frames of history: each output is a
-fixed-order sum over its own window, so again the block split does not matter (a BLAS matrix
-product would be ~2x faster but rounds differently with the block size). The limiter reuses the
-detector, so "limited" means the same thing as "measured".
+``np.correlate`` over the block plus a few frames of history: each output is a fixed-order sum
+over its own window, so again the block split does not matter (a BLAS matrix product would be
+~2x faster but rounds differently with the block size). The limiter reuses the detector, so
+"limited" means the same thing as "measured". Nothing here imports scipy: its import alone
+(~0.5 s) cost more than rendering a short scene.
 """
 
 from __future__ import annotations
@@ -27,11 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
-import scipy.ndimage
-import scipy.signal
 import soundfile
 
+from audiostudio.audio.kweighting import SectionFilter, k_weighting_sos
 from audiostudio.errors import AudioError, CancelledError, DecodeError
 
 ABSOLUTE_GATE_LUFS = -70.0
@@ -55,13 +54,6 @@ def channel_weights(channels: int) -> np.ndarray:
     raise AudioError(f"Loudness can be measured for 1 to 6 channels, not {channels}.")
 
 
-def k_weighting_sos(rate: int) -> np.ndarray:
-    """pyloudnorm's K-weighting (high shelf, then high pass) as second-order sections."""
-    stages = pyloudnorm.Meter(rate)._filters  # the reference coefficients; no public accessor
-    return np.array([np.concatenate([stages[name].b, stages[name].a])
-                     for name in ("high_shelf", "high_pass")])
-
-
 def as_frames(block: np.ndarray, channels: int) -> np.ndarray:
     """``block`` as C-contiguous float32 (frames, channels); 1-D is accepted for mono."""
     array_ = np.asarray(block)
@@ -74,9 +66,10 @@ def as_frames(block: np.ndarray, channels: int) -> np.ndarray:
 
 def _interpolator_phases(factor: int, taps_per_phase: int) -> list[np.ndarray]:
     """Fractional-delay filters for the points 1/factor ... (factor-1)/factor past each frame,
-    reversed for ``scipy.ndimage.correlate1d`` (a plain per-output sum, in double precision)."""
+    reversed for ``np.correlate`` (a plain per-output sum, in double precision)."""
     half = taps_per_phase // 2
-    prototype = scipy.signal.firwin(2 * half * factor + 1, 1.0 / factor, window=("kaiser", 5.0))
+    length = 2 * half * factor + 1  # a Kaiser (beta 5) windowed sinc cutting at fs / 2
+    prototype = np.sinc((np.arange(length) - half * factor) / factor) * np.kaiser(length, 5.0)
     phases = []
     for phase in range(1, factor):
         taps = prototype[phase::factor][:taps_per_phase]
@@ -130,11 +123,11 @@ class OversampledPeaks:
         lag = self.lag
         centre = max(lag - 1, 0)
         # Channel-major copy: the filters and the running maximum then work on contiguous lines.
-        for line in np.ascontiguousarray(extended.T):
+        for line in extended.T.astype(np.float64):
             np.maximum(peak, np.abs(line[centre:centre + frames], out=scratch), out=peak)
             for reversed_taps in self._phases:
-                # Output i uses line[i - lag ... i + lag - 1]; only windows inside the line kept.
-                between = scipy.ndimage.correlate1d(line, reversed_taps)[lag:lag + frames]
+                # Output i uses line[i ... i + 2 lag - 1], the frames around frame i + lag - 1.
+                between = np.correlate(line, reversed_taps, "valid")
                 np.maximum(peak, np.abs(between, out=scratch), out=peak)
         return peak
 
@@ -158,8 +151,7 @@ class LoudnessMeter:
         self.rate = int(rate)
         self.channels = int(channels)
         self._weights = channel_weights(self.channels)
-        self._sos = k_weighting_sos(self.rate)
-        self._zi = np.zeros((len(self._sos), 2, self.channels))
+        self._filter = SectionFilter(k_weighting_sos(self.rate), self.channels)
         self._peaks = (OversampledPeaks(self.channels, TRUE_PEAK_OVERSAMPLING)
                        if true_peak else None)
         self._frames = 0
@@ -183,12 +175,7 @@ class LoudnessMeter:
         if not math.isfinite(block_peak):
             raise AudioError("Audio contains NaN or infinite samples; it cannot be measured.")
 
-        filtered, self._zi = scipy.signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
-        power = np.zeros(len(x))
-        for channel, weight in enumerate(self._weights):
-            if weight:
-                power += weight * np.square(filtered[:, channel])
-        self._add_power(power)
+        self._add_power(self._weighted_power(self._filter.push(x)))
         self._frames += len(x)
 
         self._sample_peak = max(self._sample_peak, block_peak)
@@ -200,18 +187,32 @@ class LoudnessMeter:
         else:
             self._true_peak = max(self._true_peak, float(self._peaks.push(x).max()))
 
+    def _weighted_power(self, filtered: np.ndarray) -> np.ndarray:
+        """Channel-weighted power per frame of K-weighted (channels, frames) audio."""
+        power = np.zeros(filtered.shape[1])
+        for channel, weight in enumerate(self._weights):
+            if weight:
+                power += weight * np.square(filtered[channel])
+        return power
+
     def _add_power(self, power: np.ndarray) -> None:
+        sums, self._pending = self._complete_sub_blocks(power)
+        self._sums.extend(sums)
+
+    def _complete_sub_blocks(self, power: np.ndarray) -> tuple[list[float], np.ndarray]:
+        """Energies of the sub-blocks that ``power`` (the frames after the pending ones)
+        completes, and the powers left pending."""
         done = len(self._sums)
         start = self._boundary(done)
         buffered = np.concatenate([self._pending, power])
         end = start + len(buffered)
         last = (SUB_BLOCKS_PER_SECOND * (end + 1) - 1) // self.rate  # last boundary <= end
-        if last > done:
-            cuts = self._boundary(np.arange(done, last + 1)) - start
-            # Each sub-block is summed alone, from the same contiguous values, whatever the split.
-            self._sums.extend(np.add.reduceat(buffered[:cuts[-1]], cuts[:-1]).tolist())
-            buffered = buffered[cuts[-1]:]
-        self._pending = buffered.copy()
+        if last <= done:
+            return [], buffered.copy()
+        cuts = self._boundary(np.arange(done, last + 1)) - start
+        # Each sub-block is summed alone, from the same contiguous values, whatever the split.
+        sums = np.add.reduceat(buffered[:cuts[-1]], cuts[:-1]).tolist()
+        return sums, buffered[cuts[-1]:].copy()
 
     def _boundary(self, index: np.ndarray | int) -> np.ndarray | int:
         """First frame of sub-block ``index`` (100 ms hops, exact for any sample rate)."""
@@ -219,7 +220,10 @@ class LoudnessMeter:
 
     def _block_powers(self, sub_blocks: int) -> np.ndarray:
         """Mean-square power of every ``sub_blocks``-long block, hopping by one sub-block."""
-        sums = np.frombuffer(self._sums, dtype=np.float64)
+        # The filter holds back the frames of an incomplete chunk: count them as if the stream
+        # ended here (the same values it will give them when the chunk completes).
+        held, _ = self._complete_sub_blocks(self._weighted_power(self._filter.pending()))
+        sums = np.concatenate([np.frombuffer(self._sums, dtype=np.float64), held])
         if len(sums) < sub_blocks:
             return np.zeros(0)
         frames = np.diff(self._boundary(np.arange(len(sums) + 1)))
