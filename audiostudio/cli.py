@@ -21,6 +21,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from audiostudio.export.render import ExportOptions, export_project
     from audiostudio.model.store import load_project
     from audiostudio.progress import ProgressBar
+    from audiostudio.settings import cache_dir
 
     loaded = load_project(Path(args.project))
     if loaded.autosave_newer:
@@ -44,7 +45,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     out_dir = Path(args.output)
     try:
-        report = export_project(loaded.project, loaded.folder, out_dir, options, progress=bar)
+        report = export_project(loaded.project, loaded.folder, out_dir, options, progress=bar,
+                                cache=cache_dir())
     finally:
         bar.done()
     lufs = report["integrated_lufs"]
@@ -80,12 +82,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _generation_service(executor):
+    from audiostudio.generation.cache import AssetCache
     from audiostudio.generation.service import GenerationService
     from audiostudio.providers.registry import available_providers
-    from audiostudio.settings import load_settings
+    from audiostudio.settings import cache_dir, load_settings
 
     return GenerationService(
-        available_providers(), executor, limits=load_settings().concurrency
+        available_providers(), executor, AssetCache(cache_dir()),
+        limits=load_settings().concurrency,
     )
 
 
@@ -138,6 +142,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from audiostudio.export.render import ExportOptions, export_project
     from audiostudio.model.store import save_project
     from audiostudio.progress import ProgressBar
+    from audiostudio.settings import cache_dir
 
     folder = Path(args.project)
     if (folder / "project.json").exists():
@@ -155,7 +160,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         report = export_project(project, folder, folder / "export",
-                                ExportOptions(stems=True), progress=bar)
+                                ExportOptions(stems=True), progress=bar, cache=cache_dir())
     finally:
         bar.done()
     print(
@@ -178,9 +183,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from audiostudio.importing import placement_edit, stage_import
     from audiostudio.model.edits import apply
     from audiostudio.model.store import load_project, save_project
+    from audiostudio.settings import cache_dir
 
     loaded = load_project(Path(args.project))
-    staged = stage_import(loaded.folder, Path(args.file), loaded.project.sample_rate_hz)
+    staged = stage_import(loaded.folder, Path(args.file), loaded.project.sample_rate_hz,
+                          cache_dir())
     edit, [clip_id] = placement_edit(loaded.project, [staged], track_name=args.track, at=args.at)
     apply(loaded.project, edit)
     save_project(loaded.project, loaded.folder)

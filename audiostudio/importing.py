@@ -25,8 +25,9 @@ class StagedAudio:
     name: str
 
 
-def stage_import(folder: Path, file: Path, rate: int) -> StagedAudio:
-    """Copy ``file`` into the project's assets and decode it (warming the render's cache).
+def stage_import(folder: Path, file: Path, rate: int, cache: Path) -> StagedAudio:
+    """Copy ``file`` into the project's assets and decode it into ``cache`` (warming the
+    render's cache).
     A file that cannot be decoded is refused, named as the user knows it, and leaves no
     asset behind."""
     assets = folder / "assets"
@@ -34,7 +35,7 @@ def stage_import(folder: Path, file: Path, rate: int) -> StagedAudio:
     source = import_asset(folder, file)
     asset = resolve_path(folder, source)
     try:
-        decoded = decode(asset, rate)
+        decoded = decode(asset, rate, cache)
     except DecodeError as exc:
         if asset.name not in before:
             asset.unlink(missing_ok=True)

@@ -1,10 +1,26 @@
-"""Progress on stderr for the CLI: a redrawn bar on a terminal, plain lines in logs and CI."""
+"""How long operations report progress (``Progress``, ``Cancelled``), and the CLI's renderings
+of it on stderr: a redrawn bar on a terminal, plain lines in logs and CI.
+
+Every layer imports these two types, so this module stays cheap and Qt-free.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import Protocol, TextIO
+
+
+class Progress(Protocol):
+    """Told how far an operation is: ``fraction`` in 0..1 and, when the operation has phases,
+    a ``label`` naming the current one. Reporters may pass the fraction alone, so every
+    implementation accepts both."""
+
+    def __call__(self, fraction: float, label: str = "", /) -> None: ...
+
+
+Cancelled = Callable[[], bool]  # polled by long operations; True = stop soon
 
 
 class ProgressBar:

@@ -3,7 +3,13 @@ import json
 import pytest
 
 from audiostudio.errors import SettingsError
-from audiostudio.settings import Settings, load_settings, save_settings, settings_path
+from audiostudio.settings import (
+    Settings,
+    cache_dir,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 
 
 def test_defaults_round_trip_and_recent_projects(tmp_path):
@@ -49,3 +55,8 @@ def test_newer_settings_file_keeps_what_it_understands(tmp_path):
 def test_lives_in_the_xdg_config_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert settings_path() == tmp_path / "audiostudio" / "settings.json"
+
+
+def test_cache_dir_follows_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "audiostudio"

@@ -4,7 +4,7 @@ Design note: libsndfile (via soundfile) reads WAV/FLAC/OGG/MP3 block by block, s
 never whole in memory; soxr's streaming resampler converts each block. Formats libsndfile cannot
 read (AAC/M4A, a video's audio track) are piped through the ffmpeg binary that the
 imageio-ffmpeg wheel ships, as raw float32. The result is written once as a raw float32 file in
-the user cache (``decode``), memory-mapped for waveform building.
+the user cache folder the caller passes in (``decode``), memory-mapped for waveform building.
 
 Rendering reads sources through ``open_source`` instead: PCM and FLAC files already at the
 project rate are read directly in blocks (seek + read: no float copy of every source written to
@@ -15,14 +15,13 @@ its blocks, whatever the length or number of sources.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,11 +30,12 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from audiostudio.audio.file_key import file_key
+from audiostudio.caches import DECODED, mark_used
 from audiostudio.errors import DecodeError
-from audiostudio.settings import cache_dir
+from audiostudio.progress import Progress
 
 BLOCK_FRAMES = 1 << 18
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,6 @@ class DecodedSource:
     @property
     def duration(self) -> float:
         return self.frames / self.rate
-
-
-def _cache_key(path: Path, rate: int) -> str:
-    # Assets are write-once and named by content, so path + size + mtime identify the bytes
-    # without reading them; an edited file elsewhere gets a new mtime and a new entry.
-    st = path.stat()
-    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{rate}"
-    return hashlib.sha256(ident.encode()).hexdigest()[:32]
 
 
 def _soundfile_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]] | None:
@@ -165,21 +157,20 @@ def decode_blocks(path: Path, rate: int | None = None) -> tuple[int, int, Iterat
 
 
 def decode(
-    path: str | Path,
-    rate: int,
-    progress: Progress | None = None,
-    cache: Path | None = None,
+    path: str | Path, rate: int, cache: Path, progress: Progress | None = None
 ) -> DecodedSource:
-    """Decode ``path`` to ``rate`` once; later calls map the cached file without decoding."""
+    """Decode ``path`` to ``rate`` once into ``cache`` (the user cache folder, which the caller
+    chooses); later calls map the cached file without decoding."""
     path = Path(path)
     if not path.is_file():
         raise DecodeError(f"Audio file not found: {path}")
-    folder = (cache or cache_dir()) / "decoded"
+    folder = cache / DECODED
     folder.mkdir(parents=True, exist_ok=True)
-    key = _cache_key(path, rate)
+    key = f"{file_key(path)}-{rate}"
     for channels in (1, 2):
         cached = folder / f"{key}.{channels}ch.f32"
         if cached.exists():
+            mark_used(cached)
             return _map(path, rate, cached, channels)
 
     _, channels, blocks = decode_blocks(path, rate)
@@ -302,8 +293,9 @@ class CachedSource:
         return block[: got // (4 * self.channels)]
 
 
-def open_source(path: str | Path, rate: int) -> AudioSource:
-    """A reader for rendering ``path`` at ``rate`` (see the module note)."""
+def open_source(path: str | Path, rate: int, cache: Path) -> AudioSource:
+    """A reader for rendering ``path`` at ``rate``; ``cache`` as for ``decode`` (see the module
+    note)."""
     path = Path(path)
     if not path.is_file():
         raise DecodeError(f"Audio file not found: {path}")
@@ -314,4 +306,4 @@ def open_source(path: str | Path, rate: int) -> AudioSource:
     if (info is not None and info.samplerate == rate and info.format in DIRECT_FORMATS
             and info.frames > 0):
         return FileSource(path, info.frames, info.channels)
-    return CachedSource(decode(path, rate))
+    return CachedSource(decode(path, rate, cache))

@@ -10,7 +10,7 @@ The master stage (loudness gain, limiter) lives in ``export/``, which streams th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +21,9 @@ from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, 
 from audiostudio.errors import MissingSourceError
 from audiostudio.model import Clip, Project, Track
 from audiostudio.model.assets import resolve_path
+from audiostudio.progress import Progress
 
 BLOCK_WINDOWS = 100  # blocks hold 100 ducking windows: 1 s at any rate
-Progress = Callable[[float], None]
 
 
 def db_to_linear(db: float) -> float:
@@ -118,6 +118,7 @@ def audible_tracks(project: Project, export: bool) -> list[Track]:
 def _clip_plan(
     clip: Clip, track: Track, folder: Path, rate: int, skip_missing: bool,
     sources: dict[Path, AudioSource],
+    cache: Path,
 ) -> ClipPlan | None:
     label = clip.name or clip.id
     if not clip.source:
@@ -133,7 +134,7 @@ def _clip_plan(
             return None
         raise MissingSourceError(f"Clip '{label}': its audio file {clip.source} is missing")
     if path not in sources:
-        sources[path] = open_source(path, rate)
+        sources[path] = open_source(path, rate, cache)
     source = sources[path]
     offset = sample_at(clip.offset, rate)
     source_s = source.frames / rate
@@ -165,8 +166,11 @@ def build_plan(
     export: bool = True,
     skip_missing: bool = False,
     progress: Progress | None = None,
+    *,
+    cache: Path,
 ) -> RenderPlan:
-    """Resolve the project into a plan; decodes (once, into the cache) every source it needs."""
+    """Resolve the project into a plan; decodes (once, into the user cache folder ``cache``)
+    every source it needs."""
     rate = rate or project.sample_rate_hz
     tracks = audible_tracks(project, export)
     total = sum(len(t.clips) for t in tracks) or 1
@@ -179,7 +183,7 @@ def build_plan(
             done += 1
             if clip.mute:
                 continue
-            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources)
+            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources, cache)
             if clip_plan:
                 plan.clips.append(clip_plan)
             if progress:

@@ -27,7 +27,6 @@ time, so an hour-long source never sits in memory); each higher level halves the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -39,8 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from audiostudio.audio.decode import decode
+from audiostudio.audio.file_key import file_key
+from audiostudio.caches import PEAKS, mark_used
 from audiostudio.errors import CancelledError
-from audiostudio.settings import cache_dir
+from audiostudio.progress import Cancelled, Progress
 
 BASE_SHIFT = 8
 BASE = 1 << BASE_SHIFT  # frames per bucket of level 0
@@ -48,8 +49,6 @@ TOP_BUCKETS = 2048  # stop adding levels once the whole file fits in this many b
 BLOCK_FRAMES = 1 << 20  # multiple of BASE: buckets never straddle two blocks
 FORMAT_VERSION = 1
 
-Progress = Callable[[float], None]
-Cancelled = Callable[[], bool]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -170,24 +169,25 @@ def column_minmax_from_samples(samples: np.ndarray, start: int, end: int, pixels
     return _columns(start, end, pixels, len(samples), 1, frames_of)
 
 
-def peaks_for(path: Path, rate: int, progress: Progress | None = None,
+def peaks_for(path: Path, rate: int, cache: Path, progress: Progress | None = None,
               cancelled: Cancelled | None = None) -> PeakPyramid:
     """The pyramid of an audio file at ``rate``: decoded once, built once, then loaded from cache.
 
-    Stored as ``cache_dir()/peaks/<key>.npz`` (never in the project folder); ``key`` is the
-    asset's content hash when the file is named ``<sha256>.<ext>``, so copies of a project share
-    it, else a hash of (resolved path, size, mtime_ns); plus the rate.
+    Stored as ``<cache>/peaks/<key>-<rate>.npz`` (``cache``: the user cache folder, which the
+    caller chooses; never the project folder); ``key`` is the asset's content hash when the file
+    is named ``<sha256>.<ext>``, so copies of a project share it, else ``file_key(path)``.
     """
     path = Path(path)
     if cancelled is not None and cancelled():
         raise CancelledError("Waveform analysis was cancelled")
-    source = decode(path, rate, progress=_scaled(progress, 0.0, 0.5))
-    target = cache_dir() / "peaks" / f"{_peaks_key(path)}-{rate}.npz"
+    source = decode(path, rate, cache, _scaled(progress, 0.0, 0.5))
+    target = cache / PEAKS / f"{_peaks_key(path)}-{rate}.npz"
     try:
         cached: PeakPyramid | None = PeakPyramid.load(target)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         cached = None  # missing, torn or outdated: (re)build and replace it, not a user error
     if cached is not None and cached.frames == source.frames and cached.rate == rate:
+        mark_used(target)
         if progress is not None:
             progress(1.0)
         return cached
@@ -262,12 +262,10 @@ def _columns(start: int, end: int, pixels: int, frames: int, bucket: int,
 def _peaks_key(path: Path) -> str:
     if _SHA256.fullmatch(path.stem.lower()):
         return path.stem.lower()  # content-addressed asset: the name is the identity
-    st = path.stat()
-    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    return hashlib.sha256(ident.encode()).hexdigest()
+    return file_key(path)
 
 
 def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     if progress is None:
         return None
-    return lambda fraction: progress(lo + (hi - lo) * fraction)
+    return lambda fraction, label="": progress(lo + (hi - lo) * fraction)  # decode has no phases

@@ -34,8 +34,8 @@ from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.naming import stem_names
 from audiostudio.export.outputs import OutputSet
 from audiostudio.model import Project
+from audiostudio.progress import Progress
 
-Progress = Callable[[float, str], None]
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 MP3_RATES = (32000, 44100, 48000)
 MP3_MAX_TRIES = 4
@@ -223,12 +223,15 @@ def export_project(
     options: ExportOptions | None = None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    *,
+    cache: Path,
 ) -> dict[str, Any]:
-    """Render and write everything; returns the report (also written as report.json)."""
+    """Render and write everything; returns the report (also written as report.json).
+    ``cache``: the user cache folder sources are decoded into."""
     options = options or ExportOptions()
     _check_options(options, options.sample_rate or project.sample_rate_hz)
     try:
-        return _export(project, folder, out_dir, options, _Phase(progress, cancelled))
+        return _export(project, folder, out_dir, options, _Phase(progress, cancelled), cache)
     except (OSError, sf.SoundFileError) as exc:
         # Disk full, a file where a folder should be, no permission: one clear message.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -247,12 +250,13 @@ def _check_options(options: ExportOptions, rate: int) -> None:
 
 
 def _export(
-    project: Project, folder: Path, out_dir: Path, options: ExportOptions, phase: _Phase
+    project: Project, folder: Path, out_dir: Path, options: ExportOptions, phase: _Phase,
+    cache: Path,
 ) -> dict[str, Any]:
     phase.start("Preparing sources", 0.1)
     plan = build_plan(
         project, folder, rate=options.sample_rate, export=True,
-        skip_missing=options.skip_missing, progress=phase,
+        skip_missing=options.skip_missing, progress=phase, cache=cache,
     )
     if plan.frames <= 0:
         raise ExportError("Nothing to export: the project has no audio on the timeline")

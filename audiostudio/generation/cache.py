@@ -10,12 +10,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from audiostudio.settings import cache_dir
+from audiostudio.caches import GENERATED, WORK, mark_used
 
 
 class AssetCache:
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or cache_dir() / "generated"
+    def __init__(self, cache: Path) -> None:
+        """``cache``: the user cache folder (the caller chooses it); entries go in generated/."""
+        self.root = cache / GENERATED
 
     def _folder(self, key: str) -> Path:
         return self.root / key[:2]
@@ -24,7 +25,10 @@ class AssetCache:
         folder = self._folder(key)
         if not folder.is_dir():
             return None
-        return next((p for p in folder.iterdir() if p.stem == key and p.is_file()), None)
+        hit = next((p for p in folder.iterdir() if p.stem == key and p.is_file()), None)
+        if hit:
+            mark_used(hit)
+        return hit
 
     def put(self, key: str, file: Path) -> Path:
         existing = self.get(key)
@@ -39,6 +43,6 @@ class AssetCache:
 
     def workdir(self) -> Path:
         """A fresh folder for a provider to write into (same filesystem as the cache)."""
-        base = self.root / "work"
+        base = self.root / WORK
         base.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=base))

@@ -14,7 +14,7 @@ import random
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from audiostudio.errors import CancelledError, ProviderError, RateLimitedError, 
 from audiostudio.generation.cache import AssetCache
 from audiostudio.model import CastEntry, Request
 from audiostudio.model.request import cache_key
+from audiostudio.progress import Progress
 from audiostudio.providers.base import Cost, Provider, Resolved, param_defaults
 
 DEFAULT_LIMIT = 2
@@ -61,7 +62,7 @@ class GeneratedAudio:
 class Job:
     """A submitted generation: a future, a cancel switch, and its latest progress."""
 
-    def __init__(self, provider: str, on_progress: Callable[[float], None] | None) -> None:
+    def __init__(self, provider: str, on_progress: Progress | None) -> None:
         self.provider = provider
         self.future: Future[list[GeneratedAudio]] = Future()
         self.progress = 0.0
@@ -78,7 +79,8 @@ class Job:
     def wait_cancelled(self, seconds: float) -> bool:
         return self._cancel.wait(seconds)
 
-    def report(self, fraction: float) -> None:
+    def report(self, fraction: float, label: str = "") -> None:
+        # A Progress for the provider; a clip's bar shows no phase, so ``label`` is unused.
         self.progress = min(1.0, max(0.0, fraction))
         if self._on_progress:
             self._on_progress(self.progress)
@@ -89,13 +91,13 @@ class GenerationService:
         self,
         providers: Mapping[str, Provider],
         executor: Executor,
-        cache: AssetCache | None = None,
+        cache: AssetCache,
         limits: Mapping[str, int] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.providers = dict(providers)
         self.executor = executor
-        self.cache = cache or AssetCache()
+        self.cache = cache
         self.retry = retry or RetryPolicy()
         limits = limits or {}
         self._slots = {
@@ -153,7 +155,7 @@ class GenerationService:
         request: Request,
         seed: int,
         cast: CastEntry | None = None,
-        on_progress: Callable[[float], None] | None = None,
+        on_progress: Progress | None = None,
     ) -> Job:
         provider = self.provider(request.provider)
         resolved = self.resolve(request, cast)

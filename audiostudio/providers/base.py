@@ -9,13 +9,11 @@ provider only speaks to its service and maps its failures onto ``audiostudio.err
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-Progress = Callable[[float], None]
-Cancelled = Callable[[], bool]
+from audiostudio.progress import Cancelled, Progress
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.model import Project, Track, new_id
 from audiostudio.model.edits import AddTrack
-from audiostudio.settings import Settings, load_settings, save_settings
+from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import workers
 from audiostudio.ui.document import Document
 from audiostudio.ui.inspector import Inspector
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
             for index, file in enumerate(files):
                 if cancelled():
                     break
-                staged.append(stage_import(folder, file, rate))
+                staged.append(stage_import(folder, file, rate, cache_dir()))
                 progress((index + 1) / len(files))
             return staged
 
@@ -405,7 +405,8 @@ class MainWindow(QMainWindow):
 
         def job(progress, cancelled):
             return export_project(project, folder, out_dir, ExportOptions(stems=True),
-                                  progress=lambda f, label: progress(f), cancelled=cancelled)
+                                  progress=lambda f, label: progress(f), cancelled=cancelled,
+                                  cache=cache_dir())
 
         def done(report):
             dialog.reset()

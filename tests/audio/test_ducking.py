@@ -9,6 +9,7 @@ import soundfile as sf
 from audiostudio.audio.ducking import envelope_db
 from audiostudio.audio.mixer import build_plan, render, render_tracks
 from audiostudio.model import Clip, Duck, Project, Track
+from audiostudio.settings import cache_dir
 from tests.conftest import RATE, sine
 
 
@@ -33,7 +34,7 @@ def scene(folder: Path, voice_spans: list[tuple[float, float]], duck: Duck | Non
 
 def music_gain_db(project: Project, folder: Path) -> np.ndarray:
     """Music track level relative to the undocked source, per 10 ms, in dB."""
-    plan = build_plan(project, folder)
+    plan = build_plan(project, folder, cache=cache_dir())
     music = np.concatenate([render_tracks(plan, b0, b1, which=[1])[0]
                             for b0, b1 in plan.blocks()])
     window = RATE // 100
@@ -77,14 +78,14 @@ def test_depth_and_threshold_follow_the_mix_settings(tmp_path):
 def test_muted_key_track_does_not_duck(tmp_path):
     project = scene(tmp_path, [(2.0, 5.0)])
     project.tracks[0].mute = True
-    plan = build_plan(project, tmp_path)
+    plan = build_plan(project, tmp_path, cache=cache_dir())
     assert plan.envelope is None
     mix = render(plan, 0, plan.frames)
     assert np.abs(mix[3 * RATE : 4 * RATE, 0]).max() == pytest.approx(0.25, rel=1e-3)
 
 
 def test_envelope_is_data_for_drawing(tmp_path):
-    plan = build_plan(scene(tmp_path, [(3.0, 6.0)]), tmp_path)
+    plan = build_plan(scene(tmp_path, [(3.0, 6.0)]), tmp_path, cache=cache_dir())
     env = plan.envelope
     assert env is not None and len(env.times()) == len(env.gain_db) == 1000
     assert env.times()[0] == pytest.approx(0.005)

@@ -10,6 +10,7 @@ from audiostudio.audio.limiter import TruePeakLimiter
 from audiostudio.audio.master import MasterStream, track_source
 from audiostudio.audio.mixer import build_plan, render
 from audiostudio.model import Clip, Project, Track
+from audiostudio.settings import cache_dir
 from tests.conftest import RATE, sine
 
 CEILING = -1.0
@@ -37,7 +38,7 @@ def delivered(stream: MasterStream, frames: int, step: int) -> tuple[np.ndarray,
 
 @pytest.fixture
 def plan(tmp_path):
-    return build_plan(loud_scene(tmp_path), tmp_path)
+    return build_plan(loud_scene(tmp_path), tmp_path, cache=cache_dir())
 
 
 def test_whole_stream_is_the_limited_premaster(plan):

@@ -9,6 +9,7 @@ import soundfile as sf
 from audiostudio.audio.mixer import build_plan, render
 from audiostudio.errors import MissingSourceError
 from audiostudio.model import Clip, Project, Track
+from audiostudio.settings import cache_dir
 from tests.conftest import RATE, sine
 
 
@@ -23,7 +24,7 @@ def project_with(*tracks: Track, length: float | None = None) -> Project:
 
 
 def full(project: Project, folder: Path, **kw) -> np.ndarray:
-    plan = build_plan(project, folder, **kw)
+    plan = build_plan(project, folder, **kw, cache=cache_dir())
     return render(plan, 0, plan.frames)
 
 
@@ -133,7 +134,7 @@ def test_range_render_equals_full_render(tmp_path):
         Track("m", kind="music", pan=0.3, clips=[
             Clip("m1", start=0.0, duration=6.0, loop=True, source=music, fade_out=1.0)]),
     )
-    plan = build_plan(project, tmp_path)
+    plan = build_plan(project, tmp_path, cache=cache_dir())
     everything = render(plan, 0, plan.frames)
     for start, end in [(0, 1000), (12345, 98765), (RATE * 2 + 7, RATE * 5 - 3)]:
         np.testing.assert_array_equal(render(plan, start, end), everything[start:end])
@@ -142,17 +143,17 @@ def test_range_render_equals_full_render(tmp_path):
 def test_missing_source_names_the_clip_unless_skipped(tmp_path):
     track = Track("t", name="Narration", clips=[Clip("c1", name="Line 1", start=0, duration=1)])
     with pytest.raises(MissingSourceError, match="Line 1"):
-        build_plan(project_with(track), tmp_path)
-    plan = build_plan(project_with(track), tmp_path, skip_missing=True)
+        build_plan(project_with(track), tmp_path, cache=cache_dir())
+    plan = build_plan(project_with(track), tmp_path, skip_missing=True, cache=cache_dir())
     assert plan.frames == RATE and not render(plan, 0, plan.frames).any()
     track.clips[0].source = "assets/gone.wav"
     with pytest.raises(MissingSourceError, match="missing"):
-        build_plan(project_with(track), tmp_path)
+        build_plan(project_with(track), tmp_path, cache=cache_dir())
 
 
 def test_resolves_to_the_export_rate(tmp_path):
     src = put(tmp_path, "tone.wav", sine(1000, 1.0))
     plan = build_plan(project_with(Track("t", clips=[Clip("c", start=1.0, source=src)])),
-                      tmp_path, rate=44100)
+                      tmp_path, rate=44100, cache=cache_dir())
     mix = render(plan, 0, plan.frames)
     assert len(mix) == 2 * 44100 and np.nonzero(mix[:, 0])[0][0] == 44100

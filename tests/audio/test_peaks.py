@@ -19,7 +19,6 @@ from audiostudio.audio.peaks import (
     peaks_for,
 )
 from audiostudio.errors import CancelledError
-from audiostudio.settings import cache_dir
 from tests.conftest import RATE
 
 SHA = "0123456789abcdef" * 4
@@ -236,9 +235,10 @@ def _asset(tmp_path: Path, name: str, seconds: float = 3.0) -> tuple[Path, np.nd
 def test_peaks_for_builds_once_then_loads(tmp_path, monkeypatch):
     path, audio = _asset(tmp_path, f"{SHA}.wav")
     seen: list[float] = []
-    pyr = peaks_for(path, RATE, progress=seen.append)
+    cache = tmp_path / "cache"
+    pyr = peaks_for(path, RATE, cache, progress=seen.append)
     assert seen[-1] == pytest.approx(1.0)
-    cached = cache_dir() / "peaks" / f"{SHA}-{RATE}.npz"
+    cached = cache / "peaks" / f"{SHA}-{RATE}.npz"
     assert cached.is_file()
     assert sorted(p.name for p in (tmp_path / "Scene").rglob("*")) == [f"{SHA}.wav", "assets"]
     expected = build_pyramid(audio, RATE)
@@ -248,28 +248,30 @@ def test_peaks_for_builds_once_then_loads(tmp_path, monkeypatch):
         raise AssertionError("rebuilt a cached pyramid")
 
     monkeypatch.setattr(peaks, "build_pyramid", no_build)
-    again = peaks_for(path, RATE)
+    again = peaks_for(path, RATE, cache)
     assert again.frames == pyr.frames
     assert all(np.array_equal(a, b) for a, b in zip(again.levels, pyr.levels, strict=True))
 
 
-def test_peaks_cache_key_and_relocation(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
+def test_peaks_cache_key_and_the_callers_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     path, _ = _asset(tmp_path, "take.wav", seconds=0.5)
-    peaks_for(path, RATE)
-    peaks_for(path, 24000)
-    files = sorted(p.name for p in (cache_dir() / "peaks").iterdir())
-    assert cache_dir().is_relative_to(tmp_path / "elsewhere")
+    chosen = tmp_path / "chosen"
+    peaks_for(path, RATE, chosen)
+    peaks_for(path, 24000, chosen)
+    files = sorted(p.name for p in (chosen / "peaks").iterdir())
+    assert sorted(p.name for p in chosen.iterdir()) == ["decoded", "peaks"]
+    assert not (tmp_path / "user-cache").exists()  # the settings' location is not consulted
     assert len(files) == 2 and {f.split("-")[1] for f in files} == {"24000.npz", f"{RATE}.npz"}
     assert all(len(f.split("-")[0]) == 64 for f in files)
 
 
 def test_torn_cache_file_is_rebuilt(tmp_path):
     path, _ = _asset(tmp_path, f"{SHA}.wav", seconds=0.5)
-    target = cache_dir() / "peaks" / f"{SHA}-{RATE}.npz"
+    target = tmp_path / "cache" / "peaks" / f"{SHA}-{RATE}.npz"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(b"PK\x03\x04 not really a zip")
-    pyr = peaks_for(path, RATE)
+    pyr = peaks_for(path, RATE, tmp_path / "cache")
     assert PeakPyramid.load(target).frames == pyr.frames == RATE // 2
 
 

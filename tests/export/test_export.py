@@ -15,6 +15,7 @@ from audiostudio.export.naming import stem_names
 from audiostudio.export.render import ExportOptions, export_project
 from audiostudio.model import Clip, Project, Track
 from audiostudio.model.store import load_project
+from audiostudio.settings import cache_dir
 from tests.conftest import RATE, SAMPLE_PROJECT, sine
 
 
@@ -28,7 +29,7 @@ def sample_export(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     loaded = load_project(SAMPLE_PROJECT)
     report = export_project(loaded.project, loaded.folder, out,
-                            ExportOptions(formats=("wav", "mp3"), stems=True))
+                            ExportOptions(formats=("wav", "mp3"), stems=True), cache=cache_dir())
     return loaded.project, out, report
 
 
@@ -137,7 +138,7 @@ def test_failed_export_leaves_previous_files_alone(tmp_path, phase):
 
     with pytest.raises(CancelledError):
         export_project(project, proj_dir, out, ExportOptions(stems=True), progress=progress,
-                       cancelled=cancel_midway)
+                       cancelled=cancel_midway, cache=cache_dir())
     assert phase in seen
     assert (out / "mix.wav").read_bytes() == b"previous render"
     assert (out / "notes.txt").read_text() == "mine"
@@ -151,14 +152,14 @@ def test_options_bit_depth_rate_and_no_normalize(tmp_path):
     project = Project(tracks=[Track("t", name="A", clips=[Clip("c", source=src)])])
     out = tmp_path / "o"
     report = export_project(project, proj_dir, out, ExportOptions(
-        bit_depth="16", sample_rate=44100, normalize=False))
+        bit_depth="16", sample_rate=44100, normalize=False), cache=cache_dir())
     info = sf.info(str(out / "mix.wav"))
     assert (info.samplerate, info.subtype, info.frames) == (44100, "PCM_16", 88200)
     assert report["normalization_gain_db"] == 0.0 and report["target_lufs"] is None
     mix, _ = sf.read(str(out / "mix.wav"))
     assert np.abs(mix).max() == pytest.approx(0.1, abs=1e-3)  # untouched: no gain applied
     report = export_project(project, proj_dir, out, ExportOptions(
-        bit_depth="32f", target_lufs=-23.0))
+        bit_depth="32f", target_lufs=-23.0), cache=cache_dir())
     assert sf.info(str(out / "mix.wav")).subtype == "FLOAT"
     mix, _ = sf.read(str(out / "mix.wav"))
     assert pyloudnorm.Meter(RATE).integrated_loudness(mix) == pytest.approx(-23.0, abs=0.05)
@@ -168,7 +169,7 @@ def test_silence_has_no_loudness_and_gets_no_gain(tmp_path):
     proj_dir = tmp_path / "p"
     src = _asset(proj_dir, "s.wav", np.zeros((RATE * 2, 2), np.float32))
     project = Project(tracks=[Track("t", clips=[Clip("c", source=src)])])
-    report = export_project(project, proj_dir, tmp_path / "o")
+    report = export_project(project, proj_dir, tmp_path / "o", cache=cache_dir())
     assert report["integrated_lufs"] is None and report["normalization_gain_db"] == 0.0
     assert json.loads((tmp_path / "o" / "report.json").read_text())["integrated_lufs"] is None
     assert not sf.read(str(tmp_path / "o" / "mix.wav"))[0].any()
@@ -183,14 +184,14 @@ def test_muted_and_reference_tracks_get_no_stem(tmp_path):
         Track("3", name="Muted", mute=True, clips=[Clip("c", source=src)]),
         Track("4", name="Reference", in_mix=False, clips=[Clip("d", source=src)]),
     ])
-    export_project(project, proj_dir, tmp_path / "o", ExportOptions(stems=True))
+    export_project(project, proj_dir, tmp_path / "o", ExportOptions(stems=True), cache=cache_dir())
     names = sorted(p.name for p in (tmp_path / "o" / "stems").iterdir())
     assert names == ["01-voice.wav", "02-voice-2.wav"]
 
 
 def test_empty_project_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="Nothing to export"):
-        export_project(Project(), tmp_path, tmp_path / "o")
+        export_project(Project(), tmp_path, tmp_path / "o", cache=cache_dir())
 
 
 def test_stem_names():
@@ -204,5 +205,5 @@ def test_sample_project_is_untouched_by_export(sample_export, tmp_path):
     shutil.copytree(SAMPLE_PROJECT, tmp_path / "copy")
     before = sorted(p.name for p in (tmp_path / "copy").rglob("*"))
     loaded = load_project(tmp_path / "copy")
-    export_project(loaded.project, loaded.folder, tmp_path / "out")
+    export_project(loaded.project, loaded.folder, tmp_path / "out", cache=cache_dir())
     assert sorted(p.name for p in (tmp_path / "copy").rglob("*")) == before

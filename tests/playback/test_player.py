@@ -14,6 +14,7 @@ from audiostudio.model.store import load_project
 from audiostudio.playback.player import Player
 from audiostudio.playback.ring import RingBuffer
 from audiostudio.playback.sink import NullSink
+from audiostudio.settings import cache_dir
 from tests.conftest import RATE, SAMPLE_PROJECT
 
 
@@ -40,9 +41,10 @@ def sample(tmp_path_factory):
     """The sample project, its exported mix (32-bit float) and a stream opener for preview."""
     loaded = load_project(SAMPLE_PROJECT)
     out = tmp_path_factory.mktemp("export")
-    export_project(loaded.project, loaded.folder, out, ExportOptions(bit_depth="32f"))
+    export_project(loaded.project, loaded.folder, out, ExportOptions(bit_depth="32f"),
+                   cache=cache_dir())
     mix, _ = sf.read(str(out / "mix.wav"), dtype="float32", always_2d=True)
-    plan = build_plan(loaded.project, loaded.folder, export=False)
+    plan = build_plan(loaded.project, loaded.folder, export=False, cache=cache_dir())
     meter = LoudnessMeter(RATE, 2, true_peak=False)
     meter.add(render(plan, 0, plan.frames))
     norm_db = gain_to_target_db(meter.integrated(), loaded.project.mix.target_lufs)

@@ -513,10 +513,10 @@ def test_a_waveform_build_that_crashes_is_reported_not_left_pending(qtbot, view,
     real = waveform.peaks_for
     odd = write_source(folder, "odd.wav", 1.5, "sfx")
 
-    def peaks_for(path, rate, cancelled):
+    def peaks_for(path, rate, cache, cancelled):
         if path.name == "odd.wav":
             raise ValueError("unexpected pyramid layout")
-        return real(path, rate, cancelled=cancelled)
+        return real(path, rate, cache, cancelled=cancelled)
 
     monkeypatch.setattr(waveform, "peaks_for", peaks_for)
     doc.apply(SetFields("c-c", {"source": odd}), "Relink")

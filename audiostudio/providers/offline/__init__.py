@@ -13,15 +13,8 @@ import numpy as np
 import soundfile as sf
 
 from audiostudio.errors import BadRequestError
-from audiostudio.providers.base import (
-    Cancelled,
-    Cost,
-    ParamSpec,
-    Progress,
-    ProviderResult,
-    Resolved,
-    VoiceOption,
-)
+from audiostudio.progress import Cancelled, Progress
+from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
 from audiostudio.providers.offline import music, sfx
 
 RATE = 48000

@@ -23,6 +23,7 @@ from PySide6.QtGui import QPolygonF
 from audiostudio.audio.decode import decode
 from audiostudio.audio.peaks import PeakPyramid, column_minmax_from_samples, peaks_for
 from audiostudio.errors import AudiostudioError, CancelledError
+from audiostudio.settings import cache_dir
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,8 +121,9 @@ class _PeakJob(QRunnable):
     def run(self) -> None:
         path, rate = Path(self.key[0]), self.key[1]
         try:
-            pyramid = peaks_for(path, rate, cancelled=self.stop.is_set)
-            samples = decode(path, rate).samples  # already decoded by peaks_for: a mapping
+            cache = cache_dir()
+            pyramid = peaks_for(path, rate, cache, cancelled=self.stop.is_set)
+            samples = decode(path, rate, cache).samples  # already decoded by peaks_for: a mapping
         except CancelledError:
             return
         except (AudiostudioError, OSError) as exc:
