@@ -93,7 +93,9 @@ def _generation_service(executor):
     )
 
 
-def _run_generation(project, folder: Path, clip_ids, new_take: bool, dry_run: bool) -> int:
+def _run_generation(
+    project, folder: Path, clip_ids, new_take: bool, only_stale: bool, dry_run: bool
+) -> int:
     """Estimate, generate with progress lines, save what succeeded; 1 if any clip failed."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -102,7 +104,7 @@ def _run_generation(project, folder: Path, clip_ids, new_take: bool, dry_run: bo
     from audiostudio.model.store import save_project
     from audiostudio.progress import JobProgress
 
-    clips = clips_to_generate(project, clip_ids, new_take)
+    clips = clips_to_generate(project, clip_ids, new_take, only_stale)
     unknown = set(clip_ids or ()) - {c.id for _, c in project.iter_clips()}
     if unknown:
         raise AudiostudioError(f"No clip with id {', '.join(sorted(unknown))} in this project")
@@ -132,7 +134,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from audiostudio.model.store import load_project
 
     loaded = load_project(Path(args.project))
-    return _run_generation(loaded.project, loaded.folder, args.clip, args.new_take, args.dry_run)
+    return _run_generation(loaded.project, loaded.folder, args.clip, args.new_take,
+                           args.only_stale, args.dry_run)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -151,7 +154,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     project = build_demo_project()
     folder.mkdir(parents=True, exist_ok=True)
     save_project(project, folder)
-    status = _run_generation(project, folder, None, new_take=False, dry_run=False)
+    status = _run_generation(project, folder, None, new_take=False, only_stale=False,
+                             dry_run=False)
     if status:
         return status
     lay_out(project)
@@ -173,8 +177,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from audiostudio.model.store import new_project
+    from audiostudio.settings import load_settings
 
-    project = new_project(Path(args.project), name=args.name)
+    project = new_project(Path(args.project), name=args.name,
+                          template=load_settings().blank_project())
     print(f"Created project '{project.name}' in {args.project}")
     return 0
 
@@ -206,6 +212,14 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return run_window(project, Path(args.screenshot) if args.screenshot else None, args.size)
 
 
+def _prune_cache() -> None:
+    from audiostudio.caches import prune
+    from audiostudio.settings import cache_dir, load_settings
+
+    prune(cache_dir(), load_settings().cache_size_mb * 2**20)
+
+
+_FILLS_CACHE = {"render", "generate", "demo", "import"}
 WINDOW_OPTIONS = ("--screenshot", "--size")
 
 
@@ -263,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate the audio of prompt clips")
     gen.add_argument("project")
     gen.add_argument("--only-stale", action="store_true",
-                     help="only empty or stale clips (also the default without --new-take)")
+                     help="only empty or stale clips: the default, and with --new-take it "
+                          "limits the new takes to them")
     gen.add_argument("--clip", action="append", metavar="ID", help="only this clip (repeatable)")
     gen.add_argument("--new-take", action="store_true",
                      help="a new take with a new seed even for current clips")
@@ -315,7 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.func, args.project = _cmd_open, None
     try:
-        return args.func(args)
+        status = args.func(args)
+        if args.command in _FILLS_CACHE:
+            _prune_cache()
+        return status
     except CancelledError:
         print("cancelled", file=sys.stderr)
         return 1

@@ -60,3 +60,15 @@ def test_lives_in_the_xdg_config_dir(tmp_path, monkeypatch):
 def test_cache_dir_follows_xdg_cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == tmp_path / "audiostudio"
+
+
+def test_new_projects_take_the_default_settings(tmp_path, monkeypatch):
+    from audiostudio.cli import main
+
+    monkeypatch.setenv("AUDIOSTUDIO_DEFAULT_SAMPLE_RATE_HZ", "44100")
+    monkeypatch.setenv("AUDIOSTUDIO_DEFAULT_TARGET_LUFS", "-23")
+    monkeypatch.setenv("AUDIOSTUDIO_DEFAULT_TRUE_PEAK_DBTP", "-2")
+    assert main(["new", str(tmp_path / "Broadcast")]) == 0
+    data = json.loads((tmp_path / "Broadcast" / "project.json").read_text())
+    assert data["name"] == "Broadcast" and data["sample_rate_hz"] == 44100
+    assert data["mix"]["target_lufs"] == -23.0 and data["mix"]["true_peak_ceiling_dbtp"] == -2.0

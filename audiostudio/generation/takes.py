@@ -29,10 +29,14 @@ from audiostudio.model.request import request_hash
 
 
 def clips_to_generate(
-    project: Project, clip_ids: list[str] | None = None, new_take: bool = False
+    project: Project,
+    clip_ids: list[str] | None = None,
+    new_take: bool = False,
+    only_stale: bool = False,
 ) -> list[Clip]:
-    """Clips with a request that need work (every chosen one when ``new_take``); locked clips
-    and clips on locked tracks are left alone."""
+    """Clips with a request that need work: empty or stale ones, or every chosen one when
+    ``new_take`` (unless ``only_stale``); locked clips and clips on locked tracks are left
+    alone."""
     wanted = set(clip_ids) if clip_ids else None
     chosen = []
     for track, clip in project.iter_clips():
@@ -43,7 +47,7 @@ def clips_to_generate(
         state = clip_state(clip)
         if state is ClipState.NO_REQUEST:
             continue
-        if new_take or state in (ClipState.EMPTY, ClipState.STALE):
+        if (new_take and not only_stale) or state in (ClipState.EMPTY, ClipState.STALE):
             chosen.append(clip)
     return chosen
 

@@ -140,11 +140,15 @@ def save_autosave(project: Project, folder: str | os.PathLike[str]) -> Path:
     return file
 
 
-def new_project(folder: str | os.PathLike[str], name: str | None = None) -> Project:
-    """Create ``folder`` (if needed) with an empty, saved project."""
+def new_project(
+    folder: str | os.PathLike[str], name: str | None = None, template: Project | None = None
+) -> Project:
+    """Create ``folder`` (if needed) with an empty, saved project: ``template`` (the user's
+    defaults for new projects) or the format's defaults, named ``name`` or after the folder."""
     folder = Path(folder)
     if (folder / PROJECT_FILE).exists():
         raise ProjectError(f"{folder} already holds a project; open it instead")
-    project = Project(name=name or folder.name)
+    project = template or Project()
+    project.name = name or project.name or folder.name
     save_project(project, folder)
     return project

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from audiostudio.errors import AudiostudioError, CancelledError
-from audiostudio.model import Project, Track, new_id
+from audiostudio.model import Track, new_id
 from audiostudio.model.edits import AddTrack
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import workers
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
 
     def new_project(self) -> None:
         if self._confirm_discard():
-            self.document.replace(Project(name="Untitled"), None)
+            self.document.replace(self.settings.blank_project("Untitled"), None)
 
     def open_dialog(self) -> None:
         if not self._confirm_discard():

@@ -58,6 +58,29 @@ def test_generate_then_only_stale(prompt_project, capsys):
     assert len(takes) == 2 and takes[0].seed == 3 and takes[1].seed != 3
 
 
+def test_only_stale_limits_new_takes_to_stale_clips(prompt_project):
+    assert main(["generate", str(prompt_project)]) == 0
+    data = json.loads((prompt_project / "project.json").read_text())
+    data["tracks"][0]["clips"][0]["request"]["text"] = "Hello again."
+    (prompt_project / "project.json").write_text(json.dumps(data))
+    assert main(["generate", str(prompt_project), "--new-take", "--only-stale"]) == 0
+    project = load_project(prompt_project).project
+    assert len(project.find_clip("c-line")[1].takes) == 2
+    assert len(project.find_clip("c-knock")[1].takes) == 1  # current: left alone
+
+
+def test_the_cache_is_pruned_to_its_limit_and_the_project_keeps_its_audio(
+        prompt_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUDIOSTUDIO_CACHE_SIZE_MB", "0")
+    assert main(["generate", str(prompt_project)]) == 0
+    generated = tmp_path / "cache" / "audiostudio" / "generated"
+    assert generated.is_dir() and not [p for p in generated.rglob("*") if p.is_file()]
+    project = load_project(prompt_project).project
+    for _, clip in project.iter_clips():  # the takes were copied into assets/ before pruning
+        assert sf.info(str(prompt_project / clip.source)).frames > 0
+
+
 def test_failed_clip_is_named_and_others_kept(prompt_project, capsys):
     data = json.loads((prompt_project / "project.json").read_text())
     data["tracks"][1]["clips"].append({"id": "c-bad", "name": "Empty prompt", "start": 3.0,
