@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from audiostudio.audio.loudness import OversampledPeaks, as_frames
+from audiostudio.audio.sliding import sliding_extreme
 from audiostudio.errors import AudioError
 
 SAFETY_MARGIN_DB = 0.2
@@ -141,8 +142,10 @@ class TruePeakLimiter:
         if self._detector.gain_bound * window_peak * (1.0 + 1e-5) <= self._ceiling:
             self._detector.skip(x)
             return None
+        # Exact peaks are only needed where they can reach the ceiling; the rest read lower.
+        peaks = self._detector.push(x, floor=self._ceiling / (1.0 + 1e-5))
         with np.errstate(divide="ignore", invalid="ignore"):  # silent frames: log(0)
-            log_over = np.log(self._detector.push(x).astype(np.float64) / self._ceiling)
+            log_over = np.log(peaks.astype(np.float64) / self._ceiling)
             reducing = log_over > _MIN_LOG_OVER
             # log(dB reduction) = log(log(over)) + log(20 / ln 10); rounded up: never too little.
             steps = np.ceil((np.log(log_over) + _LOG_DB_PER_NEPER) / self._log_unit)
@@ -175,7 +178,7 @@ class TruePeakLimiter:
             required = np.ones(frames, np.float32)
         extended = np.concatenate([self._min_history, required])
         self._min_history = extended[len(extended) - (self._window - 1):].copy()
-        held = _sliding_min(extended, self._window)
+        held = sliding_extreme(extended, self._window, np.minimum)
         # Exact integer sums: no drift over hours and no dependence on how blocks are split.
         reduction = np.ceil((1.0 - held) * _GAIN_ONE).astype(np.int64)
         extended_sum = np.concatenate([self._sum_history, reduction])
@@ -183,20 +186,6 @@ class TruePeakLimiter:
         totals = np.cumsum(extended_sum)
         window_sums = totals[self._attack:] - totals[:frames]
         return (1.0 - window_sums / (self._attack * _GAIN_ONE)).astype(np.float32)
-
-
-def _sliding_min(x: np.ndarray, window: int) -> np.ndarray:
-    """Minimum of every ``window``-long run of ``x`` (len(x) - window + 1 values), in O(n):
-    each run spans the tail of one ``window``-sized cell and the head of the next (van Herk /
-    Gil-Werman), so it is the min of a suffix minimum and a prefix minimum."""
-    cells = -(-len(x) // window)
-    padded = np.full(cells * window, np.inf, x.dtype)
-    padded[: len(x)] = x
-    grid = padded.reshape(cells, window)
-    prefix = np.minimum.accumulate(grid, axis=1).ravel()
-    suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
-    count = len(x) - window + 1
-    return np.minimum(suffix[:count], prefix[window - 1:window - 1 + count])
 
 
 def limit(

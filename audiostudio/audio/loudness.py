@@ -11,10 +11,12 @@ blocks gives bit-identical results.
 
 True peak (BS.1770-4 Annex 2 asks for >= 4x oversampling): a 65-tap Kaiser windowed sinc split
 into phases, 16 taps each, normalised to unit DC gain, accurate to 0.3 % up to 0.4 fs; phase 0
-is the sample itself, so the true peak is never below the sample peak. The phases run through
-``np.correlate`` over the block plus a few frames of history: each output is a fixed-order sum
-over its own window, so again the block split does not matter (a BLAS matrix product would be
-~2x faster but rounds differently with the block size). The limiter reuses the detector, so
+is the sample itself, so the true peak is never below the sample peak. Each interpolated point
+is a fixed-order sum over its own window of the block plus a few frames of history, so again
+the block split does not matter (a BLAS matrix product would be faster but rounds differently
+with the block size). Callers that only need the peaks above a level (the running maximum, the
+limiter's ceiling) get exact values only where the window's sample peak times the filters' gain
+bound reaches it, ~3 % of a mastered mix's frames. The limiter reuses the detector, so
 "limited" means the same thing as "measured". Nothing here imports scipy: its import alone
 (~0.5 s) cost more than rendering a short scene.
 """
@@ -31,6 +33,7 @@ import numpy as np
 import soundfile
 
 from audiostudio.audio.kweighting import SectionFilter, k_weighting_sos
+from audiostudio.audio.sliding import sliding_extreme
 from audiostudio.errors import AudioError, CancelledError, DecodeError
 
 ABSOLUTE_GATE_LUFS = -70.0
@@ -66,7 +69,7 @@ def as_frames(block: np.ndarray, channels: int) -> np.ndarray:
 
 def _interpolator_phases(factor: int, taps_per_phase: int) -> list[np.ndarray]:
     """Fractional-delay filters for the points 1/factor ... (factor-1)/factor past each frame,
-    reversed for ``np.correlate`` (a plain per-output sum, in double precision)."""
+    reversed: the point after frame i + lag - 1 is sum(taps[j] * x[i + j])."""
     half = taps_per_phase // 2
     length = 2 * half * factor + 1  # a Kaiser (beta 5) windowed sinc cutting at fs / 2
     prototype = np.sinc((np.arange(length) - half * factor) / factor) * np.kaiser(length, 5.0)
@@ -97,12 +100,13 @@ class OversampledPeaks:
     def history_peak(self) -> float:
         return float(np.abs(self._history).max()) if len(self._history) else 0.0
 
-    def push(self, block: np.ndarray) -> np.ndarray:
+    def push(self, block: np.ndarray, floor: float = 0.0) -> np.ndarray:
         """Peaks (float32, one per frame) for the ``len(block)`` frames ending ``lag`` frames
-        before the end of ``block``."""
+        before the end of ``block``. Only peaks that can exceed ``floor`` are interpolated;
+        the others read as their sample peak (which is <= their true peak <= ``floor``)."""
         extended = np.concatenate([self._history, block])
         self._keep_history(extended)
-        return self._peaks(extended, len(block))
+        return self._peaks(extended, len(block), floor)
 
     def skip(self, block: np.ndarray) -> None:
         """Advance past ``block`` without computing peaks the caller knows cannot matter."""
@@ -111,25 +115,48 @@ class OversampledPeaks:
     def tail(self) -> np.ndarray:
         """Peaks of the last ``lag`` frames, as if silence followed; the state is unchanged."""
         silence = np.zeros((self.lag, self._history.shape[1]), np.float32)
-        return self._peaks(np.concatenate([self._history, silence]), self.lag)
+        return self._peaks(np.concatenate([self._history, silence]), self.lag, 0.0)
 
     def _keep_history(self, extended: np.ndarray) -> None:
         if len(self._history):
             self._history = extended[len(extended) - len(self._history):].copy()
 
-    def _peaks(self, extended: np.ndarray, frames: int) -> np.ndarray:
-        peak = np.zeros(frames, np.float32)
-        scratch = np.empty(frames, np.float32)
-        lag = self.lag
-        centre = max(lag - 1, 0)
-        # Channel-major copy: the filters and the running maximum then work on contiguous lines.
-        for line in extended.T.astype(np.float64):
-            np.maximum(peak, np.abs(line[centre:centre + frames], out=scratch), out=peak)
-            for reversed_taps in self._phases:
-                # Output i uses line[i ... i + 2 lag - 1], the frames around frame i + lag - 1.
-                between = np.correlate(line, reversed_taps, "valid")
-                np.maximum(peak, np.abs(between, out=scratch), out=peak)
+    def _peaks(self, extended: np.ndarray, frames: int, floor: float) -> np.ndarray:
+        sample = _channel_max(np.abs(extended))
+        peak = sample[max(self.lag - 1, 0):][:frames].copy()  # phase 0: the frame itself
+        if not self._phases or not frames:
+            return peak
+        # Output i interpolates from extended[i ... i + 2 lag - 1] and is bounded by its maximum.
+        width = 2 * self.lag
+        reach = sliding_extreme(sample, width, np.maximum)
+        wanted = np.flatnonzero(reach * np.float32(self.gain_bound) > floor)
+        if not len(wanted):
+            return peak
+        dense = len(wanted) * 4 > frames  # then slices beat a gather; the arithmetic is the same
+        if dense:
+            windows = [extended[offset:offset + frames] for offset in range(width)]
+        else:  # one gather: windows[offset][k] = extended[wanted[k] + offset]
+            windows = extended[np.arange(width)[:, None] + wanted[None, :]]
+        for taps in self._phases:
+            # A fixed-order float64 sum per output: the same value whatever the split or path.
+            between = taps[0] * windows[0]
+            for offset in range(1, width):
+                between += taps[offset] * windows[offset]
+            best = _channel_max(np.abs(between, out=between))
+            if dense:
+                np.maximum(peak, best, out=peak)
+            else:
+                peak[wanted] = np.maximum(peak[wanted], best)
         return peak
+
+
+def _channel_max(frames: np.ndarray) -> np.ndarray:
+    """Per-frame maximum over the channels of (frames, channels); numpy's ``max(axis=1)`` is
+    several times slower over so short an axis."""
+    out = frames[:, 0].copy()
+    for channel in range(1, frames.shape[1]):
+        np.maximum(out, frames[:, channel], out=out)
+    return out
 
 
 def _to_db(linear: float, scale: float) -> float | None:
@@ -185,7 +212,8 @@ class LoudnessMeter:
         if self._peaks.gain_bound * window_peak <= self._true_peak:
             self._peaks.skip(x)  # no interpolated point here can beat the peak found so far
         else:
-            self._true_peak = max(self._true_peak, float(self._peaks.push(x).max()))
+            peaks = self._peaks.push(x, floor=self._true_peak)  # exact where it can beat it
+            self._true_peak = max(self._true_peak, float(peaks.max()))
 
     def _weighted_power(self, filtered: np.ndarray) -> np.ndarray:
         """Channel-weighted power per frame of K-weighted (channels, frames) audio."""

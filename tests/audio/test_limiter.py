@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from audiostudio.audio.limiter import TruePeakLimiter, _sliding_min, apply_gain, limit
+from audiostudio.audio.limiter import TruePeakLimiter, apply_gain, limit
 from audiostudio.audio.loudness import measure
 from audiostudio.errors import AudioError
 
@@ -178,9 +178,3 @@ def test_mono_1d_and_bad_input() -> None:
     with pytest.raises(AudioError):
         TruePeakLimiter(RATE, 2, release_ms=0.0)
 
-
-@pytest.mark.parametrize(("frames", "window"), [(241, 241), (1000, 241), (65_776, 241), (10, 3)])
-def test_sliding_min_is_the_minimum_of_every_window(frames: int, window: int) -> None:
-    x = np.random.default_rng(frames).random(frames).astype(np.float32)
-    expected = np.lib.stride_tricks.sliding_window_view(x, window).min(axis=1)
-    assert np.array_equal(_sliding_min(x, window), expected)

@@ -15,6 +15,7 @@ from audiostudio.audio.kweighting import CHUNK, SectionFilter, k_weighting_sos
 from audiostudio.audio.loudness import (
     Loudness,
     LoudnessMeter,
+    OversampledPeaks,
     gain_to_target_db,
     measure,
     measure_file,
@@ -263,6 +264,18 @@ def test_true_peak_never_below_sample_peak() -> None:
     assert result.true_peak_dbtp >= result.sample_peak_dbfs
     reference = np.abs(scipy.signal.resample_poly(x.astype(np.float64), 4, 1, axis=0)).max()
     assert result.true_peak_dbtp == pytest.approx(20 * np.log10(reference), abs=0.3)
+
+
+@pytest.mark.parametrize("floor", [0.05, 0.3, 0.9])  # 0.05: most frames, the dense path
+def test_peaks_above_a_floor_are_exact_and_the_rest_stay_below(floor: float) -> None:
+    x = music_like(RATE, 3.0, 2, seed=12) * np.float32(1.5)
+    dense = OversampledPeaks(2).push(x)
+    sparse = OversampledPeaks(2).push(x, floor=floor)
+    above = dense > floor
+    assert 0 < above.sum() < len(x)
+    assert np.array_equal(sparse[above], dense[above])
+    assert np.all(sparse[~above] <= floor)
+    assert np.all(sparse <= dense)
 
 
 # --- files, report, gain ---------------------------------------------------------------------
