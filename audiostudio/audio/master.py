@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiostudio.audio.limiter import TruePeakLimiter
+from audiostudio.audio.loudness import LoudnessMeter
 from audiostudio.audio.mixer import RenderPlan, render_tracks
+from audiostudio.progress import Progress
 
 RELEASE_MS = 50.0
 WARMUP_RELEASES = 17  # the release decays to < 1e-6 dB of gain reduction within this
@@ -40,6 +42,18 @@ def track_source(plan: RenderPlan, stems: bool) -> Source:
         return tracks if stems else tracks.sum(axis=0, keepdims=True)
 
     return render
+
+
+def premaster_loudness(plan: RenderPlan, progress: Progress | None = None) -> float | None:
+    """Integrated loudness of the whole pre-master mix: what the normalisation gain comes from
+    (``loudness.gain_to_target_db``). ``progress`` may raise to cancel."""
+    meter = LoudnessMeter(plan.rate, 2, true_peak=False)
+    source = track_source(plan, stems=False)
+    for b0, b1 in plan.blocks():
+        meter.add(source(b0, b1)[0])
+        if progress:
+            progress(b1 / plan.frames)
+    return meter.integrated()
 
 
 @dataclass

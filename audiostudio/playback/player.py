@@ -88,3 +88,4 @@ class Player:
     def close(self) -> None:
         self.pause()
         self._feeder.close()
+        self.sink.close()

@@ -25,6 +25,7 @@ class Sink(Protocol):
     def start(self, ring: RingBuffer) -> None: ...
     def stop(self) -> None: ...
     def buffered_frames(self) -> int: ...  # taken from the ring, not yet heard
+    def close(self) -> None: ...
 
 
 class NullSink:
@@ -51,6 +52,9 @@ class NullSink:
 
     def buffered_frames(self) -> int:
         return 0
+
+    def close(self) -> None:
+        self.stop()
 
     def _run(self, ring: RingBuffer) -> None:
         chunk = np.zeros((self.rate, 2), np.float32)  # a second: more than one tick ever takes

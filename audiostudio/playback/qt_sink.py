@@ -1,0 +1,168 @@
+"""The sound card: a QAudioSink in pull mode whose device only copies out of the ring buffer.
+
+Design note. Pull mode (the sink asks a QIODevice for bytes) keeps the device's own buffer
+small (~40 ms) and needs no timer of ours; push mode would need a writer waking every few ms.
+``readData`` copies from the ring into a preallocated array and hands the bytes to Qt; PySide
+needs a ``bytes`` object back, so that one copy per call is the floor in Python. No mixing,
+locks held across rendering, or signals happen there: the feeder thread did that work.
+The sink lives on a thread of its own with its own event loop: Qt calls ``readData`` on the
+sink's thread, so a busy GUI thread (a long repaint, a dialog opening) cannot starve the device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+
+from audiostudio.playback.ring import RingBuffer
+
+BUFFER_S = 0.04
+FRAME_BYTES = 8  # stereo float32
+WATCH_MS = 100
+
+
+def default_device() -> QAudioDevice | None:
+    """The system's default output, or None when there is no sound card (CI, servers)."""
+    device = QMediaDevices.defaultAudioOutput()
+    return None if device.isNull() else device
+
+
+def output_devices() -> list[QAudioDevice]:
+    return list(QMediaDevices.audioOutputs())
+
+
+def device_rate(device: QAudioDevice, rate: int) -> int:
+    """``rate`` when the device takes it as stereo float; else its preferred rate (the feeder
+    converts with soxr)."""
+    if device.isFormatSupported(_format(rate)):
+        return rate
+    return device.preferredFormat().sampleRate()
+
+
+def _format(rate: int) -> QAudioFormat:
+    fmt = QAudioFormat()
+    fmt.setSampleRate(rate)
+    fmt.setChannelCount(2)
+    fmt.setSampleFormat(QAudioFormat.SampleFormat.Float)
+    return fmt
+
+
+class _RingDevice(QIODevice):
+    def __init__(self, ring: RingBuffer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ring = ring
+        self._out = np.zeros((1 << 15, 2), np.float32)
+        self.underruns = 0
+        self._started = False  # before the first block arrives, silence is no underrun
+
+    def readData(self, maxlen: int) -> bytes:  # Qt's pull: copy only
+        frames = min(maxlen // FRAME_BYTES, len(self._out))
+        got = self._ring.read_into(self._out[:frames])
+        if got < frames:  # the feeder fell behind: play silence rather than stall the device
+            self.underruns += self._started
+            self._out[got:frames] = 0.0
+        self._started = self._started or got > 0
+        return self._out[:frames].tobytes()
+
+    def writeData(self, data: bytes) -> int:
+        return -1
+
+    def bytesAvailable(self) -> int:
+        return len(self._out) * FRAME_BYTES
+
+    def isSequential(self) -> bool:
+        return True
+
+
+class _Output(QObject):
+    """Owns the QAudioSink; every method runs on the audio thread."""
+
+    def __init__(self, device: QAudioDevice, rate: int) -> None:
+        super().__init__()
+        self.device = device
+        self.rate = rate
+        self.error: str | None = None
+        self.buffered = 0  # bytes the device holds: in pull mode it keeps its buffer full
+        self.underruns = 0
+        self._sink: QAudioSink | None = None
+        self._io: _RingDevice | None = None
+        # Polled, not stateChanged: PySide 6.11 cannot convert that signal's QAudio::State.
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._check)
+
+    @Slot(object)
+    def begin(self, ring: RingBuffer) -> None:
+        self.end()
+        self.error = None
+        self._sink = QAudioSink(self.device, _format(self.rate))
+        self._sink.setBufferSize(round(BUFFER_S * self.rate) * FRAME_BYTES)
+        self._io = _RingDevice(ring, self._sink)
+        self._io.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._sink.start(self._io)
+        self.buffered = self._sink.bufferSize()
+        self._watch.start()
+
+    @Slot()
+    def end(self) -> None:
+        if self._sink is not None:
+            self._watch.stop()
+            self._sink.stop()
+            assert self._io is not None
+            self.underruns += self._io.underruns
+            self._sink.deleteLater()
+            self._sink = self._io = None
+        self.buffered = 0
+
+    def live_underruns(self) -> int:
+        return self.underruns + (self._io.underruns if self._io is not None else 0)
+
+    def _check(self) -> None:
+        if self._sink is not None and self._sink.error() != QtAudio.Error.NoError:
+            self.error = (f"The audio output stopped ({self._sink.error().name}); "
+                          "playback stopped at the playhead.")
+
+
+class _Calls(QObject):
+    begin = Signal(object)
+    end = Signal()
+
+
+class QtSink:
+    """A ``playback.sink.Sink`` on a real output device, driven from the GUI thread."""
+
+    def __init__(self, device: QAudioDevice, rate: int) -> None:
+        self.rate = device_rate(device, rate)
+        self._thread = QThread()
+        self._thread.setObjectName("audio-output")
+        self._output = _Output(device, self.rate)
+        self._output.moveToThread(self._thread)
+        self._calls = _Calls()
+        # Blocking: when start() or stop() returns, the device really started or stopped.
+        blocking = Qt.ConnectionType.BlockingQueuedConnection
+        self._calls.begin.connect(self._output.begin, blocking)
+        self._calls.end.connect(self._output.end, blocking)
+        self._thread.start()
+
+    @property
+    def underruns(self) -> int:
+        return self._output.live_underruns()
+
+    @property
+    def error(self) -> str | None:
+        return self._output.error
+
+    def start(self, ring: RingBuffer) -> None:
+        self._calls.begin.emit(ring)
+
+    def stop(self) -> None:
+        self._calls.end.emit()
+
+    def buffered_frames(self) -> int:
+        return self._output.buffered // FRAME_BYTES
+
+    def close(self) -> None:
+        self.stop()
+        self._thread.quit()
+        self._thread.wait()
