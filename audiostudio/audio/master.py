@@ -98,12 +98,13 @@ class MasterStream:
         """The timeline frame the next ``read`` starts at."""
         return self._position
 
-    def set_norm_db(self, norm_db: float, ramp_frames: int) -> None:
-        """Move to a new normalisation gain linearly over ``ramp_frames`` from what is rendered
-        next (a few ms ahead of ``position``: the limiter's look-ahead)."""
+    def set_norm_db(self, norm_db: float, ramp_frames: int, at: int | None = None) -> None:
+        """Move to a new normalisation gain linearly over ``ramp_frames`` from timeline frame
+        ``at`` (default: what is rendered next, a few ms ahead of ``position``)."""
         new = 10.0 ** (norm_db / 20.0)
-        now = self._gain_at(self._render_pos)
-        self._ramp = (self._render_pos, self._render_pos + max(1, ramp_frames), now, new)
+        at = self._render_pos if at is None else max(at, self._render_pos)
+        now = self._gain_at(at)
+        self._ramp = (at, at + max(1, ramp_frames), now, new)
         self._gain = new
 
     def read(self, frames: int) -> MasterBlock:

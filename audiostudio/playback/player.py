@@ -7,6 +7,7 @@ frame the sink reads next, less what the device holds.
 from __future__ import annotations
 
 from audiostudio.playback.feeder import Feeder, Levels, OpenStream
+from audiostudio.playback.loop import LoopStream, wrap
 from audiostudio.playback.ring import RingBuffer
 from audiostudio.playback.sink import Sink
 
@@ -22,6 +23,7 @@ class Player:
         self._ring = RingBuffer(round(RING_S * sink.rate), ratio=ratio)
         self._feeder = Feeder(self._ring, rate, sink.rate, round(BLOCK_S * rate))
         self._open: OpenStream | None = None
+        self._loop: tuple[int, int] | None = None
         self._playing = False
         self._position = 0
 
@@ -44,18 +46,36 @@ class Player:
     def blocks_rendered(self) -> int:
         return self._feeder.blocks_rendered
 
+    @property
+    def loop(self) -> tuple[int, int] | None:
+        return self._loop
+
     def set_source(self, open_stream: OpenStream) -> None:
         """A new plan (after an edit, mute, gain change): heard from the next block on."""
         self._open = open_stream
         if self._playing:
-            self._feeder.refresh(open_stream)
+            self._feeder.refresh(self._opener())
+
+    def set_loop(self, loop: tuple[int, int] | None) -> None:
+        """Play [start, end) over and over (None: play on), from what is being heard on."""
+        heard = self.position()
+        self._loop = loop if loop is None or loop[1] > loop[0] else None
+        if self._playing:
+            self.play(heard)  # restart the ring so its frames count on the new timeline
+
+    def _opener(self) -> OpenStream:
+        assert self._open is not None
+        if self._loop is None:
+            return self._open
+        open_stream, (start, end) = self._open, self._loop
+        return lambda frame: LoopStream(open_stream, frame, start, end)
 
     def play(self, frame: int | None = None) -> None:
         if self._open is None:
             raise RuntimeError("Player.play before set_source")
         self.pause()
         self._position = self._position if frame is None else max(0, frame)
-        self._feeder.start(self._open, self._position)
+        self._feeder.start(self._opener(), self._position)
         self.sink.start(self._ring)
         self._playing = True
 
@@ -75,7 +95,8 @@ class Player:
         if not self._playing:
             return self._position
         buffered = round(self.sink.buffered_frames() * self._ring.ratio)
-        return max(0, self._ring.read_frame() - buffered)
+        heard = max(0, self._ring.read_frame() - buffered)
+        return heard if self._loop is None else wrap(heard, *self._loop)
 
     def levels(self) -> Levels | None:
         """The newest meter reading at or before what is being heard."""

@@ -157,3 +157,25 @@ def test_a_render_error_stops_with_a_message():
         assert "voice.wav" in (player.error or "")
     finally:
         player.close()
+
+
+def test_loop_wraps_seamlessly_and_the_position_follows(sample):
+    mix, opener = sample
+    sink = NullSink(RATE, record=True)
+    player = Player(RATE, sink)
+    try:
+        player.set_source(opener())
+        start, end = 3 * RATE, 3 * RATE + RATE // 4  # a 250 ms loop
+        player.set_loop((start, end))
+        play_for(player, 0.7, start)
+        heard = np.concatenate(sink.recording)
+        lap = end - start
+        assert len(heard) > 2 * lap
+        whole_laps = heard[:len(heard) // lap * lap].reshape(-1, lap, 2)
+        # Every lap is the export's range (the first right from the stream's warm-up on).
+        for number, played in enumerate(whole_laps):
+            np.testing.assert_allclose(played, mix[start:end], atol=2e-6, err_msg=f"lap {number}")
+        assert start <= player.position() < end
+        assert player.underruns == 0
+    finally:
+        player.close()
