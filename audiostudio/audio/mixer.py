@@ -270,9 +270,9 @@ def render_tracks(
         if track.gain != 1.0:
             out[slot] *= track.gain
         if ducked and plan.envelope is not None and track.duck_role == "ducked" and len(hits):
-            if duck_gain is None:
-                duck_gain = plan.envelope.linear(b0, b1)[:, None]
-            out[slot] *= duck_gain
+            if duck_gain is None:  # interleaved per channel: a flat multiply, no broadcast
+                duck_gain = np.repeat(plan.envelope.linear(b0, b1), out.shape[2])
+            out[slot].reshape(-1)[:] *= duck_gain
     return out
 
 

@@ -27,16 +27,17 @@ from typing import Any, BinaryIO
 import numpy as np
 import soundfile as sf
 
-from audiostudio.audio.limiter import TruePeakLimiter
+from audiostudio.audio.limiter import TruePeakLimiter, apply_gain
 from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure_file
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.naming import stem_names
 from audiostudio.export.outputs import OutputSet
+from audiostudio.export.wavfile import SUBTYPES, WavWriter
 from audiostudio.model import Project
 from audiostudio.progress import Progress
 
-BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+OUTPUT_THREADS = 3  # meter + mix on lanes 0 and 1, stems spread over all: busy 2-core machines
 MP3_RATES = (32000, 44100, 48000)
 MP3_MAX_TRIES = 4
 
@@ -89,10 +90,20 @@ class _StemStats:
         self.sum_sq = np.zeros(count)
         self.frames = 0
 
+    def add_track(self, index: int, audio: np.ndarray) -> None:
+        """One track's next block; the frames are counted by ``count``. Safe from several
+        threads as long as each index is updated by one of them."""
+        self.peak[index] = max(self.peak[index], float(np.abs(audio).max(initial=0.0)))
+        flat = audio.ravel()
+        self.sum_sq[index] += float(np.dot(flat, flat))  # float32 per block is plenty
+
+    def count(self, frames: int) -> None:
+        self.frames += frames
+
     def add(self, tracks: np.ndarray) -> None:
-        self.peak = np.maximum(self.peak, np.abs(tracks).max(axis=(1, 2), initial=0.0))
-        self.sum_sq += np.einsum("tfc,tfc->t", tracks, tracks)  # float32 per block is plenty
-        self.frames += tracks.shape[1]
+        for index, audio in enumerate(tracks):
+            self.add_track(index, audio)
+        self.count(tracks.shape[1])
 
     def rms(self) -> np.ndarray:
         return np.sqrt(self.sum_sq / max(1, 2 * self.frames))
@@ -119,9 +130,9 @@ def _measure_pass(
 
 
 class _BackgroundWorker:
-    """Runs the output side of the export (file writes, the output meter) on a second thread,
-    beside the mixing: libsndfile's writes and numpy/scipy release the GIL. The queue is short,
-    so memory stays a few blocks whatever the length."""
+    """Runs part of the output side of the export (file writes, the output meter) on its own
+    thread, beside the mixing: libsndfile's writes and numpy release the GIL. The queue is
+    short, so memory stays a few blocks whatever the length."""
 
     def __init__(self, depth: int = 4) -> None:
         self._queue: queue.Queue[tuple[Callable[..., Any], tuple] | None] = queue.Queue(depth)
@@ -147,6 +158,29 @@ class _BackgroundWorker:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+class _Lanes:
+    """A few output threads. Each target (one file, the meter) always goes to the same lane,
+    so its blocks stay in order; different files are converted and written in parallel (the
+    24-bit conversion in libsndfile is most of an export's cost)."""
+
+    def __init__(self, count: int) -> None:
+        self._workers = [_BackgroundWorker() for _ in range(max(1, count))]
+
+    def submit(self, lane: int, fn: Callable[..., Any], *args: Any) -> None:
+        self._workers[lane % len(self._workers)].submit(fn, *args)
+
+    def close(self) -> None:
+        """Finish every lane, then re-raise the first error."""
+        errors = []
+        for worker in self._workers:
+            try:
+                worker.close()
+            except BaseException as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -241,8 +275,8 @@ def export_project(
 
 def _check_options(options: ExportOptions, rate: int) -> None:
     """Refuse impossible options before any work, not after a long render."""
-    if options.bit_depth not in BIT_DEPTHS:
-        raise ExportError(f"Bit depth must be one of {', '.join(BIT_DEPTHS)}")
+    if options.bit_depth not in SUBTYPES:
+        raise ExportError(f"Bit depth must be one of {', '.join(SUBTYPES)}")
     if "mp3" in options.formats:
         if rate not in MP3_RATES:
             raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
@@ -355,25 +389,28 @@ def _write_pass(
     With stems the tracks are rendered again; without, the pre-master mix kept by the
     measuring pass is read back, so the tracks are rendered only once.
     """
-    subtype = BIT_DEPTHS[options.bit_depth]
+    writers: list[WavWriter] = []
 
-    def wav(path: Path) -> sf.SoundFile:
-        return sf.SoundFile(str(outputs.path_for(path)), "w", plan.rate, 2, subtype=subtype,
-                            format="WAV")
+    def wav(path: Path) -> WavWriter:
+        seed = len(writers)  # reproducible dither, different in every file
+        writers.append(WavWriter(outputs.path_for(path), plan.rate, options.bit_depth,
+                                 plan.frames, seed))
+        return writers[-1]
 
-    worker = _BackgroundWorker()
-    files: list[sf.SoundFile] = []
+    lanes = _Lanes(OUTPUT_THREADS if options.stems else 1)
     try:
         try:
             mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None
-            files += [mix_file] if mix_file else []
             stem_files = [wav(out_dir / "stems" / n) for n in names] if options.stems else []
-            files += stem_files
             limiter = TruePeakLimiter(plan.rate, 2, ceiling_dbtp=ceiling)
             meter = LoudnessMeter(plan.rate, 2)
             gain = np.float32(plan.master_gain * norm)
             pending: list[np.ndarray] = []  # blocks waiting for the limiter's look-ahead
             skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
+
+            def write_stem(index: int, stem: np.ndarray) -> None:
+                stem_files[index].write(stem)
+                stem_stats.add_track(index, stem)
 
             def emit(gains: np.ndarray) -> None:
                 drop = min(skip[0], len(gains))
@@ -386,18 +423,18 @@ def _write_pass(
                 if queued.shape[-2] > len(gains):
                     pending.append(queued[..., len(gains):, :])
                 if stem_files:
-                    tracks = queued[:, : len(gains)] * gains[None, :, None]
-                    for handle, stem in zip(stem_files, tracks, strict=True):
-                        worker.submit(handle.write, stem)
-                    stem_stats.add(tracks)
+                    tracks = apply_gain(queued[:, : len(gains)], gains)
+                    for index, stem in enumerate(tracks):
+                        lanes.submit(2 + index, write_stem, index, stem)
+                    stem_stats.count(len(gains))
                     mix = tracks.sum(axis=0)
                 else:
-                    mix = queued[: len(gains)] * gains[:, None]
+                    mix = apply_gain(queued[: len(gains)], gains)
                 if mix_file is not None:
-                    worker.submit(mix_file.write, mix)
+                    lanes.submit(1, mix_file.write, mix)
                 if master is not None:
                     mix.tofile(master)
-                worker.submit(meter.add, mix)
+                lanes.submit(0, meter.add, mix)
 
             if pre_master is None:
                 for b0, b1 in plan.blocks():
@@ -417,12 +454,12 @@ def _write_pass(
                     phase(done / plan.frames)
             emit(limiter.flush_gain())
         finally:
-            worker.close()  # waits for the queued work; re-raises its error
+            lanes.close()  # waits for the queued work; re-raises its error
     except OSError as exc:
         raise ExportError(f"Could not write to {out_dir}: {exc.strerror or exc}") from exc
     finally:
-        for handle in files:
-            handle.close()
+        for writer in writers:
+            writer.close()
     lufs = meter.integrated()
     return {
         "file": "mix.wav" if "wav" in options.formats else "mix.mp3",
