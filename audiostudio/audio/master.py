@@ -137,7 +137,7 @@ class MasterStream:
 
     def _advance(self) -> None:
         b0 = self._render_pos
-        b1 = b0 + self._block
+        b1 = b0 + max(self._block, self._discard)  # the warm-up in one piece: fewer calls
         audio = self._source(b0, b1)
         self._scale(audio, b0, b1)
         gains = self._limiter.process_gain(audio.sum(axis=0) if len(audio) > 1 else audio[0])

@@ -1,9 +1,10 @@
 """The feeder thread: renders the delivered mix ahead of the sink into the ring buffer.
 
-Every restart (play, seek, an edit while playing) drops what the sink has not taken yet and
-renders again from the frame being read, so a change is heard after the sink's own buffer
-(~40 ms) plus one block. Meters (each track's and the mix's peak per block) are computed here,
-never in the sink's read, and kept with their timeline frame for the GUI timer to pick up.
+Every restart drops what the sink has not taken yet and renders again: a seek from the new
+frame, an edit from 50 ms after the frame being read (those 50 ms cover the re-render and its
+limiter warm-up), so a change is heard after the device's buffer (~40 ms) plus 50 ms. Meters
+(each track's and the mix's peak per block) are computed here, never in the sink's read, and
+kept with their timeline frame for the GUI timer to pick up.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from audiostudio.audio.master import MasterBlock
 from audiostudio.playback.ring import RingBuffer
 
 POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
+KEEP_S = 0.05  # after an edit, what already sits in the ring still plays while it re-renders
 
 
 class Stream(Protocol):
@@ -61,13 +63,13 @@ class Feeder:
     def refresh(self, open_stream: OpenStream | None = None) -> None:
         """Re-render from the frame being read (after an edit), with a new plan if given."""
         if open_stream is not None or self._open is not None:
-            self._restart(open_stream or self._open, None)
+            self._restart(open_stream or self._open, None, round(KEEP_S * self._device_rate))
 
-    def _restart(self, open_stream: OpenStream | None, frame: int | None) -> None:
+    def _restart(self, open_stream: OpenStream | None, frame: int | None, keep: int = 0) -> None:
         # The ring restarts here, on the caller's thread, so positions are right at once.
         with self._cond:
             self._open = open_stream
-            self._pending = self._ring.restart(frame)
+            self._pending = self._ring.restart(frame, keep)
             self.levels.clear()
             self.error = None
             self._cond.notify()

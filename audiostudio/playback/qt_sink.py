@@ -54,15 +54,18 @@ class _RingDevice(QIODevice):
         self._ring = ring
         self._out = np.zeros((1 << 15, 2), np.float32)
         self.underruns = 0
-        self._started = False  # before the first block arrives, silence is no underrun
+        self._started = False  # until the ring holds a whole request, silence is no underrun
 
     def readData(self, maxlen: int) -> bytes:  # Qt's pull: copy only
         frames = min(maxlen // FRAME_BYTES, len(self._out))
+        if not self._started and self._ring.available() < frames:
+            self._out[:frames] = 0.0  # still rendering the first blocks: silence, not a gap
+            return self._out[:frames].tobytes()
+        self._started = True
         got = self._ring.read_into(self._out[:frames])
         if got < frames:  # the feeder fell behind: play silence rather than stall the device
-            self.underruns += self._started
+            self.underruns += 1
             self._out[got:frames] = 0.0
-        self._started = self._started or got > 0
         return self._out[:frames].tobytes()
 
     def writeData(self, data: bytes) -> int:

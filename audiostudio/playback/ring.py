@@ -17,8 +17,9 @@ class RingBuffer:
         self.ratio = ratio  # timeline frames per ring frame (the device may run at another rate)
         self._buf = np.zeros((capacity, channels), np.float32)
         self._lock = threading.Lock()
-        self._read = 0  # frames read since the epoch began
-        self._written = 0  # frames written since the epoch began
+        self._read = 0  # frames read, ever
+        self._written = 0  # frames written, ever
+        self._epoch_start = 0  # the write count at which the epoch began
         self._base = 0  # timeline frame of the epoch's first frame
         self.epoch = 0
 
@@ -34,16 +35,21 @@ class RingBuffer:
 
     def read_frame(self) -> int:
         """The timeline frame the next read returns."""
-        return self._base + round(self._read * self.ratio)
+        return self._base + round((self._read - self._epoch_start) * self.ratio)
 
-    def restart(self, frame: int | None = None) -> tuple[int, int]:
-        """Drop every unread frame and continue at timeline ``frame`` (None: where reading is).
-        Returns (epoch, frame) for the producer."""
+    def restart(self, frame: int | None = None, keep: int = 0) -> tuple[int, int]:
+        """Drop the unread frames (all, or all but the next ``keep``) and continue at timeline
+        ``frame`` (None: right after what is kept). Returns (epoch, frame) for the producer.
+        Keeping a few ms covers the re-render after an edit, so the device never starves."""
         with self._lock:
-            self._base = self._base + round(self._read * self.ratio) if frame is None else frame
-            self._read = self._written = 0
+            keep = min(keep, self._written - self._read) if frame is None else 0
+            start = self._read + keep
+            if frame is None:
+                frame = self._base + round((start - self._epoch_start) * self.ratio)
+            self._base = frame
+            self._written = self._epoch_start = start
             self.epoch += 1
-            return self.epoch, self._base
+            return self.epoch, frame
 
     def write(self, block: np.ndarray, epoch: int) -> int:
         """Append what fits of ``block``; returns the frames taken, or -1 if the epoch is over."""

@@ -46,6 +46,9 @@ class Document(QObject):
         self.selection: set[str] = set()
         self.playhead = 0.0
         self.recovered = False
+        # Counts every change of the model's content (edits, undo, redo, another project):
+        # what caches of the mix key on (``project.revision`` only changes on save).
+        self.revision = 0
 
     def _clean_changed(self, clean: bool) -> None:
         self.dirty_changed.emit(not clean or self.recovered)
@@ -59,6 +62,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self.selection = set()
         self.playhead = 0.0
+        self.revision += 1
         self.reset.emit()
         self.dirty_changed.emit(self.is_dirty)
 
@@ -131,6 +135,7 @@ class Document(QObject):
         if self.selection - live:
             self.selection &= live
             self.selection_changed.emit()
+        self.revision += 1
         self.changed.emit(set(touched))
 
     # --- selection and playhead -----------------------------------------------------------

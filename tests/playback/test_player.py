@@ -179,3 +179,17 @@ def test_loop_wraps_seamlessly_and_the_position_follows(sample):
         assert player.underruns == 0
     finally:
         player.close()
+
+
+def test_a_refresh_keeps_a_little_of_what_is_queued():
+    ring = RingBuffer(100)
+    epoch, _ = ring.restart(1000)
+    ring.write(np.arange(80, dtype=np.float32).reshape(40, 2), epoch)
+    ring.read_into(np.zeros((10, 2), np.float32))
+    new_epoch, frame = ring.restart(keep=5)  # 5 of the 30 unread frames stay
+    assert frame == 1015 and ring.available() == 5
+    ring.write(np.full((3, 2), -1, np.float32), new_epoch)
+    out = np.zeros((8, 2), np.float32)
+    assert ring.read_into(out) == 8
+    np.testing.assert_array_equal(out[:5, 0], [20, 22, 24, 26, 28])
+    assert (out[5:] == -1).all() and ring.read_frame() == 1018

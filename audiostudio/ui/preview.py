@@ -1,0 +1,293 @@
+"""Live preview for the window: what plays is the export's master stage, built off the GUI thread.
+
+After every edit a snapshot of the project goes to a worker on a pool of its own, which builds
+the render plan (sources opened, ducking envelope over the whole timeline) and hands it back;
+the player swaps it in at once (the change is heard within a block plus the device's ~40 ms),
+still at the old normalisation gain. A second job measures the whole mix's loudness; its gain
+then ramps in over 50 ms. A newer edit cancels a measurement under way. Play pressed before the
+first measurement of a project waits for it, so playback never starts at a provisional gain.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+from audiostudio.audio.loudness import gain_to_target_db
+from audiostudio.audio.master import MasterStream, premaster_loudness, track_source
+from audiostudio.audio.mixer import RenderPlan, build_plan
+from audiostudio.errors import CancelledError
+from audiostudio.model import Project
+from audiostudio.model.assets import resolve_path
+from audiostudio.playback.feeder import Levels
+from audiostudio.playback.player import Player
+from audiostudio.playback.sink import NullSink, Sink
+from audiostudio.ui.document import Document
+from audiostudio.ui.workers import Worker
+
+POLL_MS = 30
+RAMP_S = 0.05
+STREAM_BLOCK_S = 0.02
+
+
+@dataclass
+class _Built:
+    revision: int
+    plan: RenderPlan
+    target_lufs: float
+    ceiling_dbtp: float
+    silent_clips: int  # prompt clips without audio yet: they play as silence
+
+
+class _Opener:
+    """Opens master streams on one plan; the first one ramps from an earlier gain."""
+
+    def __init__(self, built: _Built, norm_db: float, ramp_from_db: float | None) -> None:
+        self.built = built
+        self.norm_db = norm_db
+        self._ramp_from_db = ramp_from_db
+
+    def __call__(self, frame: int) -> MasterStream:
+        plan = self.built.plan
+        start_db = self.norm_db if self._ramp_from_db is None else self._ramp_from_db
+        stream = MasterStream(track_source(plan, stems=True), plan.rate, start_db,
+                              self.built.ceiling_dbtp, start=frame,
+                              block_frames=round(STREAM_BLOCK_S * plan.rate))
+        if self._ramp_from_db is not None:  # once: a later seek starts at the new gain
+            stream.set_norm_db(self.norm_db, round(RAMP_S * plan.rate), at=frame)
+            self._ramp_from_db = None
+        return stream
+
+
+def _build(project: Project, folder: Path | None, cache: Path, revision: int) -> _Built:
+    plan = build_plan(project, folder or Path.cwd(), export=False, skip_missing=True, cache=cache)
+    silent = sum(1 for _, c in project.iter_clips()
+                 if not c.source or folder is None or not resolve_path(folder, c.source).is_file())
+    return _Built(revision, plan, project.mix.target_lufs, project.mix.true_peak_ceiling_dbtp,
+                  silent)
+
+
+class Preview(QObject):
+    playing_changed = Signal(bool)
+    loudness_changed = Signal()  # read ``measuring`` and ``lufs``
+    message = Signal(str)  # for the status bar
+
+    def __init__(self, document: Document, cache: Path, sink: Sink | None = None) -> None:
+        super().__init__()
+        self.document = document
+        self._cache = cache
+        self._pool = QThreadPool(self)  # its own: never queued behind imports or waveforms
+        self._pool.setMaxThreadCount(1)
+        self._sink = sink
+        self.player = self._new_player()
+        self.measuring = True
+        self.lufs: float | None = None
+        self._norm_db = 0.0
+        self._built: _Built | None = None
+        self._measured_revision = -1
+        self._build_job: Worker | None = None
+        self._measure_job: Worker | None = None
+        self._stale = False  # an edit arrived while a build ran
+        self._play_when_measured = False
+        self._play_from = 0.0  # where play started: Stop returns there
+        self._moving_playhead = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        document.changed.connect(lambda _ids: self._schedule())
+        document.reset.connect(self._reset)
+        document.playhead_moved.connect(self._playhead_moved)
+        self._schedule()
+
+    # --- transport --------------------------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self.player.playing or self._play_when_measured
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        """Play from the playhead (once the first loudness measurement is in)."""
+        if self._measured_revision < 0 or self._built is None:
+            self._play_when_measured = True
+            self.message.emit("Measuring loudness… playback starts when it is done")
+            self.playing_changed.emit(True)
+            return
+        self._play_from = self.document.playhead
+        self.player.play(self._frame(self.document.playhead))
+        self._timer.start()
+        if self._built.silent_clips:
+            self.message.emit(f"{self._built.silent_clips} clip(s) have no audio yet and play "
+                              "as silence: generate them to hear them")
+        self.playing_changed.emit(True)
+
+    def pause(self) -> None:
+        self._play_when_measured = False
+        if self.player.playing:
+            self.player.pause()
+            self._timer.stop()
+            self._set_playhead(self.player.position() / self.player.rate)
+        self.playing_changed.emit(False)
+
+    def stop(self) -> None:
+        """Stop and return the playhead to where play started."""
+        was_playing = self.player.playing
+        self.pause()
+        if was_playing:
+            self._set_playhead(self._play_from)
+
+    def set_loop(self, start_s: float, end_s: float) -> None:
+        self.player.set_loop((self._frame(start_s), self._frame(end_s)))
+
+    def clear_loop(self) -> None:
+        self.player.set_loop(None)
+
+    @property
+    def loop(self) -> tuple[float, float] | None:
+        loop = self.player.loop
+        return None if loop is None else (loop[0] / self.player.rate, loop[1] / self.player.rate)
+
+    def levels(self) -> Levels | None:
+        return self.player.levels() if self.player.playing else None
+
+    def close(self) -> None:
+        self.pause()
+        for job in (self._build_job, self._measure_job):
+            if job is not None:
+                job.cancel()
+        self._pool.waitForDone()
+        self.player.close()
+
+    # --- plans and loudness, off the GUI thread ------------------------------------------------
+    def _schedule(self) -> None:
+        if self._build_job is not None:
+            self._stale = True
+            return
+        if self._measure_job is not None:
+            self._measure_job.cancel()  # its plan is out of date
+        self._stale = False
+        self.measuring = True
+        self.loudness_changed.emit()
+        doc = self.document
+        snapshot, folder, revision = copy.deepcopy(doc.project), doc.folder, doc.revision
+        job = Worker(lambda _progress, _cancelled: _build(snapshot, folder, self._cache,
+                                                          revision))
+        job.signals.finished.connect(self._built_plan)
+        job.signals.failed.connect(self._build_failed)
+        self._build_job = job
+        self._pool.start(job)
+
+    def _built_plan(self, built: _Built) -> None:
+        self._build_job = None
+        if self._stale:
+            self._schedule()
+            return
+        self._built = built
+        self.player.set_source(_Opener(built, self._norm_db, None))
+        plan = built.plan
+
+        def measure(progress, cancelled):
+            def check(fraction: float, _label: str = "") -> None:
+                if cancelled():
+                    raise CancelledError("superseded by an edit")
+
+            return premaster_loudness(plan, check)
+
+        job = Worker(measure)
+        job.signals.finished.connect(lambda lufs: self._measured(job, built, lufs))
+        job.signals.failed.connect(lambda exc: self._measure_failed(job, exc))
+        self._measure_job = job
+        self._pool.start(job)
+
+    def _measured(self, job: Worker, built: _Built, lufs: float | None) -> None:
+        if job is not self._measure_job:
+            return
+        self._measure_job = None
+        previous = self._norm_db
+        self._norm_db = gain_to_target_db(lufs, built.target_lufs) if lufs is not None else 0.0
+        self.lufs = lufs
+        self.measuring = False
+        first = self._measured_revision < 0
+        self._measured_revision = built.revision
+        self.player.set_source(_Opener(built, self._norm_db, None if first else previous))
+        self.loudness_changed.emit()
+        if self._play_when_measured:
+            self._play_when_measured = False
+            self.play()
+
+    def _build_failed(self, exc: BaseException) -> None:
+        self._build_job = None
+        self.measuring = False
+        self.loudness_changed.emit()
+        self.message.emit(f"Preview unavailable: {exc}")
+        if self._play_when_measured:
+            self.pause()
+        if self._stale:
+            self._schedule()
+
+    def _measure_failed(self, job: Worker, exc: BaseException) -> None:
+        if job is not self._measure_job:
+            return  # a cancelled, superseded measurement
+        self._measure_job = None
+        self._build_failed(exc)
+
+    # --- position -------------------------------------------------------------------------------
+    def _frame(self, seconds: float) -> int:
+        return round(seconds * self.player.rate)
+
+    def _poll(self) -> None:
+        error = self.player.error
+        if error is not None:
+            self.pause()
+            self.message.emit(error)
+            return
+        frame = self.player.position()
+        end = self._built.plan.frames if self._built is not None else 0
+        if self.player.loop is None and frame >= end:
+            self.pause()
+            self._set_playhead(end / self.player.rate)
+            return
+        self._set_playhead(frame / self.player.rate)
+
+    def _set_playhead(self, seconds: float) -> None:
+        self._moving_playhead = True
+        try:
+            self.document.set_playhead(seconds)
+        finally:
+            self._moving_playhead = False
+
+    def _playhead_moved(self, seconds: float) -> None:
+        if not self._moving_playhead and self.player.playing:
+            self.player.seek(self._frame(seconds))  # a click on the ruler while playing
+
+    def _reset(self) -> None:
+        self.pause()
+        self.player.set_loop(None)
+        self._measured_revision = -1
+        self.lufs = None
+        self._norm_db = 0.0
+        if self.document.project.sample_rate_hz != self.player.rate:
+            self.player.close()
+            self.player = self._new_player()
+        self._schedule()
+
+    def _new_player(self) -> Player:
+        rate = self.document.project.sample_rate_hz
+        return Player(rate, self._sink or self._default_sink(rate))
+
+    def _default_sink(self, rate: int) -> Sink:
+        from audiostudio.playback.qt_sink import QtSink, default_device
+
+        device = default_device()
+        if device is None:
+            QTimer.singleShot(0, lambda: self.message.emit(
+                "No audio output device: playback runs silently (the playhead still moves)"))
+            return NullSink(rate)
+        return QtSink(device, rate)
