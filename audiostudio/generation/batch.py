@@ -15,7 +15,13 @@ from pathlib import Path
 
 from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.generation.service import GenerationService, Job
-from audiostudio.generation.takes import clips_to_generate, seed_for, takes_edit
+from audiostudio.generation.takes import (
+    clips_to_generate,
+    prepare_takes,
+    seed_for,
+    takes_edit,
+    wanted,
+)
 from audiostudio.model import Clip, Project, Request
 from audiostudio.model.edits import apply
 from audiostudio.providers.base import Cost
@@ -86,15 +92,15 @@ def generate_clips(
             result.interrupted = True
             return result
         for future in done:
-            clip, request, _ = jobs[future]
+            clip, request, job = jobs[future]
             try:
-                provider = service.provider(request.provider)
-                edit = takes_edit(
-                    project, folder, clip.id, request, future.result(), provider.name,
-                    service.resolve(request).model, provider.engine_version(request.kind),
-                )
-                if edit is not None:
-                    apply(project, edit)
+                results = future.result()
+                if wanted(project, clip.id, request):
+                    provider = service.provider(request.provider)
+                    edit = takes_edit(project, clip.id,
+                                      prepare_takes(folder, job, results, provider))
+                    if edit is not None:
+                        apply(project, edit)
                 result.succeeded.append(clip.id)
                 notify(clip, "done", None)
             except AudiostudioError as error:  # this clip failed; the others go on

@@ -6,6 +6,11 @@ resolving a request (provider defaults, the speaker's cast entry), the cache (a 
 provider call), per-provider concurrency limits (semaphores), and retries with exponential
 back-off and jitter on rate limits and transient errors, honouring Retry-After. Bad keys, bad
 requests and refused content are not retried: trying again cannot help and may cost money.
+
+A job waiting for its provider's concurrency slot holds no executor thread: each provider has a
+queue, and a job goes to the executor only when a slot is free (so eight queued ElevenLabs lines
+never keep the offline engine, or an import, waiting for a thread). A request the cache already
+holds completes at once, without a slot or a thread.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import random
 import secrets
 import shutil
 import threading
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -60,10 +66,16 @@ class GeneratedAudio:
 
 
 class Job:
-    """A submitted generation: a future, a cancel switch, and its latest progress."""
+    """A submitted generation: what it runs (the request as written and as resolved, the seed),
+    a future, a cancel switch, and its latest progress."""
 
-    def __init__(self, provider: str, on_progress: Progress | None) -> None:
+    def __init__(self, provider: str, request: Request, resolved: Resolved, seed: int,
+                 keys: list[str], on_progress: Progress | None) -> None:
         self.provider = provider
+        self.request = request
+        self.resolved = resolved
+        self.seed = seed
+        self.keys = keys
         self.future: Future[list[GeneratedAudio]] = Future()
         self.progress = 0.0
         self._cancel = threading.Event()
@@ -100,10 +112,11 @@ class GenerationService:
         self.cache = cache
         self.retry = retry or RetryPolicy()
         limits = limits or {}
-        self._slots = {
-            name: threading.BoundedSemaphore(max(1, int(limits.get(name, DEFAULT_LIMIT))))
-            for name in self.providers
-        }
+        self._limits = {name: max(1, int(limits.get(name, DEFAULT_LIMIT)))
+                        for name in self.providers}
+        self._running = dict.fromkeys(self.providers, 0)
+        self._queues: dict[str, deque[Job]] = {name: deque() for name in self.providers}
+        self._lock = threading.Lock()
 
     def provider(self, name: str) -> Provider:
         try:
@@ -158,49 +171,63 @@ class GenerationService:
         on_progress: Progress | None = None,
     ) -> Job:
         provider = self.provider(request.provider)
-        resolved = self.resolve(request, cast)
-        keys = self.cache_keys(request, seed, cast)
-        job = Job(provider.name, on_progress)
-
-        def run() -> None:
-            if not job.future.set_running_or_notify_cancel():
-                return
-            try:
-                job.future.set_result(self._run(provider, resolved, seed, keys, job))
-            except BaseException as exc:
-                job.future.set_exception(exc)
-
-        self.executor.submit(run)
+        job = Job(provider.name, request, self.resolve(request, cast), seed,
+                  self.cache_keys(request, seed, cast), on_progress)
+        hits = [self.cache.get(k) for k in job.keys]
+        if all(hits):
+            job.future.set_running_or_notify_cancel()
+            job.report(1.0)
+            job.future.set_result([GeneratedAudio(path, key, seed, v, None, None, cached=True)
+                                   for v, (path, key) in enumerate(zip(hits, job.keys,
+                                                                       strict=True))])
+            return job
+        with self._lock:
+            self._queues[provider.name].append(job)
+        self._dispatch(provider.name)
         return job
 
-    def _run(
-        self, provider: Provider, resolved: Resolved, seed: int, keys: list[str], job: Job
-    ) -> list[GeneratedAudio]:
-        hits = [self.cache.get(k) for k in keys]
-        if all(hits):
-            job.report(1.0)
-            return [
-                GeneratedAudio(path, key, seed, v, None, None, cached=True)
-                for v, (path, key) in enumerate(zip(hits, keys, strict=True))
-            ]
-        slot = self._slots[provider.name]
-        while not slot.acquire(timeout=0.05):  # wait for a slot, but stay cancellable
-            if job.cancelled():
-                raise CancelledError("Generation cancelled")
-        workdir = self.cache.workdir()
+    def queued(self, provider: str) -> int:
+        """Jobs waiting for one of ``provider``'s slots."""
+        with self._lock:
+            return sum(1 for job in self._queues[provider] if not job.cancelled())
+
+    def _dispatch(self, name: str) -> None:
+        """Hand queued jobs to the executor while ``name`` has free slots."""
+        while True:
+            with self._lock:
+                queue = self._queues[name]
+                while queue and queue[0].cancelled():
+                    queue.popleft().future.cancel()
+                if not queue or self._running[name] >= self._limits[name]:
+                    return
+                job = queue.popleft()
+                self._running[name] += 1
+            self.executor.submit(self._run, job)
+
+    def _run(self, job: Job) -> None:
+        provider = self.providers[job.provider]
         try:
-            results = self._call_with_retries(provider, resolved, seed, workdir, job)
-            out = []
-            for result in results:
-                key = keys[min(result.variant, len(keys) - 1)]
-                path = self.cache.put(key, result.audio)
-                out.append(GeneratedAudio(path, key, result.seed, result.variant,
-                                          result.request_id, result.cost, cached=False))
-            job.report(1.0)
-            return out
+            if not job.future.set_running_or_notify_cancel():
+                return
+            workdir = self.cache.workdir()
+            try:
+                results = self._call_with_retries(provider, job.resolved, job.seed, workdir, job)
+                out = []
+                for result in results:
+                    key = job.keys[min(result.variant, len(job.keys) - 1)]
+                    path = self.cache.put(key, result.audio)
+                    out.append(GeneratedAudio(path, key, result.seed, result.variant,
+                                              result.request_id, result.cost, cached=False))
+                job.report(1.0)
+                job.future.set_result(out)
+            except BaseException as exc:
+                job.future.set_exception(exc)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
         finally:
-            slot.release()
-            shutil.rmtree(workdir, ignore_errors=True)
+            with self._lock:
+                self._running[job.provider] -= 1
+            self._dispatch(job.provider)
 
     def _call_with_retries(
         self, provider: Provider, resolved: Resolved, seed: int, workdir: Path, job: Job

@@ -12,7 +12,7 @@ the audio stays in the cache (a later generate finds it) and the project is left
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +20,13 @@ import soundfile as sf
 
 from audiostudio.audio.decode import read_all
 from audiostudio.errors import AudioError, DecodeError
-from audiostudio.generation.service import GeneratedAudio, draw_seed
+from audiostudio.generation.service import GeneratedAudio, Job, draw_seed
 from audiostudio.model import Clip, Project, Request, Take
 from audiostudio.model.assets import import_asset, resolve_path
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.edits import Edit, SetFields
 from audiostudio.model.request import request_hash
+from audiostudio.providers.base import Provider
 
 
 def clips_to_generate(
@@ -67,48 +68,60 @@ def audio_duration(path: Path) -> float:
         return len(data) / rate
 
 
-def takes_edit(
-    project: Project,
-    folder: Path,
-    clip_id: str,
-    request: Request,
-    results: list[GeneratedAudio],
-    provider: str,
-    model: str | None,
-    engine_version: str,
-) -> Edit | None:
-    """The edit that appends ``results`` as takes and selects the first; None if outdated."""
+@dataclass(frozen=True)
+class PreparedTakes:
+    """Finished audio turned into takes: copied into the project's assets, its length probed.
+    Made off the GUI thread (``prepare_takes``); applying it is then a pure edit."""
+
+    request: Request
+    takes: list[Take]
+    length: float  # seconds of the first take's audio
+
+
+def wanted(project: Project, clip_id: str, request: Request) -> bool:
+    """Whether ``clip_id`` still exists with ``request`` unchanged (else: cache only)."""
     found = project.find_clip(clip_id)
-    if found is None or not results:
-        return None
-    clip = found[1]
-    if clip.request is None or request_hash(clip.request) != request_hash(request):
-        return None  # edited or deleted meanwhile: keep only the cache entry
+    return (found is not None and found[1].request is not None
+            and request_hash(found[1].request) == request_hash(request))
+
+
+def prepare_takes(folder: Path, job: Job, results: list[GeneratedAudio],
+                  provider: Provider) -> PreparedTakes:
+    """The file work for a finished job: import each result into ``folder``'s assets."""
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    new_takes = []
-    for result in sorted(results, key=lambda r: r.variant):
-        new_takes.append(Take(
+    request = job.request
+    takes = [
+        Take(
             source=import_asset(folder, result.path),
             request_hash=request_hash(request),
             cache_key=result.cache_key,
             request=replace(request),
             seed=result.seed,
-            provider=provider,
-            model=model,
-            engine_version=engine_version,
+            provider=provider.name,
+            model=job.resolved.model,
+            engine_version=provider.engine_version(request.kind),
             created=created,
             request_id=result.request_id,
             cost=result.cost.to_json() if result.cost else None,
             variant=result.variant,
-        ))
-    chosen = new_takes[0]
-    length = audio_duration(resolve_path(folder, chosen.source))
+        )
+        for result in sorted(results, key=lambda r: r.variant)
+    ]
+    return PreparedTakes(request, takes, audio_duration(resolve_path(folder, takes[0].source)))
+
+
+def takes_edit(project: Project, clip_id: str, prepared: PreparedTakes) -> Edit | None:
+    """The edit that appends the takes and selects the first; None if the clip was deleted or
+    its request edited meanwhile."""
+    if not prepared.takes or not wanted(project, clip_id, prepared.request):
+        return None
+    clip = project.find_clip(clip_id)[1]
     fields: dict = {
-        "takes": [*clip.takes, *new_takes],
+        "takes": [*clip.takes, *prepared.takes],
         "take": len(clip.takes),
-        "source": chosen.source,
-        "source_duration": length,
+        "source": prepared.takes[0].source,
+        "source_duration": prepared.length,
     }
-    if request.kind == "voice" or clip.duration is None:
-        fields["duration"] = max(1e-3, length - clip.offset)
+    if prepared.request.kind == "voice" or clip.duration is None:
+        fields["duration"] = max(1e-3, prepared.length - clip.offset)
     return SetFields(clip_id, fields)

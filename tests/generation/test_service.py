@@ -230,9 +230,10 @@ def test_result_for_an_edited_clip_only_lands_in_the_cache(pool, tmp_path):
     time.sleep(0.05)
     project.tracks[0].clips[0].request = req("Changed")
     results = job.future.result(5)
-    from audiostudio.generation.takes import takes_edit
+    from audiostudio.generation.takes import prepare_takes, takes_edit, wanted
 
-    assert takes_edit(project, folder, "c0", request, results, "fake", None, "x") is None
+    assert not wanted(project, "c0", request)
+    assert takes_edit(project, "c0", prepare_takes(folder, job, results, fake)) is None
     assert service.cache.get(results[0].cache_key) is not None
 
 
@@ -240,3 +241,24 @@ def test_estimate_sums_per_unit(pool, tmp_path):
     service = service_for(FakeProvider(), pool, tmp_path)
     project, _ = scene(tmp_path)
     assert estimate(service, project, [c for _, c in project.iter_clips()])["credits"].amount == 30
+
+
+def test_jobs_waiting_for_a_slot_hold_no_thread(tmp_path):
+    """Two threads, a busy provider limited to one job at a time with three queued: another
+    provider's job still gets the second thread at once."""
+    slow, quick = FakeProvider(work_s=0.4), FakeProvider()
+    quick.name = "quick"
+    with ThreadPoolExecutor(max_workers=2) as two_threads:
+        service = GenerationService({"fake": slow, "quick": quick}, two_threads,
+                                    AssetCache(tmp_path / "cache"), limits={"fake": 1},
+                                    retry=FAST)
+        started = time.monotonic()
+        queued = [service.submit(req(f"line {i}"), seed=i) for i in range(3)]
+        assert service.queued("fake") == 2
+        other = service.submit(Request(kind="voice", provider="quick", text="hi"), seed=1)
+        other.future.result(5)
+        assert time.monotonic() - started < 0.3  # did not wait behind the slow queue
+        queued[2].cancel()  # a queued job cancels without ever running
+        assert queued[1].future.result(5) and queued[2].future.cancelled()
+        assert slow.calls == 2 and slow.max_running == 1
+        assert queued[0].resolved.text == "line 0" and queued[0].seed == 0
