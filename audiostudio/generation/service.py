@@ -25,7 +25,13 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiostudio.errors import CancelledError, ProviderError, RateLimitedError, UnknownProviderError
+from audiostudio.errors import (
+    BadRequestError,
+    CancelledError,
+    ProviderError,
+    RateLimitedError,
+    UnknownProviderError,
+)
 from audiostudio.generation.cache import AssetCache
 from audiostudio.model import CastEntry, Request
 from audiostudio.model.request import cache_key
@@ -96,6 +102,15 @@ class Job:
         self.progress = min(1.0, max(0.0, fraction))
         if self._on_progress:
             self._on_progress(self.progress)
+
+
+def _require_words(request: Request) -> None:
+    """An empty line or prompt is the user's to fix, never a (paid) call to a provider."""
+    if request.kind == "voice":
+        if not (request.text or "").strip():
+            raise BadRequestError("This voice line has no text yet: write what it should say")
+    elif not ((request.prompt or "").strip() or (request.lyrics or "").strip()):
+        raise BadRequestError(f"This {request.kind} clip has no prompt yet: describe the sound")
 
 
 class GenerationService:
@@ -171,6 +186,7 @@ class GenerationService:
         on_progress: Progress | None = None,
     ) -> Job:
         provider = self.provider(request.provider)
+        _require_words(request)
         job = Job(provider.name, request, self.resolve(request, cast), seed,
                   self.cache_keys(request, seed, cast), on_progress)
         hits = [self.cache.get(k) for k in job.keys]

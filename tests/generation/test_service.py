@@ -262,3 +262,12 @@ def test_jobs_waiting_for_a_slot_hold_no_thread(tmp_path):
         assert queued[1].future.result(5) and queued[2].future.cancelled()
         assert slow.calls == 2 and slow.max_running == 1
         assert queued[0].resolved.text == "line 0" and queued[0].seed == 0
+
+
+@pytest.mark.parametrize("request_", [req("  "), Request(kind="sfx", provider="fake"),
+                                      Request(kind="music", provider="fake", prompt="")])
+def test_an_empty_line_or_prompt_is_refused_before_any_call(pool, tmp_path, request_):
+    fake = FakeProvider()
+    with pytest.raises(BadRequestError, match=r"no (text|prompt) yet"):
+        service_for(fake, pool, tmp_path).submit(request_, seed=1)
+    assert fake.calls == 0
