@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.model import Track, new_id
 from audiostudio.model.edits import AddTrack
+from audiostudio.model.selection_edits import Clipboard
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import workers
 from audiostudio.ui.document import Document
@@ -64,13 +65,15 @@ def format_time(seconds: float) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, document: Document | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, document: Document | None = None, settings: Settings | None = None,
+                 clipboard: Clipboard | None = None) -> None:
+        """``clipboard``: share one between windows so clips paste across projects."""
         super().__init__()
         apply_dark_theme(QApplication.instance())  # idempotent; the window always looks the same
         self.document = document or Document()
         self.settings = settings or load_settings()
         self.setAcceptDrops(True)
-        self.panel = TimelinePanel(self.document)
+        self.panel = TimelinePanel(self.document, clipboard)
         self.setCentralWidget(self.panel)
         self.inspector = Inspector(self.document)
         self._add_dock("Inspector", self.inspector, "inspectorDock")

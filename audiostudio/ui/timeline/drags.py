@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtWidgets import QRubberBand
 
-from audiostudio.model.edits import Compound, Edit, MoveClip, SetFields, TrimClip
+from audiostudio.model.edits import Edit, MoveClip, SetFields, TrimClip
+from audiostudio.model.selection_edits import compound, plural
 
 if TYPE_CHECKING:
     from audiostudio.ui.timeline.items import ClipItem
@@ -20,14 +21,6 @@ if TYPE_CHECKING:
 
 MIN_CLIP_PX = 2  # a trim never makes a clip narrower than this on screen
 Modifiers = Qt.KeyboardModifier
-
-
-def compound(edits: list[Edit]) -> Edit:
-    return edits[0] if len(edits) == 1 else Compound(tuple(edits))
-
-
-def plural(count: int, noun: str) -> str:
-    return noun if count == 1 else f"{count} {noun}s"
 
 
 class Drag:

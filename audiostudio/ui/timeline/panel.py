@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QToolButton, QWidget
 
+from audiostudio.model.selection_edits import Clipboard
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.headers import TrackHeaders
@@ -58,10 +59,11 @@ class TimelinePanel(QWidget):
 
     message = Signal(str)  # refused edits and hints from the view or the headers
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, clipboard: Clipboard | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.view = TimelineView(document, self)
+        self.view = TimelineView(document, clipboard, self)
         self.headers = TrackHeaders(document, self)
         self.corner = _Corner(self.view, self)
         layout = QGridLayout(self)

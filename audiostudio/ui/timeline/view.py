@@ -13,10 +13,9 @@ Design notes:
 from __future__ import annotations
 
 import bisect
-import copy
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,17 +35,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWidget
 
 from audiostudio.errors import ProjectFormatError
-from audiostudio.model import Clip, Track, new_id
+from audiostudio.model import Clip, Track, selection_edits
 from audiostudio.model.assets import resolve_path
-from audiostudio.model.edits import (
-    AddClip,
-    DuplicateClip,
-    Edit,
-    MoveClip,
-    RemoveClip,
-    SetFields,
-    SplitClip,
-)
+from audiostudio.model.edits import Edit
+from audiostudio.model.selection_edits import Clipboard, Hint, SelectionEdit
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.drags import (
@@ -55,8 +47,6 @@ from audiostudio.ui.timeline.drags import (
     MoveDrag,
     RubberBandDrag,
     TrimDrag,
-    compound,
-    plural,
 )
 from audiostudio.ui.timeline.items import ClipItem, PlayheadItem
 from audiostudio.ui.timeline.ruler import Ruler, TimeGrid, tick_times, time_grid
@@ -77,11 +67,6 @@ EMPTY_FIT_SECONDS = 10.0
 WAVE_BATCH = 32
 AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
 AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
-
-# Copied clips with their track rows, shared by every view in the process so a paste into
-# another open project works. Kept as model objects (with unknown ``extra`` keys), not JSON.
-_clipboard: list[tuple[int, Clip]] = []
-
 
 @dataclass
 class _Press:
@@ -115,9 +100,11 @@ class TimelineView(QGraphicsView):
     vertical_scroll_changed = Signal(int)
     clip_activated = Signal(str)  # a clip was double-clicked (open it in the inspector)
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, clipboard: Clipboard | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.clipboard = clipboard if clipboard is not None else Clipboard()
         self.setScene(QGraphicsScene(self))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -716,91 +703,40 @@ class TimelineView(QGraphicsView):
             self.message.emit(error)
         return error is None
 
-    def selected_clips(self) -> list[tuple[int, Track, Clip]]:
-        """(row, track, clip) of the selection, in track then list order."""
-        selection = self.document.selection
-        return [(row, track, clip)
-                for row, track in enumerate(self.document.project.tracks)
-                for clip in track.clips if clip.id in selection]
-
-    def _need_selection(self, action: str) -> list[tuple[int, Track, Clip]]:
-        chosen = self.selected_clips()
-        if not chosen:
-            self.message.emit(f"Select a clip to {action}")
-        return chosen
+    def _run(self, result: SelectionEdit | Hint | None) -> None:
+        """Apply a selection command's edit (then show its selection), or show its hint."""
+        if isinstance(result, Hint):
+            self.message.emit(result.message)
+        elif (result is not None and self.apply(result.edit, result.text, result.merge_key)
+              and result.select is not None):
+            self.document.select(set(result.select))
 
     def split_selected(self) -> None:
-        """Split every selected clip that the playhead crosses (both halves stay selected)."""
-        at = self.document.playhead
-        chosen = self._need_selection("split")
-        edits: list[Edit] = [SplitClip(clip.id, at) for _, _, clip in chosen
-                             if clip.start < at < clip.end]
-        if chosen and not edits:
-            self.message.emit("Put the playhead inside a selected clip to split it")
-        if edits and self.apply(compound(edits), f"Split {plural(len(edits), 'clip')}"):
-            new_ids = {edit.right_id for edit in edits if isinstance(edit, SplitClip)}
-            self.document.select(self.document.selection | new_ids)
+        doc = self.document
+        self._run(selection_edits.split(doc.project, doc.selection, doc.playhead))
 
     def delete_selected(self) -> None:
-        chosen = self._need_selection("delete")
-        if chosen:
-            edits: list[Edit] = [RemoveClip(clip.id) for _, _, clip in chosen]
-            self.apply(compound(edits), f"Delete {plural(len(edits), 'clip')}")
+        self._run(selection_edits.delete(self.document.project, self.document.selection))
 
     def duplicate_selected(self) -> None:
-        """Copies of the selection right after it, as a block (relative timing kept)."""
-        chosen = self._need_selection("duplicate")
-        if not chosen:
-            return
-        span = max(c.end for _, _, c in chosen) - min(c.start for _, _, c in chosen)
-        edits = [DuplicateClip(clip.id, clip.start + span) for _, _, clip in chosen]
-        if self.apply(compound(list(edits)), f"Duplicate {plural(len(edits), 'clip')}"):
-            self.document.select({edit.copy_id for edit in edits})
+        self._run(selection_edits.duplicate(self.document.project, self.document.selection))
 
     def copy_selected(self) -> None:
-        chosen = self._need_selection("copy")
-        if chosen:
-            _clipboard[:] = [(row, copy.deepcopy(clip)) for row, _, clip in chosen]
-            self.message.emit(f"Copied {plural(len(chosen), 'clip')}")
+        doc = self.document
+        self._run(selection_edits.copy_to(self.clipboard, doc.project, doc.selection))
 
     def paste(self) -> None:
-        """Paste at the playhead, on the first selected clip's track (else the copied rows);
-        clips keep their relative timing and rows and get new ids."""
-        tracks = self.document.project.tracks
-        if not _clipboard or not tracks:
-            return
-        chosen = self.selected_clips()
-        first_row = min(row for row, _ in _clipboard)
-        base_row = chosen[0][0] if chosen else first_row
-        earliest = min(clip.start for _, clip in _clipboard)
-        playhead = self.document.playhead
-        edits: list[Edit] = []
-        for row, clip in _clipboard:
-            target = min(max(base_row + row - first_row, 0), len(tracks) - 1)
-            pasted = replace(copy.deepcopy(clip), id=new_id("c"),
-                             start=playhead + clip.start - earliest)
-            edits.append(AddClip(tracks[target].id, pasted))
-        if self.apply(compound(edits), f"Paste {plural(len(edits), 'clip')}"):
-            self.document.select({e.clip.id for e in edits if isinstance(e, AddClip)})
+        doc = self.document
+        self._run(selection_edits.paste(self.clipboard, doc.project, doc.selection, doc.playhead))
 
     def nudge(self, direction: int) -> None:
         """Move the selection by one grid step; a held key is one undo step."""
-        chosen = self._need_selection("nudge")
-        if not chosen:
-            return
-        delta = max(direction * self.grid().snap_step, -min(c.start for _, _, c in chosen))
-        if delta:
-            edits: list[Edit] = [MoveClip(clip.id, clip.start + delta) for _, _, clip in chosen]
-            key = "nudge:" + ",".join(sorted(clip.id for _, _, clip in chosen))
-            self.apply(compound(edits), f"Nudge {plural(len(edits), 'clip')}", key)
+        doc, step = self.document, direction * self.grid().snap_step
+        self._run(selection_edits.nudge(doc.project, doc.selection, step))
 
     def mute_selected_tracks(self) -> None:
-        chosen = self._need_selection("mute its track")
-        tracks = list({track.id: track for _, track, _ in chosen}.values())
-        if tracks:
-            mute = not tracks[0].mute
-            edits: list[Edit] = [SetFields(t.id, {"mute": mute}) for t in tracks]
-            self.apply(compound(edits), f"{'Mute' if mute else 'Unmute'} track")
+        doc = self.document
+        self._run(selection_edits.toggle_track_mute(doc.project, doc.selection))
 
     def move_playhead_to_end(self) -> None:
         self.document.set_playhead(self.document.project.timeline_length())
