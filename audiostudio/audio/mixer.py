@@ -240,19 +240,16 @@ def _render_clip(clip: ClipPlan, b0: int, b1: int, out: np.ndarray) -> None:
         if clip.fade_out:
             x = np.clip((clip.end - 1 - pos) / clip.fade_out, 0.0, 1.0)
             env *= fade_curve(x, clip.fade_out_curve).astype(np.float32)
-        gain = (env * clip.gain)[:, None]
+        gain = env * clip.gain
     target = out[t0 - b0 : t1 - b0]
-    if isinstance(gain, float):
-        # One temporary per clip block: gain and pan fold into a (left, right) pair, and mono
-        # broadcasts (n, 1) x (2,) straight into stereo.
-        pair = clip.pan * np.float32(gain)
-        if audio.shape[1] == 2 and audio.flags.writeable and audio.base is None:
-            audio *= pair  # our own fresh block (readers return new arrays): no temporary
-            target += audio
+    # One output channel at a time: numpy is ~6x slower broadcasting (n, 1) or (n, 2) blocks
+    # against the (left, right) pan pair than running two strided 1-D passes.
+    for channel in range(2):
+        line = audio[:, 0 if audio.shape[1] == 1 else channel]
+        if isinstance(gain, float):  # gain and pan fold into one factor
+            target[:, channel] += line * (clip.pan[channel] * np.float32(gain))
         else:
-            target += audio * pair
-    else:
-        target += (audio * gain) * clip.pan
+            target[:, channel] += (line * gain) * clip.pan[channel]
 
 
 def render_tracks(

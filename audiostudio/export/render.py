@@ -397,7 +397,7 @@ def _write_pass(
                                  plan.frames, seed))
         return writers[-1]
 
-    lanes = _Lanes(OUTPUT_THREADS if options.stems else 1)
+    lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
     try:
         try:
             mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None

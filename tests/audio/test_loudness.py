@@ -164,7 +164,7 @@ def test_memory_is_one_float_per_100_ms() -> None:
     for _ in range(30):
         meter.add(block[:12_345])
     seconds = 30 * 12_345 / RATE
-    # The K-weighting filter holds back up to one chunk (43 ms at 48 kHz) of input.
+    # The K-weighting filter holds back up to one chunk (85 ms at 48 kHz) of input.
     assert int(seconds * 10) - 1 <= len(meter._sums) <= int(seconds * 10)
     assert len(meter._filter._buffer) < CHUNK
     assert len(meter._pending) < RATE // 10
