@@ -1,0 +1,264 @@
+"""Generation from the window: the GenerationService on a Qt thread pool of its own, and the jobs
+the window shows (queued / running / done / failed / cancelled, with cancel and retry).
+
+The service calls back on worker threads; a small signals object living on the GUI thread turns
+those callbacks into queued signals (DESIGN: workers never touch widgets). A finished job's file
+work (copy into assets, probe the length) runs on the pool; the GUI thread then applies one pure,
+undoable edit by clip id, or leaves the result in the cache if the clip changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from audiostudio.errors import AudiostudioError, CancelledError
+from audiostudio.generation.cache import AssetCache
+from audiostudio.generation.service import GeneratedAudio, GenerationService, Job
+from audiostudio.generation.takes import (
+    PreparedTakes,
+    clips_to_generate,
+    prepare_takes,
+    seed_for,
+    takes_edit,
+    wanted,
+)
+from audiostudio.model import Clip
+from audiostudio.providers.base import Cost, Provider
+from audiostudio.ui.document import Document
+
+REFRESH_MS = 100  # how often running jobs' progress is shown
+
+
+class QtExecutor(Executor):
+    """``concurrent.futures.Executor`` on a QThreadPool."""
+
+    def __init__(self, pool: QThreadPool) -> None:
+        self.pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self.pool.start(QRunnable.create(run))
+        return future
+
+
+@dataclass
+class JobRow:
+    """One line of the Jobs dock."""
+
+    id: int
+    clip_id: str
+    label: str
+    provider: str
+    new_take: bool
+    state: str = "queued"  # queued / running / done / failed / cancelled
+    progress: float = 0.0
+    message: str = ""
+    estimate: Cost | None = None
+    cost: Cost | None = None  # what the provider reported for the finished job
+    job: Job | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+class _Calls(QObject):
+    """Lives on the GUI thread: emitting from a worker queues the slot onto the GUI thread."""
+
+    finished = Signal(int)  # row id
+    prepared = Signal(int, object)  # row id, PreparedTakes or the exception
+
+
+class GenerationController(QObject):
+    rows_changed = Signal()  # the Jobs dock redraws
+    clip_changed = Signal(str)  # a clip's generation state changed: the timeline redraws it
+    message = Signal(str)
+
+    def __init__(self, document: Document, cache: Path, providers: Mapping[str, Provider],
+                 limits: Mapping[str, int]) -> None:
+        super().__init__()
+        self.document = document
+        self._pool = QThreadPool(self)  # its own: generation never starves imports or waveforms
+        self._pool.setMaxThreadCount(max(2, sum(limits.get(n, 2) for n in providers)))
+        self.service = GenerationService(providers, QtExecutor(self._pool), AssetCache(cache),
+                                         limits=limits)
+        self.rows: list[JobRow] = []
+        self._ids = itertools.count(1)
+        self._calls = _Calls()
+        self._calls.finished.connect(self._finished)
+        self._calls.prepared.connect(self._prepared)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._refresh)
+
+    # --- what the window asks for ---------------------------------------------------------
+    def generate(self, clip_ids: list[str] | None = None, new_take: bool = False) -> list[JobRow]:
+        """Generate the given clips (None: every empty or stale one); returns their rows."""
+        project = self.document.project
+        busy = {r.clip_id for r in self.rows if r.active}
+        clips = [c for c in clips_to_generate(project, clip_ids, new_take) if c.id not in busy]
+        if not clips:
+            self.message.emit("Nothing to generate: every clip is up to date"
+                              if clip_ids is None else "Those clips are up to date")
+        return [self._submit(clip, new_take) for clip in clips]
+
+    def cancel(self, row: JobRow) -> None:
+        if row.active and row.job is not None:
+            row.job.cancel()
+            if row.job.future.cancelled():  # it never started: done with it now
+                self._end(row, "cancelled", "Cancelled before it started")
+
+    def cancel_all(self) -> None:
+        for row in self.rows:
+            self.cancel(row)
+
+    def retry(self, row: JobRow) -> JobRow | None:
+        found = self.document.project.find_clip(row.clip_id)
+        if row.active or found is None:
+            return None
+        return self._submit(found[1], row.new_take)
+
+    def state_of(self, clip_id: str) -> JobRow | None:
+        """The newest job of a clip (for its badge), if any."""
+        return next((r for r in reversed(self.rows) if r.clip_id == clip_id), None)
+
+    def spent(self) -> dict[str, float]:
+        """What finished jobs reported they cost, per unit."""
+        totals: dict[str, float] = {}
+        for row in self.rows:
+            if row.cost is not None:
+                totals[row.cost.unit] = totals.get(row.cost.unit, 0.0) + row.cost.amount
+        return totals
+
+    def close(self) -> None:
+        self.cancel_all()
+        self._timer.stop()
+        self._pool.waitForDone()
+
+    # --- jobs -----------------------------------------------------------------------------
+    def _submit(self, clip: Clip, new_take: bool) -> JobRow:
+        assert clip.request is not None
+        project = self.document.project
+        cast = project.cast.get(clip.speaker or "")
+        row = JobRow(next(self._ids), clip.id, _label(clip), clip.request.provider, new_take)
+        self.rows.append(row)
+        try:
+            row.estimate = self.service.estimate(clip.request, cast)
+            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take), cast)
+        except AudiostudioError as error:  # e.g. an empty line: shown on the clip, never sent
+            self._end(row, "failed", str(error))
+            return row
+        row.job.future.add_done_callback(lambda _f, rid=row.id: self._calls.finished.emit(rid))
+        self._timer.start()
+        self.rows_changed.emit()
+        self.clip_changed.emit(clip.id)
+        return row
+
+    def _row(self, row_id: int) -> JobRow | None:
+        return next((r for r in self.rows if r.id == row_id), None)
+
+    def _finished(self, row_id: int) -> None:
+        row = self._row(row_id)
+        if row is None or row.job is None or not row.active:
+            return
+        future = row.job.future
+        if future.cancelled():
+            self._end(row, "cancelled", "Cancelled")
+            return
+        error = future.exception()
+        if isinstance(error, CancelledError):
+            self._end(row, "cancelled", "Cancelled")
+        elif isinstance(error, AudiostudioError):
+            self._end(row, "failed", str(error))
+        elif error is not None:  # a bug: shown, never swallowed
+            self._end(row, "failed", f"Unexpected error: {type(error).__name__}: {error}")
+        else:
+            self._apply(row, future.result())
+
+    def _apply(self, row: JobRow, results: list[GeneratedAudio]) -> None:
+        assert row.job is not None
+        row.cost = _total_cost(results)
+        if self.document.folder is None or not wanted(self.document.project, row.clip_id,
+                                                      row.job.request):
+            self._end(row, "done", "Kept in the cache: the clip changed while it was generated")
+            return
+        job, folder = row.job, self.document.folder
+        provider = self.service.provider(job.provider)
+
+        def prepare() -> None:
+            try:
+                prepared: object = prepare_takes(folder, job, results, provider)
+            except Exception as exc:  # shown on the row (AudiostudioError or a bug)
+                prepared = exc
+            self._calls.prepared.emit(row.id, prepared)
+
+        self._pool.start(QRunnable.create(prepare))
+
+    def _prepared(self, row_id: int, prepared: PreparedTakes | Exception) -> None:
+        row = self._row(row_id)
+        if row is None:
+            return
+        if isinstance(prepared, Exception):
+            self._end(row, "failed", str(prepared))
+            return
+        edit = takes_edit(self.document.project, row.clip_id, prepared)
+        if edit is None:
+            self._end(row, "done", "Kept in the cache: the clip changed while it was generated")
+            return
+        verb = "New take" if row.new_take else "Generate"
+        self.document.apply(edit, f"{verb}: {row.label}")
+        self._end(row, "done", "Cached: no charge" if row.cost is None else "")
+
+    def _end(self, row: JobRow, state: str, message: str) -> None:
+        row.state = state
+        row.message = message
+        row.progress = 1.0 if state == "done" else row.progress
+        if state == "failed":
+            self.message.emit(f"'{row.label}' failed: {message}")
+        self.rows_changed.emit()
+        self.clip_changed.emit(row.clip_id)
+
+    def _refresh(self) -> None:
+        active = [r for r in self.rows if r.active and r.job is not None]
+        for row in active:
+            assert row.job is not None
+            running = row.job.future.running()
+            if running and row.state == "queued":
+                row.state = "running"
+            row.progress = row.job.progress
+            self.clip_changed.emit(row.clip_id)
+        if active:
+            self.rows_changed.emit()
+        else:
+            self._timer.stop()
+
+
+def _label(clip: Clip) -> str:
+    if clip.name:
+        return clip.name
+    request = clip.request
+    words = (request.text or request.prompt or "") if request else ""
+    return (words[:40] + "…") if len(words) > 40 else (words or clip.id)
+
+
+def _total_cost(results: list[GeneratedAudio]) -> Cost | None:
+    costs = [r.cost for r in results if r.cost is not None]
+    if not costs:
+        return None
+    return Cost(sum(c.amount for c in costs), costs[0].unit)
