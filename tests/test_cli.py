@@ -149,3 +149,25 @@ def test_impossible_mp3_options_fail_before_rendering(sample, tmp_path, capsys):
                  "--mp3-bitrate", "200"]) == 1
     assert "bitrate" in capsys.readouterr().err
     assert not out.exists()  # refused before any work
+
+
+def _modules_after(code: str) -> set[str]:
+    """Top-level modules a fresh interpreter holds after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    return set(run.stdout.split())
+
+
+def test_help_and_version_import_no_audio_stack():
+    # --help / --version answer in ~50 ms because the CLI imports only what a command needs.
+    loaded = _modules_after("import audiostudio.cli")
+    assert not loaded & {"numpy", "scipy", "soundfile", "soxr", "PySide6", "pyloudnorm"}
+
+
+def test_render_imports_neither_scipy_nor_pyloudnorm():
+    # scipy.signal / scipy.ndimage alone took ~0.5 s to import: more than a short render.
+    loaded = _modules_after("import audiostudio.cli, audiostudio.export.render, "
+                            "audiostudio.model.store, audiostudio.progress")
+    assert "numpy" in loaded
+    assert not loaded & {"scipy", "pyloudnorm", "PySide6"}
