@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -32,6 +32,7 @@ from audiostudio.model.edits import AddTrack
 from audiostudio.model.selection_edits import Clipboard
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import workers
+from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
 from audiostudio.ui.inspector import Inspector
 from audiostudio.ui.theme import apply_dark_theme
@@ -40,24 +41,6 @@ from audiostudio.ui.timeline import TimelinePanel
 AUDIO_FILTER = (
     "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.aiff *.aif *.opus);;All files (*)"
 )
-
-SHORTCUTS = [
-    ("Space", "Play / stop (when live preview is available)"),
-    ("Home / End", "Playhead to start / end"),
-    ("S", "Split selected clips at the playhead"),
-    ("Delete", "Delete selected clips"),
-    ("Ctrl+D", "Duplicate selected clips"),
-    ("Ctrl+C / Ctrl+V", "Copy / paste clips at the playhead"),
-    ("Left / Right", "Nudge selected clips by one grid step"),
-    ("+ / -", "Zoom in / out"),
-    ("Ctrl+wheel", "Zoom around the mouse"),
-    ("Alt while dragging", "Bypass snapping"),
-    ("N", "Snapping on / off"),
-    ("M", "Mute the selected clip's track"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-    ("Ctrl+S", "Save"),
-]
-
 
 def format_time(seconds: float) -> str:
     minutes, secs = divmod(max(0.0, seconds), 60.0)
@@ -73,7 +56,8 @@ class MainWindow(QMainWindow):
         self.document = document or Document()
         self.settings = settings or load_settings()
         self.setAcceptDrops(True)
-        self.panel = TimelinePanel(self.document, clipboard)
+        self.commands = ActionRegistry()  # every shortcut of the window (``actions.py``)
+        self.panel = TimelinePanel(self.document, clipboard, self.commands)
         self.setCentralWidget(self.panel)
         self.inspector = Inspector(self.document)
         self._add_dock("Inspector", self.inspector, "inspectorDock")
@@ -109,48 +93,43 @@ class MainWindow(QMainWindow):
             self.findChild(QDockWidget, "inspectorDock").raise_()
         return dock
 
-    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
-        key = QKeySequence.StandardKey
-        self.new_action = self._action("&New", self.new_project, key.New)
-        self.open_action = self._action("&Open…", self.open_dialog, key.Open)
-        self.save_action = self._action("&Save", self.save, key.Save)
-        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs)
-        self.import_action = self._action("&Import Audio…", self.import_dialog, "Ctrl+I")
-        self.export_action = self._action("&Export Mix and Stems…", self.export_dialog,
-                                          "Ctrl+E")
-        self.quit_action = self._action("&Quit", self.close, key.Quit)
-        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(key.Undo)
-        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(key.Redo)])
-        self.prefs_action = self._action("&Preferences…", self.preferences, key.Preferences)
-        self.fit_action = self._action("Zoom to &Fit", self.panel.view.zoom_to_fit, "Ctrl+0")
-        self.track_actions = [
-            self._action(f"Add {label} Track", lambda _c=False, k=kind: self.add_track(k))
-            for kind, label in (("voice", "&Voice"), ("sfx", "&SFX"), ("music", "&Music"),
-                                ("audio", "&Audio"))
-        ]
-        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts)
+        commands = self.commands
+        create = commands.create
+        self.new_action = create(self, "new", "&New", self.new_project)
+        self.open_action = create(self, "open", "&Open…", self.open_dialog)
+        self.save_action = create(self, "save", "&Save", self.save)
+        self.save_as_action = create(self, "save_as", "Save &As…", self.save_as)
+        self.import_action = create(self, "import", "&Import Audio…", self.import_dialog)
+        self.export_action = create(self, "export", "&Export Mix and Stems…", self.export_dialog)
+        self.quit_action = create(self, "quit", "&Quit", self.close)
+        self.undo_action = commands.register(
+            "undo", self.document.undo_stack.createUndoAction(self, "&Undo"))
+        self.redo_action = commands.register(
+            "redo", self.document.undo_stack.createRedoAction(self, "&Redo"))
+        self.prefs_action = create(self, "preferences", "&Preferences…", self.preferences)
+        self.fit_action = create(self, "zoom_fit", "Zoom to &Fit", self.panel.view.zoom_to_fit)
+        self.track_actions = []
+        for kind, label in (("voice", "&Voice"), ("sfx", "&SFX"), ("music", "&Music"),
+                            ("audio", "&Audio")):
+            action = QAction(f"Add {label} Track", self)
+            action.triggered.connect(lambda _c=False, k=kind: self.add_track(k))
+            self.track_actions.append(action)
+        self.shortcuts_action = QAction("&Keyboard Shortcuts", self)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
         icon = self.style().standardIcon
         pixmap = QStyle.StandardPixmap
-        self.play_action = self._action("Play", lambda: None, "Space")
+        self.play_action = create(self, "play", "Play", lambda: None)
         self.play_action.setIcon(icon(pixmap.SP_MediaPlay))
         self.play_action.setEnabled(False)
         self.play_action.setToolTip("Live preview arrives with the playback engine")
-        self.home_action = self._action("Start", lambda: self.document.set_playhead(0.0))
+        # The timeline's own commands (they also keep the playhead in view).
+        self.home_action = commands["playhead_start"]
         self.home_action.setIcon(icon(pixmap.SP_MediaSkipBackward))
-        self.home_action.setToolTip("Playhead to start (Home)")
-        self.end_action = self._action(
-            "End", lambda: self.document.set_playhead(self.document.project.timeline_length()))
+        self.home_action.setToolTip(commands.tip("playhead_start"))
+        self.end_action = commands["playhead_end"]
         self.end_action.setIcon(icon(pixmap.SP_MediaSkipForward))
-        self.end_action.setToolTip("Playhead to end (End)")
+        self.end_action.setToolTip(commands.tip("playhead_end"))
         self.import_action.setIcon(icon(pixmap.SP_DialogOpenButton))
         self.export_action.setIcon(icon(pixmap.SP_DialogSaveButton))
         self.undo_action.setIcon(icon(pixmap.SP_ArrowBack))
@@ -171,11 +150,18 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
+        edit_menu.addActions([self.commands[name] for name in (
+            "split", "duplicate", "copy", "paste", "delete", "nudge_left", "nudge_right",
+            "mute_track")])
+        edit_menu.addSeparator()
         edit_menu.addAction(self.prefs_action)
         track_menu = bar.addMenu("&Track")
         track_menu.addActions(self.track_actions)
         view_menu = bar.addMenu("&View")
+        view_menu.addActions([self.commands[name] for name in ("zoom_in", "zoom_out")])
         view_menu.addAction(self.fit_action)
+        view_menu.addAction(self.commands["snap"])
+        view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
@@ -438,9 +424,10 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         dialog = QDialog(self)
         dialog.setWindowTitle("Keyboard Shortcuts")
-        table = QTableWidget(len(SHORTCUTS), 2)
+        rows = self.commands.shortcut_rows()
+        table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Keys", "Action"])
-        for row, (keys, what) in enumerate(SHORTCUTS):
+        for row, (keys, what) in enumerate(rows):
             table.setItem(row, 0, QTableWidgetItem(keys))
             table.setItem(row, 1, QTableWidgetItem(what))
         table.resizeColumnsToContents()

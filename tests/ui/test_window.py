@@ -130,6 +130,33 @@ def test_import_audio_in_the_background(window, qtbot, tmp_path):
     assert window.document.project.find_clip(clip_id) is None
 
 
+def test_one_registry_holds_every_shortcut_and_menus_use_it(window, qtbot):
+    from audiostudio.ui.actions import KEYS
+
+    commands = window.commands
+    for name, (keys, _what) in KEYS.items():  # every command with keys exists (or KeyError)
+        written = [k for k in keys if isinstance(k, str)]  # platform keys may be unbound
+        assert len(commands[name].shortcuts()) >= len(written), name
+    rows = dict(window.commands.shortcut_rows())
+    assert rows["S"] == KEYS["split"][1] and rows["Ctrl+D"] == KEYS["duplicate"][1]
+    assert rows["Ctrl+wheel"] == "Zoom around the mouse"
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    assert commands["split"] in menus["&Edit"].actions()
+    assert commands["zoom_in"] in menus["&View"].actions()
+    # timeline keys act only while the timeline has the focus: S in a text box types an S
+    doc = window.document
+    doc.select({"c-knock000001"})
+    doc.set_playhead(doc.project.find_clip("c-knock000001")[1].start + 0.1)
+    clips = sum(len(t.clips) for t in doc.project.tracks)
+    name = window.inspector.clip_form.widgets["name"]
+    name.setFocus()
+    qtbot.keyClick(name, "S")
+    assert sum(len(t.clips) for t in doc.project.tracks) == clips
+    window.panel.view.setFocus()
+    qtbot.keyClick(window.panel.view, "S")
+    assert sum(len(t.clips) for t in doc.project.tracks) == clips + 1
+
+
 def test_finished_workers_are_released(window, qtbot, tmp_path):
     wav = tmp_path / "door.wav"
     sf.write(str(wav), sine(300, 0.5), RATE)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QToolButton, QWidget
 
 from audiostudio.model.selection_edits import Clipboard
+from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.headers import TrackHeaders
@@ -34,13 +35,15 @@ class _Corner(QWidget):
         self.snap.setText("Snap")
         self.snap.setCheckable(True)
         self.snap.setChecked(view.snap_enabled)
-        self.snap.setToolTip("Snap to clips, markers, playhead and grid (N; hold Alt to bypass)")
+        key = view.commands["snap"].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.snap.setToolTip(f"Snap to clips, markers, playhead and grid ({key}; "
+                             "hold Alt to bypass)")
         self.snap.toggled.connect(view.set_snap_enabled)
         view.snap_changed.connect(self.snap.setChecked)
         layout.addWidget(self.snap)
         layout.addStretch(1)
-        for text, tip, slot in (("−", "Zoom out (-)", view.zoom_out),
-                                ("+", "Zoom in (+)", view.zoom_in),
+        for text, tip, slot in (("−", view.commands.tip("zoom_out"), view.zoom_out),
+                                ("+", view.commands.tip("zoom_in"), view.zoom_in),
                                 ("Fit", "Zoom to fit the whole scene", view.zoom_to_fit)):
             button = QToolButton(self)
             button.setText(text)
@@ -60,10 +63,10 @@ class TimelinePanel(QWidget):
     message = Signal(str)  # refused edits and hints from the view or the headers
 
     def __init__(self, document: Document, clipboard: Clipboard | None = None,
-                 parent: QWidget | None = None) -> None:
+                 commands: ActionRegistry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.view = TimelineView(document, clipboard, self)
+        self.view = TimelineView(document, clipboard, commands, self)
         self.headers = TrackHeaders(document, self)
         self.corner = _Corner(self.view, self)
         layout = QGridLayout(self)

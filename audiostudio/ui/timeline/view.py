@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +22,6 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
-    QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -39,6 +37,7 @@ from audiostudio.model import Clip, Track, selection_edits
 from audiostudio.model.assets import resolve_path
 from audiostudio.model.edits import Edit
 from audiostudio.model.selection_edits import Clipboard, Hint, SelectionEdit
+from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.drags import (
@@ -67,6 +66,7 @@ EMPTY_FIT_SECONDS = 10.0
 WAVE_BATCH = 32
 AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
 AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
+CONTEXT_MENU = ("split", "duplicate", "copy", "paste", "mute_track", "delete")
 
 @dataclass
 class _Press:
@@ -101,10 +101,11 @@ class TimelineView(QGraphicsView):
     clip_activated = Signal(str)  # a clip was double-clicked (open it in the inspector)
 
     def __init__(self, document: Document, clipboard: Clipboard | None = None,
-                 parent: QWidget | None = None) -> None:
+                 commands: ActionRegistry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.clipboard = clipboard if clipboard is not None else Clipboard()
+        self.commands = commands if commands is not None else ActionRegistry()
         self.setScene(QGraphicsScene(self))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -160,7 +161,26 @@ class TimelineView(QGraphicsView):
         document.playhead_moved.connect(self._on_playhead_moved)
         self.horizontalScrollBar().valueChanged.connect(self._on_horizontal_scroll)
         self.verticalScrollBar().valueChanged.connect(self.vertical_scroll_changed)
+        self._build_actions()
         self.rebuild()
+
+    def _build_actions(self) -> None:
+        """The timeline's commands, keyed while the focus is in the timeline (``actions.py``)."""
+        for name, text, slot in (
+                ("playhead_start", "Start", self.move_playhead_to_start),
+                ("playhead_end", "End", self.move_playhead_to_end),
+                ("split", "Split at Playhead", self.split_selected),
+                ("delete", "Delete", self.delete_selected),
+                ("duplicate", "Duplicate", self.duplicate_selected),
+                ("copy", "Copy", self.copy_selected),
+                ("paste", "Paste at Playhead", self.paste),
+                ("nudge_left", "Nudge Left", lambda: self.nudge(-1)),
+                ("nudge_right", "Nudge Right", lambda: self.nudge(1)),
+                ("zoom_in", "Zoom In", self.zoom_in),
+                ("zoom_out", "Zoom Out", self.zoom_out),
+                ("snap", "Snapping On/Off", self.toggle_snap),
+                ("mute_track", "Mute Track", self.mute_selected_tracks)):
+            self.commands.create(self, name, text, slot, scope=self)
 
     # --- coordinates ----------------------------------------------------------------------
     @property
@@ -655,14 +675,7 @@ class TimelineView(QGraphicsView):
         if item.clip_id not in self.document.selection:
             self.document.select({item.clip_id})
         menu = QMenu(self)
-        for text, keys, action in (("Split at playhead", "S", self.split_selected),
-                                   ("Duplicate", "Ctrl+D", self.duplicate_selected),
-                                   ("Copy", "Ctrl+C", self.copy_selected),
-                                   ("Paste at playhead", "Ctrl+V", self.paste),
-                                   ("Mute track", "M", self.mute_selected_tracks),
-                                   ("Delete", "Del", self.delete_selected)):
-            entry = menu.addAction(text, action)
-            entry.setShortcut(QKeySequence(keys))  # shown only: the view handles the keys
+        menu.addActions([self.commands[name] for name in CONTEXT_MENU])
         menu.exec(event.globalPos())
 
     def leaveEvent(self, event: QEvent) -> None:
@@ -745,50 +758,6 @@ class TimelineView(QGraphicsView):
     def move_playhead_to_start(self) -> None:
         self.document.set_playhead(0.0)
         self.ensure_time_visible(0.0)
-
-    # --- keys -----------------------------------------------------------------------------
-    def _key_action(self, event: QKeyEvent) -> Callable[[], None] | None:
-        key = Qt.Key(event.key())
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        none = Qt.KeyboardModifier.NoModifier
-        if modifiers == none or (modifiers == Qt.KeyboardModifier.ShiftModifier
-                                 and key == Qt.Key.Key_Plus):
-            return {
-                Qt.Key.Key_S: self.split_selected,
-                Qt.Key.Key_Delete: self.delete_selected,
-                Qt.Key.Key_Backspace: self.delete_selected,
-                Qt.Key.Key_Left: lambda: self.nudge(-1),
-                Qt.Key.Key_Right: lambda: self.nudge(1),
-                Qt.Key.Key_Home: self.move_playhead_to_start,
-                Qt.Key.Key_End: self.move_playhead_to_end,
-                Qt.Key.Key_Plus: self.zoom_in,
-                Qt.Key.Key_Equal: self.zoom_in,
-                Qt.Key.Key_Minus: self.zoom_out,
-                Qt.Key.Key_N: self.toggle_snap,
-                Qt.Key.Key_M: self.mute_selected_tracks,
-            }.get(key)
-        if event.matches(QKeySequence.StandardKey.Copy):
-            return self.copy_selected
-        if event.matches(QKeySequence.StandardKey.Paste):
-            return self.paste
-        if modifiers == Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_D:
-            return self.duplicate_selected
-        return None
-
-    def event(self, event: QEvent) -> bool:
-        # Claim our keys before window-wide shortcuts (menu actions) can take them.
-        if event.type() == QEvent.Type.ShortcutOverride and self._key_action(event):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        action = self._key_action(event)
-        if action is None:
-            super().keyPressEvent(event)
-            return
-        action()
-        event.accept()
 
     # --- life cycle -----------------------------------------------------------------------
     def shutdown(self) -> None:
