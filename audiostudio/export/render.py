@@ -8,7 +8,11 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
    normalisation and limiting and sum to the delivered mix;
 4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
    decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
-Rendering twice costs less than keeping every stem of the whole timeline on disk in between.
+Rendering twice costs less than keeping every stem of the whole timeline on disk in between
+(10 minutes of 8 tracks: ~1 s of CPU to render again, against 1.8 GB of float32 scratch).
+The output side runs on a few threads ("lanes", ``_Lanes``) beside the mixing: libsndfile's
+float -> 24-bit conversion is ~0.6 s of CPU per 10-minute stereo file, the largest single cost
+of an export with stems, and a numpy conversion written raw saved only ~10 % of it.
 """
 
 from __future__ import annotations
