@@ -269,6 +269,22 @@ class LoudnessMeter:
         gated = loud[_loudness(loud) > relative_gate]
         return float(_loudness(gated.mean())) if len(gated) else None
 
+    def recent(self, seconds: float) -> float | None:
+        """Loudness of the last ``seconds`` of complete sub-blocks, ungated (0.4 s: EBU
+        momentary, 3 s: short-term); None before the first 100 ms or for silence."""
+        count = len(self._sums)
+        n = min(count, max(1, round(seconds * SUB_BLOCKS_PER_SECOND)))
+        if not n:
+            return None
+        frames = self._boundary(count) - self._boundary(count - n)
+        power = sum(self._sums[count - n:]) / frames
+        return float(_loudness(power)) if power > 0 else None
+
+    def short_term_curve(self) -> np.ndarray:
+        """Short-term (3 s) loudness in LUFS every 100 ms: entry i covers sub-blocks
+        [i, i + 30), i.e. ends at (i + 30) / 10 s. -inf for silence."""
+        return _loudness(self._block_powers(SHORT_TERM_SUB_BLOCKS))
+
     def loudness_range(self) -> float | None:
         """EBU Tech 3342 loudness range in LU; None for silence or less than 3 s."""
         short_term = _loudness(self._block_powers(SHORT_TERM_SUB_BLOCKS))

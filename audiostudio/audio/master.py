@@ -44,16 +44,22 @@ def track_source(plan: RenderPlan, stems: bool) -> Source:
     return render
 
 
-def premaster_loudness(plan: RenderPlan, progress: Progress | None = None) -> float | None:
-    """Integrated loudness of the whole pre-master mix: what the normalisation gain comes from
-    (``loudness.gain_to_target_db``). ``progress`` may raise to cancel."""
+@dataclass(frozen=True)
+class MixLoudness:
+    integrated: float | None  # LUFS of the whole pre-master mix
+    short_term: np.ndarray  # 3 s loudness every 100 ms (``LoudnessMeter.short_term_curve``)
+
+
+def premaster_loudness(plan: RenderPlan, progress: Progress | None = None) -> MixLoudness:
+    """The whole pre-master mix measured: the normalisation gain comes from its integrated
+    loudness (``loudness.gain_to_target_db``). ``progress`` may raise to cancel."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
     source = track_source(plan, stems=False)
     for b0, b1 in plan.blocks():
         meter.add(source(b0, b1)[0])
         if progress:
             progress(b1 / plan.frames)
-    return meter.integrated()
+    return MixLoudness(meter.integrated(), meter.short_term_curve())
 
 
 @dataclass

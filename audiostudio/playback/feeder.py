@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 import soxr
 
+from audiostudio.audio.loudness import LoudnessMeter
 from audiostudio.audio.master import MasterBlock
 from audiostudio.playback.ring import RingBuffer
 
@@ -38,6 +39,10 @@ class Levels:
     frames: int
     mix_peak: float  # linear sample peak of the delivered mix
     track_peaks: tuple[float, ...]  # per delivered stem (empty for a mix-only stream)
+    momentary: float | None  # LUFS of the last 400 ms of the delivered mix
+    short_term: float | None  # LUFS of the last 3 s
+    integrated: float | None  # LUFS since play (or the last seek) started
+    true_peak: float | None  # dBTP since play started
 
 
 class Feeder:
@@ -49,6 +54,7 @@ class Feeder:
         self._cond = threading.Condition()
         self._open: OpenStream | None = None
         self._pending: tuple[int, int] | None = None  # (epoch, frame) to start rendering at
+        self._fresh_meter = True  # play and seek start the loudness readings anew; edits don't
         self._closed = False
         self.error: BaseException | None = None
         self.levels: deque[Levels] = deque(maxlen=256)
@@ -70,6 +76,7 @@ class Feeder:
         with self._cond:
             self._open = open_stream
             self._pending = self._ring.restart(frame, keep)
+            self._fresh_meter = self._fresh_meter or frame is not None
             self.levels.clear()
             self.error = None
             self._cond.notify()
@@ -83,6 +90,7 @@ class Feeder:
     def _run(self) -> None:
         stream: Stream | None = None
         resampler: soxr.ResampleStream | None = None
+        meter = LoudnessMeter(self._rate, 2)
         epoch = -1
         while True:
             with self._cond:
@@ -95,6 +103,8 @@ class Feeder:
                     (epoch, frame), self._pending = self._pending, None
                     opener = self._open
                     stream = None
+                    if self._fresh_meter:
+                        meter, self._fresh_meter = LoudnessMeter(self._rate, 2), False
             try:
                 if stream is None:
                     assert opener is not None
@@ -108,8 +118,11 @@ class Feeder:
                 continue
             out = block.mix if resampler is None else resampler.resample_chunk(block.mix)
             peaks = () if block.stems is None else tuple(np.abs(block.stems).max(axis=(1, 2)))
+            meter.add(block.mix)
             self.levels.append(Levels(block.start, len(block.mix),
-                                      float(np.abs(block.mix).max(initial=0.0)), peaks))
+                                      float(np.abs(block.mix).max(initial=0.0)), peaks,
+                                      meter.recent(0.4), meter.recent(3.0), meter.integrated(),
+                                      meter.true_peak_dbtp()))
             if self._push(out, epoch):
                 self.blocks_rendered += 1
 

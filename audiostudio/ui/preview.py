@@ -14,10 +14,11 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from audiostudio.audio.loudness import gain_to_target_db
-from audiostudio.audio.master import MasterStream, premaster_loudness, track_source
+from audiostudio.audio.master import MasterStream, MixLoudness, premaster_loudness, track_source
 from audiostudio.audio.mixer import RenderPlan, build_plan
 from audiostudio.errors import CancelledError
 from audiostudio.model import Project
@@ -37,7 +38,7 @@ STREAM_BLOCK_S = 0.02
 class _Built:
     revision: int
     plan: RenderPlan
-    target_lufs: float
+    target_lufs: float | None  # None: not normalised
     ceiling_dbtp: float
     silent_clips: int  # prompt clips without audio yet: they play as silence
 
@@ -84,12 +85,14 @@ class Preview(QObject):
         self._sink = sink
         self.player = self._new_player()
         self.measuring = True
-        self.lufs: float | None = None
+        self.lufs: float | None = None  # the whole pre-master mix's, for the normalisation gain
+        self._curve = np.zeros(0)  # the pre-master's short-term loudness every 100 ms
         self._norm_db = 0.0
         self._built: _Built | None = None
         self._measured_revision = -1
         self._build_job: Worker | None = None
         self._measure_job: Worker | None = None
+        self._running: set[Worker] = set()  # held until they report: their signals must live
         self._stale = False  # an edit arrived while a build ran
         self._play_when_measured = False
         self._play_from = 0.0  # where play started: Stop returns there
@@ -155,13 +158,34 @@ class Preview(QObject):
         return None if loop is None else (loop[0] / self.player.rate, loop[1] / self.player.rate)
 
     def levels(self) -> Levels | None:
+        """The meters' latest reading while playing (track peaks in ``audible_ids`` order)."""
         return self.player.levels() if self.player.playing else None
+
+    @property
+    def target_lufs(self) -> float | None:
+        return self.document.project.mix.target_lufs
+
+    def loudness_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(end time s, LUFS) of the delivered mix's short-term loudness over the timeline:
+        the measured pre-master curve moved by the normalisation gain (before the limiter,
+        which only trims peaks)."""
+        ends = (np.arange(len(self._curve)) + 30) / 10.0
+        return ends, self._curve + self._norm_db
+
+    @property
+    def delivered_lufs(self) -> float | None:
+        """Integrated loudness the export will deliver (before the limiter's small trim)."""
+        return None if self.lufs is None else self.lufs + self._norm_db
+
+    @property
+    def audible_ids(self) -> list[str] | None:
+        """Ids of the tracks the preview renders, in the order of ``levels().track_peaks``."""
+        return None if self._built is None else [t.track_id for t in self._built.plan.tracks]
 
     def close(self) -> None:
         self.pause()
-        for job in (self._build_job, self._measure_job):
-            if job is not None:
-                job.cancel()
+        for job in self._running:
+            job.cancel()
         self._pool.waitForDone()
         self.player.close()
 
@@ -182,6 +206,12 @@ class Preview(QObject):
         job.signals.finished.connect(self._built_plan)
         job.signals.failed.connect(self._build_failed)
         self._build_job = job
+        self._start(job)
+
+    def _start(self, job: Worker) -> None:
+        self._running.add(job)
+        job.signals.finished.connect(lambda _result: self._running.discard(job))
+        job.signals.failed.connect(lambda _exc: self._running.discard(job))
         self._pool.start(job)
 
     def _built_plan(self, built: _Built) -> None:
@@ -201,17 +231,20 @@ class Preview(QObject):
             return premaster_loudness(plan, check)
 
         job = Worker(measure)
-        job.signals.finished.connect(lambda lufs: self._measured(job, built, lufs))
+        job.signals.finished.connect(lambda loudness: self._measured(job, built, loudness))
         job.signals.failed.connect(lambda exc: self._measure_failed(job, exc))
         self._measure_job = job
-        self._pool.start(job)
+        self._start(job)
 
-    def _measured(self, job: Worker, built: _Built, lufs: float | None) -> None:
+    def _measured(self, job: Worker, built: _Built, loudness: MixLoudness) -> None:
         if job is not self._measure_job:
             return
         self._measure_job = None
+        lufs = loudness.integrated
+        self._curve = loudness.short_term
         previous = self._norm_db
-        self._norm_db = gain_to_target_db(lufs, built.target_lufs) if lufs is not None else 0.0
+        normalise = lufs is not None and built.target_lufs is not None
+        self._norm_db = gain_to_target_db(lufs, built.target_lufs) if normalise else 0.0
         self.lufs = lufs
         self.measuring = False
         first = self._measured_revision < 0

@@ -318,3 +318,16 @@ def test_gain_to_target() -> None:
     assert gain_to_target_db(-10.5, -16.0) == pytest.approx(-5.5)
     assert gain_to_target_db(None, -16.0) == 0.0
     assert gain_to_target_db(float("-inf"), -16.0) == 0.0
+
+
+def test_momentary_and_short_term_follow_the_last_seconds():
+    meter = LoudnessMeter(RATE, 2)
+    meter.add(sine_levels([(-20.0, 5.0), (-40.0, 0.5)]))
+    # EBU 3341: a stereo 1 kHz sine at -23 dBFS reads -23 LUFS, so -20 dBFS -> -20 LUFS.
+    assert meter.recent(0.4) == pytest.approx(-40.0, abs=0.1)  # the last 400 ms: quiet part
+    short = meter.recent(3.0)
+    assert -26.0 < short < -20.5  # 2.5 s loud + 0.5 s quiet
+    curve = meter.short_term_curve()
+    assert len(curve) == 55 - 30 + 1  # a value per 100 ms hop once 3 s are in
+    assert curve[0] == pytest.approx(-20.0, abs=0.1)  # the first 3 s: all loud
+    assert -26.0 < curve[-1] < curve[0] - 0.5  # the last 3 s hold the quiet end

@@ -26,7 +26,7 @@ def main(folder: str, start_s: float, seconds: float) -> None:
     loaded = load_project(Path(folder))
     project = loaded.project
     plan = build_plan(project, loaded.folder, export=False, cache=cache_dir())
-    norm_db = gain_to_target_db(premaster_loudness(plan), project.mix.target_lufs)
+    norm_db = gain_to_target_db(premaster_loudness(plan).integrated, project.mix.target_lufs)
     device = default_device()
     assert device is not None, "no output device: is the PulseAudio server running?"
     player = Player(plan.rate, QtSink(device, plan.rate))
