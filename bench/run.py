@@ -3,9 +3,10 @@
     python bench/run.py [--minutes 10] [--only typical|stress|baselines|short] [--profile]
 
 Every job runs as a child process (the exact command is printed), timed by wall clock; peak
-RSS is the child's ``ru_maxrss`` (RUSAGE_CHILDREN of a small launcher process); "anon" is the
-peak of its anonymous memory (RssAnon, sampled every 20 ms), i.e. without the page-cache pages
-of memory-mapped files, which RSS counts.
+RSS is the child's ``ru_maxrss`` and "CPU s" its user + system time (RUSAGE_CHILDREN of a small
+launcher process; less sensitive to other load than the wall time ``x real time`` uses);
+"anon" is the peak of its anonymous memory (RssAnon, sampled every 20 ms), i.e. without the
+page-cache pages of memory-mapped files, which RSS counts.
 Each Audiostudio run gets a fresh, empty ``XDG_CACHE_HOME``: the decode cache is cold.
 Outputs are checked (duration, loudness measured with pyloudnorm) and then deleted; before
 that, the export with stems is followed by its write floor: the same bytes written plainly.
@@ -44,6 +45,7 @@ class Result:
     wall: float
     audio: float  # seconds of timeline rendered
     rss_mb: float
+    cpu: float  # user + system seconds of the child (all its threads)
     anon_mb: float
     command: str
     check: str
@@ -54,8 +56,9 @@ class Result:
 # child's ru_maxrss starts from the RSS of the process that forked it, and this one grows while
 # it checks the outputs. The launcher reports its children's peak RSS to the file in argv[1].
 LAUNCHER = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[2:]); "
-            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
-            ".ru_maxrss)); sys.exit(rc)")
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "open(sys.argv[1], 'w').write(f'{u.ru_maxrss} {u.ru_utime + u.ru_stime}'); "
+            "sys.exit(rc)")
 
 
 def _anon_peak(launcher: int, stop: threading.Event, peak: list[int]) -> None:
@@ -73,8 +76,10 @@ def _anon_peak(launcher: int, stop: threading.Event, peak: list[int]) -> None:
         peak[0] = max(peak[0], total)
 
 
-def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Run ``cmd`` (output to ``log``); (wall seconds, peak RSS KiB, peak anonymous KiB)."""
+def timed(cmd: list[str], log: Path,
+          env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """Run ``cmd`` (output to ``log``); (wall seconds, peak RSS KiB, peak anonymous KiB,
+    CPU seconds)."""
     rss = log.with_suffix(".rss")
     with log.open("w") as out:
         start = time.perf_counter()
@@ -90,7 +95,8 @@ def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> tuple
     if proc.returncode:
         sys.exit(f"{shlex.join(cmd)} failed ({proc.returncode}); see {log}:\n"
                  + log.read_text()[-2000:])
-    return wall, int(rss.read_text()), peak[0]
+    maxrss, cpu = rss.read_text().split()
+    return wall, int(maxrss), peak[0], float(cpu)
 
 
 def lufs(path: Path) -> float:
@@ -131,7 +137,7 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if k != "AUDIOSTUDIO_CACHE_DIR"}
         env["XDG_CACHE_HOME"] = str(cache)
         cmd = [CLI, "render", self.rel(scene), "-o", self.rel(out), *(["--stems"] if stems else [])]
-        wall, rss, anon = timed(cmd, self.logs / f"{slug}.log", env)
+        wall, rss, anon, cpu = timed(cmd, self.logs / f"{slug}.log", env)
         report = json.loads((out / "report.json").read_text())
         (self.logs / f"{slug}.report.json").write_text(json.dumps(report, indent=1))
         check, ok = check_mix(out / "mix.wav", self.seconds, report["target_lufs"], "PCM_24")
@@ -145,7 +151,7 @@ class Bench:
             written = [out / "mix.wav", *files]
         shutil.rmtree(cache)
         command = f"XDG_CACHE_HOME={self.rel(cache)} {shlex.join(cmd)}"
-        self.results.append(Result(job, wall, self.seconds, rss / 1024, anon / 1024,
+        self.results.append(Result(job, wall, self.seconds, rss / 1024, cpu, anon / 1024,
                                    command, check, ok))
         if written:
             self.write_floor(job, [f.stat().st_size for f in written], out / "floor")
@@ -154,10 +160,10 @@ class Bench:
     def write_floor(self, job: str, sizes: list[int], folder: Path) -> None:
         """The same bytes as ``job`` wrote, written plainly into the same output folder."""
         cmd = [PYTHON, "bench/write_floor.py", self.rel(folder), *map(str, sizes)]
-        wall, rss, anon = timed(cmd, self.logs / "write-floor.log")
+        wall, rss, anon, cpu = timed(cmd, self.logs / "write-floor.log")
         shutil.rmtree(folder)
         self.results.append(Result(f"write floor of {job}", wall, self.seconds, rss / 1024,
-                                   anon / 1024, shlex.join(cmd),
+                                   cpu, anon / 1024, shlex.join(cmd),
                                    f"{sum(sizes) / 1e9:.2f} GB in {len(sizes)} files, plain "
                                    f"write() of ready bytes", True))
 
@@ -170,7 +176,8 @@ class Bench:
             start = time.perf_counter()
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
             walls.append(time.perf_counter() - start)
-        self.results.append(Result(shlex.join(["audiostudio", *args]), min(walls), 0.0, 0.0, 0.0,
+        self.results.append(Result(shlex.join(["audiostudio", *args]), min(walls), 0.0, 0.0,
+                                   0.0, 0.0,
                                    shlex.join(cmd), f"best of {runs}; median "
                                    f"{sorted(walls)[runs // 2] * 1000:.0f} ms", True))
 
@@ -185,10 +192,10 @@ class Bench:
         exe = os.path.relpath(imageio_ffmpeg.get_ffmpeg_exe(), ROOT)
         cmd1, graph1, graph2 = ffmpeg_commands(exe, project, Path(self.rel(scene)),
                                                Path(self.rel(self.logs)))
-        wall1, rss1, anon1 = timed(cmd1, self.logs / "ffmpeg-pass1.log")
+        wall1, rss1, anon1, cpu1 = timed(cmd1, self.logs / "ffmpeg-pass1.log")
         cmd2 = pass2_command(cmd1, graph1, graph2, (self.logs / "ffmpeg-pass1.log").read_text(),
                              out / "mix.wav")
-        wall2, rss2, anon2 = timed(cmd2, self.logs / "ffmpeg-pass2.log")
+        wall2, rss2, anon2, cpu2 = timed(cmd2, self.logs / "ffmpeg-pass2.log")
         check, ok = check_mix(out / "mix.wav", self.seconds, project.mix.target_lufs, "PCM_24")
         if "Dynamic" in (self.logs / "ffmpeg-pass2.log").read_text():
             check += " (loudnorm fell back to dynamic mode)"
@@ -202,8 +209,8 @@ class Bench:
                    f"-/filter_complex {self.rel(graph1)} then {self.rel(graph2)}; "
                    "pass 2 gets pass 1's measured_* values")
         self.results.append(Result("ffmpeg 2-pass (mix only)", wall1 + wall2, self.seconds,
-                                   max(rss1, rss2) / 1024, max(anon1, anon2) / 1024,
-                                   command, check, ok))
+                                   max(rss1, rss2) / 1024, cpu1 + cpu2,
+                                   max(anon1, anon2) / 1024, command, check, ok))
         shutil.rmtree(out)
 
     def pydub(self, scene: Path) -> None:
@@ -211,10 +218,10 @@ class Bench:
         out.mkdir()
         cmd = [PYTHON, "-W", "ignore", "bench/baselines.py", "pydub", self.rel(scene),
                self.rel(out / "mix.wav")]
-        wall, rss, anon = timed(cmd, self.logs / "pydub.log")
+        wall, rss, anon, cpu = timed(cmd, self.logs / "pydub.log")
         check, ok = check_mix(out / "mix.wav", self.seconds, None, "PCM_16")
         self.results.append(Result("pydub overlay (mix only)", wall, self.seconds, rss / 1024,
-                                   anon / 1024, shlex.join(cmd), check, ok))
+                                   cpu, anon / 1024, shlex.join(cmd), check, ok))
         shutil.rmtree(out)
 
     def profile(self, scene: Path) -> None:
@@ -235,9 +242,11 @@ class Bench:
 
 
 def table(results: list[Result], minutes: float) -> str:
-    rows = [("#", "job", "wall s", "x real time", "peak RSS MB", "peak anon MB", "check")]
+    rows = [("#", "job", "wall s", "CPU s", "x real time", "peak RSS MB", "peak anon MB",
+             "check")]
     for i, r in enumerate(results, 1):
-        rows.append((str(i), r.job, f"{r.wall:.2f}", f"{r.audio / r.wall:.1f}" if r.audio else "",
+        rows.append((str(i), r.job, f"{r.wall:.2f}", f"{r.cpu:.2f}" if r.cpu else "",
+                     f"{r.audio / r.wall:.1f}" if r.audio else "",
                      f"{r.rss_mb:.0f}" if r.rss_mb else "", f"{r.anon_mb:.0f}" if r.anon_mb else "",
                      ("ok: " if r.ok else "WRONG: ") + r.check))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
