@@ -1,6 +1,6 @@
 """WAV outputs: RF64 once the file would pass 4 GB, TPDF dither when reducing to 16 bits.
 
-Design note. A RIFF WAV stores its sizes in 32 bits, so past 4 GiB (6.2 hours of 48 kHz stereo
+Design note. A RIFF WAV stores its sizes in 32 bits, so past 4 GiB (4.1 hours of 48 kHz stereo
 24-bit) the header wraps and readers see a short or corrupt file. RF64 (EBU Tech 3306) keeps the
 same layout with 64-bit sizes in a ``ds64`` chunk; libsndfile writes it, and every reader that
 knows RF64 reads it. The length of an export is known before it starts, so the container is

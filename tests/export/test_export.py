@@ -207,3 +207,26 @@ def test_sample_project_is_untouched_by_export(sample_export, tmp_path):
     loaded = load_project(tmp_path / "copy")
     export_project(loaded.project, loaded.folder, tmp_path / "out", cache=cache_dir())
     assert sorted(p.name for p in (tmp_path / "copy").rglob("*")) == before
+
+
+def test_a_write_failing_on_an_output_thread_is_a_clear_error(tmp_path, monkeypatch):
+    from audiostudio.export import wavfile
+
+    proj_dir = tmp_path / "p"
+    tracks = [Track(f"t{i}", name=f"T{i}", clips=[Clip(f"c{i}", source=_asset(
+        proj_dir, f"{i}.wav", sine(200 + 100 * i, 4.0, channels=2)))]) for i in range(4)]
+    written: list[int] = []
+    real_write = wavfile.WavWriter.write
+
+    def write(self, block):
+        written.append(len(block))
+        if len(written) > 12:  # a few blocks in, on whichever thread holds this file
+            raise OSError(28, "No space left on device")
+        real_write(self, block)
+
+    monkeypatch.setattr(wavfile.WavWriter, "write", write)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError, match="No space left on device"):
+        export_project(Project(tracks=tracks), proj_dir, out, ExportOptions(stems=True),
+                       cache=cache_dir())
+    assert not [p for p in out.rglob("*") if p.is_file()]  # nothing half-written is left
