@@ -121,15 +121,19 @@ def _measure_pass(
     levels, which an export with stems measures on the written stems instead."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
     stats = _StemStats(len(plan.tracks))
-    for b0, b1 in plan.blocks():
-        tracks = render_tracks(plan, b0, b1)
-        tracks *= np.float32(plan.master_gain)
-        mix = tracks.sum(axis=0)
-        meter.add(mix)
-        if keep is not None:
-            mix.tofile(keep)
-            stats.add(tracks)
-        phase(b1 / plan.frames)
+    worker = _BackgroundWorker()  # the meter (and the kept mix) beside the rendering
+    try:
+        for b0, b1 in plan.blocks():
+            tracks = render_tracks(plan, b0, b1)
+            tracks *= np.float32(plan.master_gain)
+            mix = tracks.sum(axis=0)
+            worker.submit(meter.add, mix)
+            if keep is not None:
+                worker.submit(mix.tofile, keep)
+                stats.add(tracks)
+            phase(b1 / plan.frames)
+    finally:
+        worker.close()
     return meter.integrated(), stats
 
 
