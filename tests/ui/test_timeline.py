@@ -498,6 +498,28 @@ def test_waveforms_are_built_in_the_background_and_drawn(qtbot, view):
     assert not view.waveforms.errors
 
 
+def test_waveforms_settle_after_two_quick_zooms(qtbot, folder, monkeypatch):
+    from audiostudio.ui.timeline import wave_schedule
+
+    monkeypatch.setattr(wave_schedule, "FRAME_BUDGET_S", 0.0)  # every outline waits a frame
+    source = write_source(folder, "line.wav", 1.0)
+    clips = [clip(f"c-{i:02d}", i * 1.5, source, 1.0) for i in range(80)]
+    document = Document(Project(tracks=[Track(id="t-1", clips=clips)]), folder)
+    with open_panel(qtbot, document) as panel:
+        view = panel.view
+        view.zoom_to_fit()
+        settle_waveforms(qtbot, view)
+        view.zoom_by(1.1)
+        view.viewport().grab()  # the first zoom's paint: every clip waits for its outline
+        view.set_pixels_per_second(400.0)  # the second, before those were finished...
+        view.horizontalScrollBar().setValue(round(118.0 * 400))  # the last clip, at 118.5 s
+        # ...moved the first waiting clips off screen: nothing repainted, nothing went on
+        qtbot.waitUntil(view.waveforms_settled, timeout=3000)
+        settle_waveforms(qtbot, view)
+        last = view.clip_item("c-79")
+        assert last._wave_key is not None and last._wave_key[1] == 400.0
+
+
 def test_a_missing_source_shows_a_badge_instead_of_a_waveform(qtbot, view, doc):
     doc.apply(SetFields("c-c", {"source": "assets/gone.wav"}), "Relink")
     settle_waveforms(qtbot, view)

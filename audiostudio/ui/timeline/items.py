@@ -25,7 +25,8 @@ from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.waveform import clip_columns, polygon, waveform_polygon
 
 if TYPE_CHECKING:
-    from audiostudio.ui.timeline.view import TimelineView
+    from audiostudio.ui.timeline.context import PaintContext
+    from audiostudio.ui.timeline.wave_schedule import WaveformScheduler
 
 EMPTY_CLIP_SECONDS = 2.0  # how wide a prompt with no audio (and no duration) is drawn
 MIN_TEXT_ROOM = 16  # px; less would show a letter or two
@@ -89,9 +90,11 @@ def _palette(base_rgb: int, selected: bool, muted: bool) -> dict[str, QColor]:
 
 
 class ClipItem(QGraphicsItem):
-    def __init__(self, view: TimelineView, track: Track, clip: Clip, row: int) -> None:
+    def __init__(self, context: PaintContext, waves: WaveformScheduler, track: Track,
+                 clip: Clip, row: int) -> None:
         super().__init__()
-        self.view = view
+        self.context = context
+        self.waves = waves
         self.clip_id = clip.id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         # A repaint that does not change the clip (scrolling back, the playhead passing, a
@@ -130,7 +133,7 @@ class ClipItem(QGraphicsItem):
             self._title_text.prepare(font=style.ui_font(8))
         self.empty = self.state is ClipState.EMPTY or clip.source is None
         self.muted = clip.mute or track.mute
-        self.path = self.view.source_path(clip)
+        self.path = self.context.source_path(clip)
         self.gain = min(4.0, 10 ** (clip.gain_db / 20))  # waveform drawn with the clip gain
         look = (self.offset, self.fade_in, self.fade_out, clip.fade_in_curve,
                 clip.fade_out_curve, self.title, self.state, self.empty, self.muted,
@@ -150,15 +153,15 @@ class ClipItem(QGraphicsItem):
         self.place()
 
     def place(self) -> None:
-        view = self.view
-        pps = view.pixels_per_second
-        height = max(4.0, view.row_height(self.row) - 2 * style.CLIP_MARGIN)
+        context = self.context
+        pps = context.pps
+        height = max(4.0, context.row_height(self.row) - 2 * style.CLIP_MARGIN)
         width = max(1.0, self.length * pps)
         if width != self._size.width() or height != self._size.height():
             self.prepareGeometryChange()
             self._size = QRectF(0, 0, width, height)
             self.update()  # a new size is new content: drop the cached pixels, not only move
-        self.setPos(self.start * pps, view.row_top(self.row) + style.CLIP_MARGIN)
+        self.setPos(self.start * pps, context.row_top(self.row) + style.CLIP_MARGIN)
 
     def set_selected(self, selected: bool) -> None:
         if selected != self.selected:
@@ -182,7 +185,7 @@ class ClipItem(QGraphicsItem):
 
     # --- hit zones ----------------------------------------------------------------------------
     def fade_handle_x(self, side: str) -> float:
-        pps = self.view.pixels_per_second
+        pps = self.context.pps
         if side == "fade_in":
             return min(self.fade_in * pps, self._size.width())
         return max(self._size.width() - self.fade_out * pps, 0.0)
@@ -264,15 +267,15 @@ class ClipItem(QGraphicsItem):
 
     def _paint_waveform(self, painter: QPainter, exposed: QRectF, title_h: float,
                         color: QColor) -> None:
-        rate = self.view.document.project.sample_rate_hz
-        waveform = self.view.waveform_at(self.path, self.clip_id, rate)
+        rate = self.context.sample_rate
+        waveform = self.waves.waveform(self.path, rate, self)
         if waveform is None:
             return
         rect = self._size
         top, bottom = title_h + 2, rect.height() - 3
         if bottom - top < 4:
             return
-        pps = self.view.pixels_per_second
+        pps = self.context.pps
         gain = self.gain
         loop = self.clip.source_duration if self.clip.loop else None
         key = (self.offset, rate, top, bottom, gain, loop, id(waveform))
@@ -294,7 +297,7 @@ class ClipItem(QGraphicsItem):
         painter.setBrush(color)
         chunks = range(first // WAVE_CHUNK, (last - 1) // WAVE_CHUNK + 1)
         missing = [c for c in chunks if c not in self._wave_chunks]
-        if missing and (self.wave_forced or self.view.waveform_time_left()):
+        if missing and (self.wave_forced or self.waves.time_left()):
             mid, half = (top + bottom) / 2, (bottom - top) / 2
             for chunk in missing:
                 c0 = chunk * WAVE_CHUNK
@@ -304,7 +307,7 @@ class ClipItem(QGraphicsItem):
             missing = []
         self.wave_forced = False
         if missing:
-            self.view.defer_waveform(self)
+            self.waves.defer(self)
             if self._stale_wave is not None:
                 old_pps, outlines = self._stale_wave
                 painter.save()
@@ -321,7 +324,7 @@ class ClipItem(QGraphicsItem):
 
     def _paint_fades(self, painter: QPainter, title_h: float) -> None:
         rect = self._size
-        pps = self.view.pixels_per_second
+        pps = self.context.pps
         top, bottom = title_h, rect.height()
         half = style.FADE_HANDLE / 2
         for side, seconds, shape in (("fade_in", self.fade_in, self.clip.fade_in_curve),
@@ -351,7 +354,7 @@ class ClipItem(QGraphicsItem):
         badge, badge_color = self._badge()
         margin = style.FADE_HANDLE + 4 if detailed else 3
         # A clip scrolled partly out on the left keeps its name in view (pinned to the edge).
-        text_left = max(margin, self.view.left_edge - self.x() + 6)
+        text_left = max(margin, self.context.left_edge - self.x() + 6)
         room = int(rect.width() - text_left - margin)
         if badge:
             painter.setFont(style.ui_font(7, bold=True))
@@ -392,7 +395,7 @@ class ClipItem(QGraphicsItem):
         if self.progress is not None:
             return f"{round(self.progress * 100)}%", style.PROGRESS
         if not self.empty and self.path is not None:
-            problem = self.view.waveforms.badges.get(str(self.path))
+            problem = self.waves.badge(self.path)
             if problem:
                 return problem, style.FAILED
         if self.state is ClipState.STALE:

@@ -13,7 +13,6 @@ Design notes:
 from __future__ import annotations
 
 import bisect
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +39,7 @@ from audiostudio.model.selection_edits import Clipboard, Hint, SelectionEdit
 from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
+from audiostudio.ui.timeline.context import PaintContext
 from audiostudio.ui.timeline.drags import (
     Drag,
     FadeDrag,
@@ -50,7 +50,7 @@ from audiostudio.ui.timeline.drags import (
 from audiostudio.ui.timeline.items import ClipItem, PlayheadItem
 from audiostudio.ui.timeline.ruler import Ruler, TimeGrid, tick_times, time_grid
 from audiostudio.ui.timeline.snapping import Snapper, snap_targets
-from audiostudio.ui.timeline.waveform import Waveform, WaveformCache
+from audiostudio.ui.timeline.wave_schedule import WaveformScheduler
 
 MIN_PPS = 0.2
 MAX_PPS = 24000.0  # two samples per pixel at 48 kHz: enough to see every sample
@@ -58,12 +58,7 @@ DRAG_START_PX = 3
 WHEEL_ZOOM_PER_NOTCH = 1.25
 EXTRA_SECONDS = 30.0  # room to drag past the last clip
 PIXMAP_CACHE_KB = 96 * 1024
-# Waveform outlines cost ~0.1 ms per clip (peak query + polygon), the rest of its paint ~0.05.
-# A repaint computes outlines for this long, then shows the previous zoom's outline stretched
-# and finishes WAVE_BATCH clips per following frame: a zoom over 600 clips stays interactive.
-WAVE_FRAME_BUDGET_S = 0.004
 EMPTY_FIT_SECONDS = 10.0
-WAVE_BATCH = 32
 AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
 AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
 CONTEXT_MENU = ("split", "duplicate", "copy", "paste", "mute_track", "delete")
@@ -124,14 +119,13 @@ class TimelineView(QGraphicsView):
         # Clip items cache their pixels (DeviceCoordinateCache lives in QPixmapCache): make
         # room for a screenful of clips at 4K so they are not evicted while scrolling.
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
-        self.waveforms = WaveformCache(self)
-        self.waveforms.ready.connect(self._on_waveform_ready)
+        self.context = PaintContext(self.source_path)  # what clip items read
+        self.wave_scheduler = WaveformScheduler(
+            lambda: self.mapToScene(self.viewport().rect()).boundingRect(), self)
+        self.waveforms = self.wave_scheduler.cache
 
         self.snap_enabled = True
-        self.left_edge = 0.0  # scene x at the viewport's left edge (read by every clip paint)
-        self._pps = 50.0
         self._items: dict[str, ClipItem] = {}
-        self._rows: list[tuple[float, float]] = []  # (top, height) per track
         self._track_ids: tuple[str, ...] = ()
         self._marker_ids: set[str] = set()
         self._height_preview: dict[str, int] = {}
@@ -140,16 +134,10 @@ class TimelineView(QGraphicsView):
         self._progress: dict[str, float] = {}
         self._failures: dict[str, str] = {}
         self._paths: dict[tuple[Path, str], Path | None] = {}
-        self._clips_by_path: dict[str, set[str]] = {}
         self._snapper: tuple[tuple, Snapper] | None = None
         self._press: _Press | None = None
         self._pinned: set[ClipItem] = set()  # clips whose name is pinned to the left edge
         self._hovered: ClipItem | None = None
-        self._wave_deadline = 0.0
-        self._wave_queue: dict[str, ClipItem] = {}
-        self._wave_timer = QTimer(self)
-        self._wave_timer.setSingleShot(True)
-        self._wave_timer.timeout.connect(self._flush_waveforms)
         self._autoscroll = QTimer(self)
         self._autoscroll.setInterval(30)
         self._autoscroll.timeout.connect(self._autoscroll_step)
@@ -185,34 +173,34 @@ class TimelineView(QGraphicsView):
     # --- coordinates ----------------------------------------------------------------------
     @property
     def pixels_per_second(self) -> float:
-        return self._pps
+        return self.context.pps
 
     def time_at(self, view_x: float) -> float:
         """Seconds at a viewport x (the ruler shares the viewport's x)."""
-        return (self.horizontalScrollBar().value() + view_x) / self._pps
+        return (self.horizontalScrollBar().value() + view_x) / self.context.pps
 
     def view_x(self, seconds: float) -> float:
-        return seconds * self._pps - self.horizontalScrollBar().value()
+        return seconds * self.context.pps - self.horizontalScrollBar().value()
 
     def grid(self) -> TimeGrid:
         rate = self.document.project.frame_rate
-        return _grid(self._pps, rate.fps if rate else None)
+        return _grid(self.context.pps, rate.fps if rate else None)
 
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self.context.rows)
 
     def row_top(self, row: int) -> float:
-        return self._rows[row][0] if 0 <= row < len(self._rows) else self.rows_bottom()
+        return self.context.row_top(row)
 
     def row_height(self, row: int) -> float:
-        return self._rows[row][1] if 0 <= row < len(self._rows) else style.MIN_TRACK_HEIGHT
+        return self.context.row_height(row)
 
     def rows_bottom(self) -> float:
-        return self._rows[-1][0] + self._rows[-1][1] if self._rows else 0.0
+        return self.context.rows_bottom()
 
     def row_at(self, scene_y: float) -> int:
         """The row at a scene y, clamped to the first/last row (-1 when there are no tracks)."""
-        tops = [top for top, _ in self._rows]
+        tops = [top for top, _ in self.context.rows]
         return max(0, bisect.bisect_right(tops, scene_y) - 1) if tops else -1
 
     def track_id_at(self, pos: QPoint) -> str | None:
@@ -238,12 +226,12 @@ class TimelineView(QGraphicsView):
     def set_pixels_per_second(self, pps: float, anchor_x: float | None = None) -> None:
         """Zoom keeping the time under viewport x ``anchor_x`` (default: the centre) in place."""
         pps = min(max(pps, MIN_PPS), MAX_PPS)
-        if pps == self._pps:
+        if pps == self.context.pps:
             return
         if anchor_x is None:
             anchor_x = self.viewport().width() / 2
         anchor_time = self.time_at(anchor_x)
-        self._pps = pps
+        self.context.pps = pps
         self._snapper = None
         for item in self._items.values():
             item.place()
@@ -255,7 +243,7 @@ class TimelineView(QGraphicsView):
         self.zoom_changed.emit(pps)
 
     def zoom_by(self, factor: float, anchor_x: float | None = None) -> None:
-        self.set_pixels_per_second(self._pps * factor, anchor_x)
+        self.set_pixels_per_second(self.context.pps * factor, anchor_x)
 
     def zoom_in(self) -> None:
         self.zoom_by(WHEEL_ZOOM_PER_NOTCH, self._playhead_anchor())
@@ -276,11 +264,11 @@ class TimelineView(QGraphicsView):
         self.horizontalScrollBar().setValue(0)
 
     def _on_horizontal_scroll(self, value: int) -> None:
-        self.left_edge = float(value)
+        self.context.left_edge = float(value)
         self.ruler.update()
         # Clips crossing the left edge draw their name at the edge: repaint them (and the
         # ones that just stopped crossing it); every other clip scrolls as cached pixels.
-        left = self.left_edge
+        left = self.context.left_edge
         edge = QRectF(left, 0, 1, self.sceneRect().height())
         crossing = {item for item in self.scene().items(edge)
                     if isinstance(item, ClipItem) and item.pos().x() < left}
@@ -292,7 +280,7 @@ class TimelineView(QGraphicsView):
         x = self.view_x(seconds)
         if not 0 <= x <= self.viewport().width():
             bar = self.horizontalScrollBar()
-            bar.setValue(round(seconds * self._pps - self.viewport().width() / 3))
+            bar.setValue(round(seconds * self.context.pps - self.viewport().width() / 3))
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta()
@@ -317,7 +305,7 @@ class TimelineView(QGraphicsView):
         project = self.document.project
         end = max(project.timeline_length(), project.content_end(), self.document.playhead)
         viewport = self.viewport().size()
-        width = max((end * 1.25 + EXTRA_SECONDS) * self._pps, viewport.width())
+        width = max((end * 1.25 + EXTRA_SECONDS) * self.context.pps, viewport.width())
         height = max(self.rows_bottom() + 48, viewport.height())
         if self.sceneRect() != QRectF(0, 0, width, height):
             self.setSceneRect(0, 0, width, height)
@@ -332,12 +320,11 @@ class TimelineView(QGraphicsView):
         self._items.clear()
         self._pinned.clear()
         self._hovered = None
-        self._wave_queue.clear()
         self._paths.clear()
-        self._clips_by_path.clear()
         self._progress.clear()
         self._failures.clear()
-        self.waveforms.forget_errors()  # a file missing before may be there now
+        self.wave_scheduler.reset()  # a file missing before may be there now
+        self.context.sample_rate = self.document.project.sample_rate_hz
         self._snapper = None
         self._layout_rows()
         for row, track in enumerate(self.document.project.tracks):
@@ -352,7 +339,7 @@ class TimelineView(QGraphicsView):
         self.rows_changed.emit()
 
     def _add_item(self, track: Track, clip: Clip, row: int) -> ClipItem:
-        item = ClipItem(self, track, clip, row)
+        item = ClipItem(self.context, self.wave_scheduler, track, clip, row)
         item.set_selected(clip.id in self.document.selection)
         if clip.id in self._progress:
             item.set_progress(self._progress[clip.id])
@@ -378,8 +365,8 @@ class TimelineView(QGraphicsView):
             rows.append((top, height))
             top += height
         ids = tuple(track.id for track in project.tracks)
-        changed = rows != self._rows or ids != self._track_ids
-        self._rows, self._track_ids = rows, ids
+        changed = rows != self.context.rows or ids != self._track_ids
+        self.context.rows, self._track_ids = rows, ids
         return changed
 
     def preview_track_height(self, track_id: str, height: int | None) -> None:
@@ -396,6 +383,7 @@ class TimelineView(QGraphicsView):
 
     def _on_changed(self, touched: set[str]) -> None:
         project = self.document.project
+        self.context.sample_rate = project.sample_rate_hz
         self._snapper = None
         relayout = self._layout_rows()
         tracks_touched = touched.intersection(self._track_ids)
@@ -433,9 +421,9 @@ class TimelineView(QGraphicsView):
         self._shown_selection = set(selection)
 
     def _on_playhead_moved(self, seconds: float) -> None:
-        if seconds * self._pps > self.sceneRect().width():
+        if seconds * self.context.pps > self.sceneRect().width():
             self._update_scene_rect()  # the scene always reaches past the playhead
-        self.playhead_item.setPos(seconds * self._pps, 0)
+        self.playhead_item.setPos(seconds * self.context.pps, 0)
         self.ruler.update_strip(self._shown_playhead, seconds)
         self._shown_playhead = seconds
 
@@ -472,62 +460,31 @@ class TimelineView(QGraphicsView):
                 self._paths[key] = None  # the loader reports bad paths; here: no waveform
         return self._paths[key]
 
-    def waveform_at(self, path: Path, clip_id: str, rate: int) -> Waveform | None:
-        """The waveform of ``path`` if built; else None, and ``clip_id`` is repainted when it
-        arrives."""
-        waveform = self.waveforms.get(path, rate)
-        if waveform is None:
-            self._clips_by_path.setdefault(str(path), set()).add(clip_id)
-        return waveform
-
     def source_error(self, path: Path) -> str | None:
         """Why a source has no waveform (missing or unreadable file), if it failed."""
-        return self.waveforms.errors.get(str(path))
-
-    def waveform_time_left(self) -> bool:
-        """Whether the repaint in progress may still compute waveform outlines."""
-        return time.perf_counter() < self._wave_deadline
-
-    def defer_waveform(self, item: ClipItem) -> None:
-        self._wave_queue[item.clip_id] = item
+        return self.wave_scheduler.error(path)
 
     def waveforms_settled(self) -> bool:
         """No pyramid being built and no outline waiting (tests, screenshots, benchmarks)."""
-        return self.waveforms.is_idle() and not self._wave_queue
+        return self.wave_scheduler.settled()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self._wave_deadline = time.perf_counter() + WAVE_FRAME_BUDGET_S
+        self.wave_scheduler.begin_frame()
         super().paintEvent(event)
-        self._wave_deadline = 0.0
-        if self._wave_queue and not self._wave_timer.isActive():
-            self._wave_timer.start(0)  # after this frame is out: the next batch
-
-    def _flush_waveforms(self) -> None:
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        for clip_id in list(self._wave_queue)[:WAVE_BATCH]:
-            item = self._wave_queue.pop(clip_id)
-            if item.scene() is not None and item.sceneBoundingRect().intersects(visible):
-                item.wave_forced = True
-                item.update()
-
-    def _on_waveform_ready(self, path: str) -> None:
-        for clip_id in self._clips_by_path.pop(path, ()):
-            item = self._items.get(clip_id)
-            if item is not None:
-                item.update()
+        self.wave_scheduler.end_frame()
 
     # --- painting -------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         # Opaque, pixel-centred lines (no antialiasing): blending would cost 10x more.
         painter.fillRect(rect, style.EMPTY_AREA)
         grid = self.grid()
-        t0, t1 = rect.left() / self._pps, rect.right() / self._pps
+        t0, t1 = rect.left() / self.context.pps, rect.right() / self.context.pps
         steps = [(step, color) for step, color in ((grid.frame, style.GRID_FRAME),
                                                    (grid.minor, style.GRID_MINOR),
                                                    (grid.major, style.GRID_MAJOR)) if step]
-        columns = [(color, [round(t * self._pps) + 0.5 for t in tick_times(step, t0, t1)])
+        columns = [(color, [round(t * self.context.pps) + 0.5 for t in tick_times(step, t0, t1)])
                    for step, color in steps]
-        for index, (top, height) in enumerate(self._rows):
+        for index, (top, height) in enumerate(self.context.rows):
             if top > rect.bottom():
                 break
             if top + height < rect.top():
@@ -543,7 +500,7 @@ class TimelineView(QGraphicsView):
         pen = QPen(style.MARKER.darker(160), 1, Qt.PenStyle.DashLine)
         painter.setPen(pen)
         for marker in self.document.project.markers:
-            x = round(self.ruler.marker_time(marker) * self._pps) + 0.5
+            x = round(self.ruler.marker_time(marker) * self.context.pps) + 0.5
             if rect.left() - 1 <= x <= rect.right() + 1 and bottom > rect.top():
                 painter.drawLine(QLineF(x, rect.top(), x, bottom))
 
@@ -562,11 +519,11 @@ class TimelineView(QGraphicsView):
         """Seconds to add so one of ``times`` lands on a snap target (0: none, or Alt held)."""
         if not self.snap_enabled or modifiers & Qt.KeyboardModifier.AltModifier:
             return 0.0
-        key = (frozenset(exclude_clips), exclude_marker, self._pps, self.document.playhead)
+        key = (frozenset(exclude_clips), exclude_marker, self.context.pps, self.document.playhead)
         if self._snapper is None or self._snapper[0] != key:
             targets = snap_targets(self.document.project, self.document.playhead, key[0],
                                    exclude_marker)
-            snapper = Snapper(targets, self.grid().snap_step, style.SNAP_PX / self._pps)
+            snapper = Snapper(targets, self.grid().snap_step, style.SNAP_PX / self.context.pps)
             self._snapper = (key, snapper)
         return self._snapper[1].delta(times)
 
@@ -762,4 +719,4 @@ class TimelineView(QGraphicsView):
     # --- life cycle -----------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop background waveform work (call before the window closes)."""
-        self.waveforms.shutdown()
+        self.wave_scheduler.shutdown()
