@@ -416,7 +416,11 @@ def _write_pass(
             pending: list[np.ndarray] = []  # blocks waiting for the limiter's look-ahead
             skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
 
-            def write_stem(index: int, stem: np.ndarray) -> None:
+            def write_stem(index: int, track: np.ndarray, gains: np.ndarray) -> None:
+                if not track.any():  # most stem blocks are silent: nothing to scale or measure
+                    stem_files[index].write(track)
+                    return
+                stem = apply_gain(track, gains)
                 stem_files[index].write(stem)
                 stem_stats.add_track(index, stem)
 
@@ -430,12 +434,12 @@ def _write_pass(
                 pending.clear()
                 if queued.shape[-2] > len(gains):
                     pending.append(queued[..., len(gains):, :])
-                if stem_files:
-                    tracks = apply_gain(queued[:, : len(gains)], gains)
-                    for index, stem in enumerate(tracks):
-                        lanes.submit(2 + index, write_stem, index, stem)
+                if stem_files:  # each stem scaled on its own output thread
+                    tracks = queued[:, : len(gains)]
+                    for index, track in enumerate(tracks):
+                        lanes.submit(2 + index, write_stem, index, track, gains)
                     stem_stats.count(len(gains))
-                    mix = tracks.sum(axis=0)
+                    mix = apply_gain(tracks.sum(axis=0), gains)  # = the sum of the stems
                 else:
                     mix = apply_gain(queued[: len(gains)], gains)
                 if mix_file is not None:

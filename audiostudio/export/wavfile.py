@@ -51,18 +51,40 @@ class TpdfDither:
 
 
 class WavWriter:
-    """One output file written block by block: float32 (frames, 2) in, the chosen PCM out."""
+    """One output file written block by block: float32 (frames, 2) in, the chosen PCM out.
+
+    Digital silence is written as zero bytes without libsndfile's float -> 24-bit conversion
+    (~10 ns a sample, the largest cost of an export with stems), through its raw write, which
+    soundfile does not wrap: most blocks of voice and SFX stems are silent (69 % of the
+    1-second blocks of the 8 stems in the benchmark's typical scene).
+    """
 
     def __init__(self, path: Path, rate: int, bit_depth: str, frames: int, seed: int,
                  container: str | None = None) -> None:
         subtype = SUBTYPES[bit_depth]
         self.container = container or container_for(frames, 2, subtype)
         self._dither = TpdfDither(seed) if subtype == "PCM_16" else None
+        self._raw_silence = subtype == "PCM_24"  # 16 bits dithers silence too; float is cheap
+        self._frame_bytes = 2 * BYTES_PER_SAMPLE[subtype]
+        self._zeros = b""
         self._file = sf.SoundFile(str(path), "w", rate, 2, subtype=subtype,
                                   format=self.container)
 
     def write(self, block: np.ndarray) -> None:
-        self._file.write(block if self._dither is None else self._dither.to_int16(block))
+        if self._raw_silence and not block.any():
+            self._write_zeros(len(block))
+        else:
+            self._file.write(block if self._dither is None else self._dither.to_int16(block))
+
+    def _write_zeros(self, frames: int) -> None:
+        size = frames * self._frame_bytes
+        if len(self._zeros) < size:
+            self._zeros = bytes(size)
+        handle = self._file._file  # soundfile's SNDFILE*: libsndfile tracks the frame count
+        written = sf._snd.sf_write_raw(handle, sf._ffi.from_buffer(self._zeros), size)
+        if written != size:
+            raise OSError(f"Could not write {self._file.name}: "
+                          f"{sf._ffi.string(sf._snd.sf_strerror(handle)).decode()}")
 
     def close(self) -> None:
         self._file.close()

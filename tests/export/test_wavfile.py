@@ -132,3 +132,25 @@ def test_dither_is_reproducible_and_differs_per_seed() -> None:
     assert np.array_equal(first.to_int16(block), again.to_int16(block))
     assert not np.array_equal(TpdfDither(1).to_int16(block), other.to_int16(block))
     assert first.to_int16(np.full((4, 2), 2.0, np.float32)).max() == 32767  # clipped, no wrap
+
+
+@pytest.mark.parametrize("bit_depth", ["24", "16", "32f"])
+def test_silent_blocks_write_the_same_file(tmp_path: Path, bit_depth: str) -> None:
+    tone = sine(440, 0.25, amp=0.4, channels=2)
+    blocks = [tone, np.zeros((7_000, 2), np.float32), tone[:1000], np.zeros((5, 2), np.float32)]
+    writer = WavWriter(tmp_path / "w.wav", RATE, bit_depth, 30_000, seed=3)
+    for block in blocks:
+        writer.write(block)
+    writer.close()
+    subtype = wavfile.SUBTYPES[bit_depth]
+    back, _ = sf.read(str(tmp_path / "w.wav"), dtype="float64")
+    info = sf.info(str(tmp_path / "w.wav"))
+    assert (info.frames, info.subtype) == (sum(map(len, blocks)), subtype)
+    whole = np.concatenate(blocks)
+    if bit_depth == "16":  # dithered, silence included: within an LSB of the input
+        assert np.abs(back - whole).max() <= 1.5 * LSB16
+        assert back[len(tone):len(tone) + 7000].any()
+    else:
+        sf.write(str(tmp_path / "plain.wav"), whole, RATE, subtype=subtype)
+        assert np.array_equal(back, sf.read(str(tmp_path / "plain.wav"), dtype="float64")[0])
+        assert not back[len(tone):len(tone) + 7000].any()
