@@ -1,5 +1,5 @@
 """The timeline driven with real mouse, wheel and key events; asserts on the model and the undo
-stack, never on pixels (except the screenshots saved for people to look at)."""
+stack, and on the screenshots' pixels (each clip's colours and waveform where the clip is)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from audiostudio.ui.document import DEFAULT_TRACK_HEIGHT, Document
 from audiostudio.ui.timeline import TimelinePanel, TimelineView
 from audiostudio.ui.timeline.items import ClipItem
 from audiostudio.ui.timeline.ruler import time_grid
+from tests.ui.pixels import assert_clips_drawn
 
 RATE = 48000
 PPS = 100.0  # every test works at 100 px/s: 1 px = 10 ms
@@ -661,7 +662,9 @@ def test_screenshot_of_a_scene(qtbot, folder):
         settle_waveforms(qtbot, view)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         assert panel.grab().save(str(ARTIFACTS / "timeline.png"))
+        assert assert_clips_drawn(ARTIFACTS / "timeline.png", view, panel) >= 6
         view.set_pixels_per_second(160.0, anchor_x=0)
         view.horizontalScrollBar().setValue(round(3.5 * 160))
         settle_waveforms(qtbot, view)
         assert panel.grab().save(str(ARTIFACTS / "timeline-zoomed.png"))
+        assert assert_clips_drawn(ARTIFACTS / "timeline-zoomed.png", view, panel) >= 2

@@ -10,13 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QMessageBox
 
 from audiostudio.cli import main
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.edits import MoveClip
 from audiostudio.model.store import load_project
 from audiostudio.ui.main_window import MainWindow
+from audiostudio.ui.timeline import style
+from audiostudio.ui.timeline.items import clip_palette
 from tests.conftest import RATE, SAMPLE_PROJECT, sine
+from tests.ui.pixels import assert_clips_drawn, share_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
 
@@ -214,8 +219,15 @@ def test_held_merges_stay_one_flat_undo_step(window):
 
 def test_export_runs_in_the_background(window, qtbot, tmp_path):
     out = tmp_path / "export"
+    turns: list[bool] = []  # one per tick of the GUI's event loop: was the export running?
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: turns.append(bool(window.workers.running)))
+    ticker.start(5)
     window.export_to(out)
     qtbot.waitUntil(lambda: (out / "report.json").exists(), timeout=20000)
+    qtbot.waitUntil(lambda: not window.workers.running, timeout=5000)
+    ticker.stop()
+    assert sum(turns) >= 3  # the loop kept turning while it rendered (none if on this thread)
     mix, rate = sf.read(str(out / "mix.wav"))
     assert rate == RATE and np.abs(mix).max() > 0.1
     assert len(list((out / "stems").glob("*.wav"))) == 3
@@ -226,9 +238,11 @@ def test_screenshot_of_the_window(window, qtbot):
     window.resize(1600, 1000)
     window.panel.view.zoom_to_fit()
     qtbot.wait(50)
+    qtbot.waitUntil(window.panel.view.waveforms_settled, timeout=20000)
     image = window.grab()
     assert image.save(str(ARTIFACTS / "window-sample.png"))
     assert image.width() >= 1600
+    assert assert_clips_drawn(ARTIFACTS / "window-sample.png", window.panel.view, window) >= 1
 
 
 @pytest.mark.parametrize("order", ["project-first", "options-first", "open-subcommand"])
@@ -243,6 +257,12 @@ def test_cli_screenshot_flag(scene, tmp_path, order):
 
     image = QImage(str(png))
     assert (image.width(), image.height()) == (1280, 800)
+    # each track's clips are drawn in their kind's colours (the sample has one track per kind):
+    # a clip with audio by its title strip, an empty prompt by its dashed outline
+    for track in load_project(scene).project.tracks:
+        colors = clip_palette(style.track_color(track).rgb(), False, False)
+        has_audio = any(clip_state(c) is not ClipState.EMPTY for c in track.clips)
+        assert share_of(image, colors["title" if has_audio else "wave"]) > 0.0005, track.kind
 
 
 def test_screenshot_of_a_bad_project_is_one_error_line(tmp_path, capsys):

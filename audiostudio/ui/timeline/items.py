@@ -75,7 +75,8 @@ def _blend(a: QColor, b: QColor, amount: float) -> QColor:
 
 
 @cache
-def _palette(base_rgb: int, selected: bool, muted: bool) -> dict[str, QColor]:
+def clip_palette(base_rgb: int, selected: bool, muted: bool) -> dict[str, QColor]:
+    """The colours a clip is drawn in, from its base colour (``style.clip_color``)."""
     base = QColor.fromRgb(base_rgb)
     if muted:
         base = _blend(base, QColor("#777a80"), 0.35)
@@ -135,9 +136,10 @@ class ClipItem(QGraphicsItem):
         self.muted = clip.mute or track.mute
         self.path = self.context.source_path(clip)
         self.gain = min(4.0, 10 ** (clip.gain_db / 20))  # waveform drawn with the clip gain
+        self.base_rgb = style.clip_color(track, clip).rgb()
         look = (self.offset, self.fade_in, self.fade_out, clip.fade_in_curve,
                 clip.fade_out_curve, self.title, self.state, self.empty, self.muted,
-                clip.gain_db, clip.loop, clip.source, style.clip_color(track, clip).rgb())
+                clip.gain_db, clip.loop, clip.source, self.base_rgb)
         if look != self._look:
             self._look = look
             self.setToolTip(self.failure or self.title)
@@ -216,7 +218,7 @@ class ClipItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         rect = self._size
-        colors = _palette(self._look[-1], self.selected, self.muted)
+        colors = clip_palette(self.base_rgb, self.selected, self.muted)
         if rect.width() < 4:  # zoomed far out: a sliver of colour is all that would show
             painter.fillRect(rect, colors["title"])
             return
