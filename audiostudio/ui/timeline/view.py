@@ -8,6 +8,10 @@ Design notes:
 - ``Document.changed`` carries the touched ids; only those items (and the clips of touched
   tracks) are synced, so a drag repaints one clip, not the timeline.
 - Rows, grid and marker lines are painted in ``drawBackground`` for the exposed rect only.
+- Kept elsewhere, so this class stays zoom, scroll, model sync, painting and the mouse: what
+  a command does to the selection (``model/selection_edits.py``, no Qt), the keys
+  (``ui/actions.py``), when waveform outlines are made (``wave_schedule.py``); clip items
+  read a ``PaintContext``, never the view.
 """
 
 from __future__ import annotations
