@@ -45,6 +45,7 @@ class Settings:
     default_sample_rate_hz: int = 48000
     default_target_lufs: float = -16.0
     default_true_peak_dbtp: float = -1.0
+    output_device: str = ""  # preview output by description; "" = the system default, "none" = off
 
     def blank_project(self, name: str | None = None) -> Project:
         """An empty project with the user's defaults for new projects (the ``default_*``)."""

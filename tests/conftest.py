@@ -23,6 +23,9 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(base / "cache")
     os.environ["XDG_CONFIG_HOME"] = str(base / "config")
     os.environ.pop("AUDIOSTUDIO_CACHE_DIR", None)
+    # Windows under test preview into the null output, never a developer's speakers (the
+    # real device path is tested against a private PulseAudio server, in its own process).
+    os.environ["AUDIOSTUDIO_OUTPUT_DEVICE"] = "none"
 
 
 @pytest.fixture(autouse=True)

@@ -81,8 +81,9 @@ class Player:
 
     def pause(self) -> None:
         if self._playing:
-            self._position = self.position()
-            self.sink.stop()
+            buffered = self.sink.buffered_frames()
+            self.sink.stop()  # first: nothing more is taken from the ring after the reading
+            self._position = self._heard(buffered)
             self._playing = False
 
     def seek(self, frame: int) -> None:
@@ -92,10 +93,11 @@ class Player:
             self._position = max(0, frame)
 
     def position(self) -> int:
-        if not self._playing:
-            return self._position
-        buffered = round(self.sink.buffered_frames() * self._ring.ratio)
-        heard = max(0, self._ring.read_frame() - buffered)
+        return self._heard(self.sink.buffered_frames()) if self._playing else self._position
+
+    def _heard(self, buffered: int) -> int:
+        """The frame being heard: the one the sink reads next, less what the device holds."""
+        heard = max(0, self._ring.read_frame() - round(buffered * self._ring.ratio))
         return heard if self._loop is None else wrap(heard, *self._loop)
 
     def levels(self) -> Levels | None:

@@ -59,7 +59,13 @@ def run_window(project: Path | None, screenshot: Path | None = None,
     app.setOrganizationName("Audiostudio")
     apply_dark_theme(app)
     window = MainWindow()
-    if project is not None and not window.open_path(project, interactive=screenshot is None):
+    try:
+        opened = project is None or window.open_path(project, interactive=screenshot is None)
+    except AudiostudioError:
+        window.close()  # stops its preview and generation threads
+        raise
+    if not opened:
+        window.close()
         return 1
     if screenshot is not None:
         window.resize(width, height)
@@ -76,4 +82,6 @@ def run_window(project: Path | None, screenshot: Path | None = None,
         window.close()
         return 0
     window.show()
+    app.processEvents()
+    window.panel.view.zoom_to_fit()  # now that the view has its real width
     return app.exec()

@@ -8,6 +8,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDockWidget,
@@ -30,11 +31,17 @@ from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.model import Track, new_id
 from audiostudio.model.edits import AddTrack
 from audiostudio.model.selection_edits import Clipboard
+from audiostudio.providers.registry import available_providers
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import workers
 from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
+from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.jobs_dock import JobsDock
+from audiostudio.ui.loudness_panel import LoudnessPanel
+from audiostudio.ui.mixer import MixerDock
+from audiostudio.ui.preview import Preview
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
 
@@ -64,16 +71,32 @@ class MainWindow(QMainWindow):
         history = QUndoView(self.document.undo_stack)
         history.setEmptyLabel("Opened")
         self._add_dock("History", history, "historyDock")
+        self.preview = Preview(self.document, cache_dir(), device=self.settings.output_device)
+        self.generation = GenerationController(
+            self.document, cache_dir(), available_providers(), self.settings.concurrency)
+        self.jobs = JobsDock(self.generation)
+        self._add_dock("Jobs", self.jobs, "jobsDock")
+        self.mixer = MixerDock(self.document, self.preview)
+        self._add_dock("Mixer", self.mixer, "mixerDock", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.loudness = LoudnessPanel(self.document, self.preview)
+        self._add_dock("Loudness", self.loudness, "loudnessDock",
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.findChild(QDockWidget, "mixerDock").raise_()
         self._build_actions()
         self._build_menus()
         self._build_transport()
         self.statusBar().showMessage("Ready")
         self.panel.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.preview.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.preview.playing_changed.connect(self._playing_changed)
+        self.generation.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.generation.clip_changed.connect(self._clip_generation_changed)
         self.document.dirty_changed.connect(lambda _d: self._update_title())
         self.document.reset.connect(self._update_title)
         self.document.saved.connect(lambda _f: self._update_title())
         self.document.playhead_moved.connect(
             lambda s: self.time_label.setText(format_time(s)))
+        self.document.playhead_moved.connect(self._follow_playhead)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(max(5, int(self.settings.autosave_interval_s)) * 1000)
@@ -82,15 +105,19 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # --- construction ---------------------------------------------------------------------
-    def _add_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+    def _add_dock(self, title: str, widget: QWidget, name: str,
+                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Docks of one area share it as tabs: the first one added stays in front."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         dock.setMinimumWidth(300)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        if name == "historyDock":
-            self.tabifyDockWidget(self.findChild(QDockWidget, "inspectorDock"), dock)
-            self.findChild(QDockWidget, "inspectorDock").raise_()
+        first = next((d for d in self.findChildren(QDockWidget)
+                      if d is not dock and self.dockWidgetArea(d) == area), None)
+        self.addDockWidget(area, dock)
+        if first is not None:
+            self.tabifyDockWidget(first, dock)
+            first.raise_()
         return dock
 
     def _build_actions(self) -> None:
@@ -119,10 +146,26 @@ class MainWindow(QMainWindow):
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         icon = self.style().standardIcon
         pixmap = QStyle.StandardPixmap
-        self.play_action = create(self, "play", "Play", lambda: None)
+        self.play_action = create(self, "play", "&Play", self.preview.toggle)
         self.play_action.setIcon(icon(pixmap.SP_MediaPlay))
-        self.play_action.setEnabled(False)
-        self.play_action.setToolTip("Live preview arrives with the playback engine")
+        self.play_action.setToolTip(commands.tip("play"))
+        self.stop_action = create(self, "stop", "&Stop", self.preview.stop)
+        self.stop_action.setIcon(icon(pixmap.SP_MediaStop))
+        self.stop_action.setToolTip(commands.tip("stop"))
+        self.loop_action = create(self, "loop", "&Loop", self.toggle_loop)
+        self.loop_action.setCheckable(True)
+        self.loop_action.setToolTip(commands.tip("loop"))
+        self.follow_action = create(self, "follow", "&Follow Playhead", lambda: None)
+        self.follow_action.setCheckable(True)
+        self.follow_action.setChecked(True)
+        self.generate_action = create(self, "generate", "&Generate Selected",
+                                      lambda: self.generate_selected(new_take=False))
+        self.generate_action.setToolTip(commands.tip("generate"))
+        self.new_take_action = create(self, "new_take", "New &Take of Selected",
+                                      lambda: self.generate_selected(new_take=True))
+        self.stale_action = create(self, "generate_stale", "Generate All &Stale",
+                                   lambda: self.generation.generate())
+        self.stale_action.setToolTip(commands.tip("generate_stale"))
         # The timeline's own commands (they also keep the playhead in view).
         self.home_action = commands["playhead_start"]
         self.home_action.setIcon(icon(pixmap.SP_MediaSkipBackward))
@@ -164,6 +207,12 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
+        play_menu = bar.addMenu("&Play")
+        play_menu.addActions([self.play_action, self.stop_action, self.loop_action,
+                              self.follow_action])
+        generate_menu = bar.addMenu("&Generate")
+        generate_menu.addActions([self.generate_action, self.new_take_action,
+                                  self.stale_action])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
 
@@ -175,8 +224,8 @@ class MainWindow(QMainWindow):
         self.time_label = QLabel(format_time(0.0))
         self.time_label.setObjectName("timeDisplay")
         # Icons only where the text would change (undo/redo name their step in the tooltip).
-        for action in (self.home_action, self.play_action, self.end_action, self.time_label,
-                       None, self.undo_action, self.redo_action):
+        for action in (self.home_action, self.play_action, self.stop_action, self.end_action,
+                       self.time_label, None, self.undo_action, self.redo_action):
             if action is None:
                 transport.addSeparator()
             elif isinstance(action, QLabel):
@@ -185,6 +234,8 @@ class MainWindow(QMainWindow):
                 transport.addAction(action)
                 transport.widgetForAction(action).setToolButtonStyle(
                     Qt.ToolButtonStyle.ToolButtonIconOnly)
+        transport.addSeparator()
+        transport.addActions([self.loop_action, self.stale_action])
         transport.addSeparator()
         transport.addActions([self.import_action, self.export_action, self.fit_action])
 
@@ -200,6 +251,12 @@ class MainWindow(QMainWindow):
         geometry = stored.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        else:  # the first start: most of the screen, the mixer a strip under the timeline
+            screen = QApplication.primaryScreen().availableGeometry()
+            self.resize(min(1600, round(screen.width() * 0.9)),
+                        min(1000, round(screen.height() * 0.9)))
+            self.resizeDocks([self.findChild(QDockWidget, "mixerDock")], [260],
+                             Qt.Orientation.Vertical)
         state = stored.value("windowState")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -416,6 +473,68 @@ class MainWindow(QMainWindow):
         dialog.canceled.connect(worker.cancel)
         return worker
 
+    # --- playback and generation ---------------------------------------------------------
+    def _playing_changed(self, playing: bool) -> None:
+        pixmap = QStyle.StandardPixmap
+        icon = pixmap.SP_MediaPause if playing else pixmap.SP_MediaPlay
+        self.play_action.setIcon(self.style().standardIcon(icon))
+        self.play_action.setText("&Pause" if playing else "&Play")
+
+    def _follow_playhead(self, seconds: float) -> None:
+        if self.preview.playing and self.follow_action.isChecked():
+            self.panel.view.ensure_time_visible(seconds)
+
+    def toggle_loop(self) -> None:
+        """Loop the selected clips' span, else the markers around the playhead; again: off."""
+        if self.preview.loop is not None:
+            self.preview.clear_loop()
+            self.loop_action.setChecked(False)
+            self.statusBar().showMessage("Loop off", 3000)
+            return
+        span = self._loop_span()
+        if span is None:
+            self.loop_action.setChecked(False)
+            self.statusBar().showMessage(
+                "Select clips, or put the playhead between two markers, to loop", 6000)
+            return
+        self.preview.set_loop(*span)
+        self.loop_action.setChecked(True)
+        self.statusBar().showMessage(
+            f"Looping {format_time(span[0])} – {format_time(span[1])}", 4000)
+
+    def _loop_span(self) -> tuple[float, float] | None:
+        project = self.document.project
+        clips = [found[1] for c in self.document.selection
+                 if (found := project.find_clip(c)) is not None]
+        if clips:
+            return min(c.start for c in clips), max(c.end for c in clips)
+        times = sorted(m.time for m in project.markers)
+        here = self.document.playhead
+        before = [t for t in times if t <= here]
+        after = [t for t in times if t > here]
+        return (before[-1], after[0]) if before and after else None
+
+    def generate_selected(self, new_take: bool) -> None:
+        prompts = [c for c in self.document.selection
+                   if (found := self.document.project.find_clip(c)) and found[1].request]
+        if not prompts:
+            self.statusBar().showMessage("Select prompt clips to generate", 4000)
+            return
+        self.generation.generate(prompts, new_take=new_take)
+
+    def _clip_generation_changed(self, clip_id: str) -> None:
+        row = self.generation.state_of(clip_id)
+        view = self.panel.view
+        if row is None or row.state in ("done", "cancelled"):
+            view.set_clip_progress(clip_id, None)
+            view.set_clip_failed(clip_id, None)
+        elif row.state == "failed":
+            view.set_clip_progress(clip_id, None)
+            view.set_clip_failed(clip_id, row.message)
+        else:
+            view.set_clip_failed(clip_id, None)
+            view.set_clip_progress(clip_id, row.progress)
+
     # --- dialogs --------------------------------------------------------------------------
     def show_error(self, title: str, error: BaseException) -> None:
         self.statusBar().showMessage(f"{title}: {error}", 10000)
@@ -445,6 +564,20 @@ class MainWindow(QMainWindow):
         interval.setSuffix(" s")
         interval.setValue(self.settings.autosave_interval_s)
         form.addRow("Autosave every", interval)
+        from audiostudio.playback.qt_sink import output_devices
+
+        output = QComboBox()
+        output.addItem("System default", "")
+        for device in output_devices():
+            output.addItem(device.description(), device.description())
+        output.addItem("None (silent preview)", "none")
+        found = output.findData(self.settings.output_device)
+        if found < 0:  # remembered but not connected now: keep it listed
+            output.addItem(f"{self.settings.output_device} (not connected)",
+                           self.settings.output_device)
+            found = output.count() - 1
+        output.setCurrentIndex(found)
+        form.addRow("Play through", output)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dialog.accept)
@@ -453,6 +586,8 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.settings.autosave_interval_s = interval.value()
             self.autosave_timer.start(int(interval.value() * 1000))
+            self.settings.output_device = output.currentData()
+            self.preview.set_device(self.settings.output_device)
             try:
                 save_settings(self.settings)
             except (AudiostudioError, OSError) as exc:
@@ -465,6 +600,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.workers.cancel_all()
+        self.preview.close()
+        self.generation.close()
         QThreadPool.globalInstance().waitForDone(5000)  # cancelled work stops within a block
         self._save_geometry()
         event.accept()

@@ -40,6 +40,14 @@ PEAK_FALL_DB_PER_S = 20.0  # meters fall back smoothly, as a PPM does
 TARGETS = (("Podcast / streaming (-16 LUFS)", -16.0), ("Music apps (-14 LUFS)", -14.0),
            ("YouTube (-14 LUFS)", -14.0), ("Broadcast EBU R128 (-23 LUFS)", -23.0))
 ROLE_WORDS = (("Ducks others", "key"), ("Ducked", "ducked"), ("No ducking", "none"))
+STYLE = """
+QFrame#mixerStrip { background: #26282d; border: 1px solid #3d4047; border-radius: 6px; }
+QFrame#mixerStrip QToolButton { background: #3a3c42; color: #c9ccd2; border: none;
+                                border-radius: 3px; min-width: 22px; font-weight: bold; }
+QFrame#mixerStrip QToolButton:hover { background: #4a4d55; }
+QFrame#mixerStrip QToolButton#muteButton:checked { background: #f0b429; color: #1e1f22; }
+QFrame#mixerStrip QToolButton#soloButton:checked { background: #3cc08a; color: #1e1f22; }
+"""
 
 
 def _db(linear: float) -> float:
@@ -53,7 +61,7 @@ class Meter(QWidget):
         super().__init__()
         self.level_db = -math.inf
         self.setFixedWidth(10)
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(80)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
 
     def show_level(self, db: float) -> None:
@@ -281,6 +289,7 @@ class MixerDock(QWidget):
         self.document = document
         self.preview = preview
         self._drags = itertools.count(1)
+        self.setStyleSheet(STYLE)
         self.strips: list[TrackStrip] = []
         self._row = QHBoxLayout()
         self._row.setSpacing(4)

@@ -11,6 +11,7 @@ first measurement of a project waits for it, so playback never starts at a provi
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from audiostudio.ui.document import Document
 from audiostudio.ui.workers import Worker
 
 POLL_MS = 30
+MEASURE_DELAY_MS = 300
+SWITCH_INTERVAL_S = 0.001
 RAMP_S = 0.05
 STREAM_BLOCK_S = 0.02
 
@@ -76,10 +79,17 @@ class Preview(QObject):
     loudness_changed = Signal()  # read ``measuring`` and ``lufs``
     message = Signal(str)  # for the status bar
 
-    def __init__(self, document: Document, cache: Path, sink: Sink | None = None) -> None:
+    def __init__(self, document: Document, cache: Path, sink: Sink | None = None,
+                 device: str = "") -> None:
+        """``sink``: play into this one (tests); else ``device`` names the output by its
+        description ("" = the system default, "none" = no sound: the null output)."""
         super().__init__()
+        # Python hands the GIL over every 5 ms by default; the feeder renders in many short
+        # numpy steps, each waiting for it while a worker (a plan, a measurement) computes.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.document = document
         self._cache = cache
+        self._device = device
         self._pool = QThreadPool(self)  # its own: never queued behind imports or waveforms
         self._pool.setMaxThreadCount(1)
         self._sink = sink
@@ -95,6 +105,7 @@ class Preview(QObject):
         self._running: set[Worker] = set()  # held until they report: their signals must live
         self._stale = False  # an edit arrived while a build ran
         self._play_when_measured = False
+        self._closed = False
         self._play_from = 0.0  # where play started: Stop returns there
         self._moving_playhead = False
         self._timer = QTimer(self)
@@ -183,6 +194,8 @@ class Preview(QObject):
         return None if self._built is None else [t.track_id for t in self._built.plan.tracks]
 
     def close(self) -> None:
+        """Stop playing and wait for the background work; later edits start none."""
+        self._closed = True
         self.pause()
         for job in self._running:
             job.cancel()
@@ -191,11 +204,14 @@ class Preview(QObject):
 
     # --- plans and loudness, off the GUI thread ------------------------------------------------
     def _schedule(self) -> None:
+        if self._closed:  # e.g. a text field committing its edit as the window goes
+            return
         if self._build_job is not None:
             self._stale = True
             return
         if self._measure_job is not None:
-            self._measure_job.cancel()  # its plan is out of date
+            self._measure_job.cancel()  # its plan is out of date: whatever it reports is ignored
+            self._measure_job = None
         self._stale = False
         self.measuring = True
         self.loudness_changed.emit()
@@ -209,6 +225,8 @@ class Preview(QObject):
         self._start(job)
 
     def _start(self, job: Worker) -> None:
+        if self._closed:  # a measurement whose delayed start comes after close()
+            return
         self._running.add(job)
         job.signals.finished.connect(lambda _result: self._running.discard(job))
         job.signals.failed.connect(lambda _exc: self._running.discard(job))
@@ -220,7 +238,7 @@ class Preview(QObject):
             self._schedule()
             return
         self._built = built
-        self.player.set_source(_Opener(built, self._norm_db, None))
+        self._install()
         plan = built.plan
 
         def measure(progress, cancelled):
@@ -234,7 +252,10 @@ class Preview(QObject):
         job.signals.finished.connect(lambda loudness: self._measured(job, built, loudness))
         job.signals.failed.connect(lambda exc: self._measure_failed(job, exc))
         self._measure_job = job
-        self._start(job)
+        # While playing, the feeder first refills the ring from the new plan: a whole-mix
+        # render competing for the GIL right then would starve it (heard as a dropout).
+        QTimer.singleShot(MEASURE_DELAY_MS if self.player.playing else 0,
+                          lambda: self._start(job) if job is self._measure_job else None)
 
     def _measured(self, job: Worker, built: _Built, loudness: MixLoudness) -> None:
         if job is not self._measure_job:
@@ -309,18 +330,43 @@ class Preview(QObject):
         if self.document.project.sample_rate_hz != self.player.rate:
             self.player.close()
             self.player = self._new_player()
+            self._install()
         self._schedule()
+
+    def set_device(self, device: str) -> None:
+        """Play through another output (Preferences); takes effect at once."""
+        if device == self._device:
+            return
+        self._device = device
+        was_playing = self.player.playing
+        self.pause()
+        self.player.close()
+        self.player = self._new_player()
+        self._install()
+        if was_playing:
+            self.play()
 
     def _new_player(self) -> Player:
         rate = self.document.project.sample_rate_hz
-        return Player(rate, self._sink or self._default_sink(rate))
+        return Player(rate, self._sink or self._output(rate))
 
-    def _default_sink(self, rate: int) -> Sink:
-        from audiostudio.playback.qt_sink import QtSink, default_device
+    def _output(self, rate: int) -> Sink:
+        from audiostudio.playback.qt_sink import QtSink, default_device, output_devices
 
-        device = default_device()
+        if self._device == "none":
+            return NullSink(rate)
+        chosen = next((d for d in output_devices() if d.description() == self._device), None)
+        if chosen is None and self._device:
+            self._say(f"The output '{self._device}' is not connected: using the default")
+        device = chosen or default_device()
         if device is None:
-            QTimer.singleShot(0, lambda: self.message.emit(
-                "No audio output device: playback runs silently (the playhead still moves)"))
+            self._say("No audio output device: playback runs silently (the playhead moves)")
             return NullSink(rate)
         return QtSink(device, rate)
+
+    def _say(self, text: str) -> None:
+        QTimer.singleShot(0, lambda: self.message.emit(text))  # after the window connected
+
+    def _install(self) -> None:
+        if self._built is not None:
+            self.player.set_source(_Opener(self._built, self._norm_db, None))

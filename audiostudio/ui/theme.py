@@ -32,6 +32,18 @@ QLineEdit, QDoubleSpinBox, QSpinBox, QComboBox, QPlainTextEdit {{
     padding: 3px 5px; selection-background-color: {ACCENT}; }}
 QLineEdit:focus, QDoubleSpinBox:focus, QSpinBox:focus, QPlainTextEdit:focus {{
     border-color: {ACCENT}; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{
+    subcontrol-origin: border; width: 16px; background: {RAISED}; border: none; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 4px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right;
+                                 border-bottom-right-radius: 4px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: {BORDER}; }}
+QAbstractSpinBox::up-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
+                              border-right: 4px solid transparent;
+                              border-bottom: 5px solid {TEXT}; }}
+QAbstractSpinBox::down-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
+                                border-right: 4px solid transparent;
+                                border-top: 5px solid {TEXT}; }}
 QLabel#timeDisplay {{ font-family: monospace; font-size: 16px; color: {TEXT}; padding: 0 10px;
                       background: {BACKGROUND}; border: 1px solid {BORDER}; border-radius: 4px; }}
 QMenu {{ background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; }}
