@@ -41,7 +41,7 @@ from audiostudio.export.wavfile import SUBTYPES, WavWriter
 from audiostudio.model import Project
 from audiostudio.progress import Progress
 
-OUTPUT_THREADS = 3  # meter + mix on lanes 0 and 1, stems spread over all: busy 2-core machines
+OUTPUT_THREADS = 3  # lanes 0, 1: the meter, the mix; stems go round all three
 MP3_RATES = (32000, 44100, 48000)
 MP3_MAX_TRIES = 4
 
@@ -439,7 +439,7 @@ def _write_pass(
                     for index, track in enumerate(tracks):
                         lanes.submit(2 + index, write_stem, index, track, gains)
                     stem_stats.count(len(gains))
-                    mix = apply_gain(tracks.sum(axis=0), gains)  # = the sum of the stems
+                    mix = apply_gain(tracks.sum(axis=0), gains)  # the stems' sum (to rounding)
                 else:
                     mix = apply_gain(queued[: len(gains)], gains)
                 if mix_file is not None:
