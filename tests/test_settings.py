@@ -12,7 +12,8 @@ from audiostudio.settings import (
 )
 
 
-def test_defaults_round_trip_and_recent_projects(tmp_path):
+def test_defaults_round_trip_and_recent_projects(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUDIOSTUDIO_OUTPUT_DEVICE")  # the suite's null output (conftest)
     path = tmp_path / "settings.json"
     settings = load_settings(path)
     assert settings == Settings()
