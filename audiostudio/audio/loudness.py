@@ -246,12 +246,16 @@ class LoudnessMeter:
         """First frame of sub-block ``index`` (100 ms hops, exact for any sample rate)."""
         return index * self.rate // SUB_BLOCKS_PER_SECOND
 
+    def _sums_so_far(self) -> np.ndarray:
+        """Energies of every complete sub-block fed so far. The filter holds back the frames of
+        an incomplete chunk: they count as if the stream ended here (the same values it gives
+        them when the chunk completes)."""
+        held, _ = self._complete_sub_blocks(self._weighted_power(self._filter.pending()))
+        return np.concatenate([np.frombuffer(self._sums, dtype=np.float64), held])
+
     def _block_powers(self, sub_blocks: int) -> np.ndarray:
         """Mean-square power of every ``sub_blocks``-long block, hopping by one sub-block."""
-        # The filter holds back the frames of an incomplete chunk: count them as if the stream
-        # ended here (the same values it will give them when the chunk completes).
-        held, _ = self._complete_sub_blocks(self._weighted_power(self._filter.pending()))
-        sums = np.concatenate([np.frombuffer(self._sums, dtype=np.float64), held])
+        sums = self._sums_so_far()
         if len(sums) < sub_blocks:
             return np.zeros(0)
         frames = np.diff(self._boundary(np.arange(len(sums) + 1)))
@@ -272,12 +276,13 @@ class LoudnessMeter:
     def recent(self, seconds: float) -> float | None:
         """Loudness of the last ``seconds`` of complete sub-blocks, ungated (0.4 s: EBU
         momentary, 3 s: short-term); None before the first 100 ms or for silence."""
-        count = len(self._sums)
+        sums = self._sums_so_far()
+        count = len(sums)
         n = min(count, max(1, round(seconds * SUB_BLOCKS_PER_SECOND)))
         if not n:
             return None
         frames = self._boundary(count) - self._boundary(count - n)
-        power = sum(self._sums[count - n:]) / frames
+        power = float(sums[count - n:].sum()) / frames
         return float(_loudness(power)) if power > 0 else None
 
     def short_term_curve(self) -> np.ndarray:

@@ -331,3 +331,13 @@ def test_momentary_and_short_term_follow_the_last_seconds():
     assert len(curve) == 55 - 30 + 1  # a value per 100 ms hop once 3 s are in
     assert curve[0] == pytest.approx(-20.0, abs=0.1)  # the first 3 s: all loud
     assert -26.0 < curve[-1] < curve[0] - 0.5  # the last 3 s hold the quiet end
+
+
+def test_recent_counts_the_frames_the_filter_holds_back() -> None:
+    tone = sine_levels([(-20, 1.0)])
+    meter = LoudnessMeter(RATE, 2)
+    meter.add(tone[:4800])  # one sub-block; the K-weighting has filtered one 4096-frame chunk
+    assert meter.recent(0.1) == pytest.approx(-20.0, abs=0.3)
+    assert meter.recent(0.1) == meter.recent(0.1)  # a query changes nothing
+    meter.add(tone[4800:9600])
+    assert meter.recent(0.1) == pytest.approx(-20.0, abs=0.1)
