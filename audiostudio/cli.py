@@ -41,6 +41,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         bit_depth=args.bit_depth,
         mp3_bitrate=args.mp3_bitrate,
         skip_missing=args.skip_missing,
+        start=args.start,
+        end=args.end,
     )
     bar = ProgressBar()
     out_dir = Path(args.output)
@@ -262,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--skip-missing", action="store_true", help="render clips without audio as silence"
     )
+    render.add_argument("--start", type=float, metavar="SECONDS",
+                        help="render from here (loudness still measured over the whole project)")
+    render.add_argument("--end", type=float, metavar="SECONDS", help="render up to here")
     render.set_defaults(func=_cmd_render)
 
     analyze = sub.add_parser("analyze", help="measure loudness and peaks of audio files")

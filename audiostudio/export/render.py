@@ -8,6 +8,9 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
    normalisation and limiting and sum to the delivered mix;
 4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
    decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
+A range (``start``/``end``) is still measured over the whole project, then written through a
+``MasterStream`` that warms the limiter up before ``start``: the range of the export equals
+the same samples of a whole export.
 Rendering twice costs less than keeping every stem of the whole timeline on disk in between
 (10 minutes of 8 tracks: ~1 s of CPU to render again, against 1.8 GB of float32 scratch).
 The output side runs on a few threads ("lanes", ``_Lanes``) beside the mixing: libsndfile's
@@ -33,6 +36,7 @@ import soundfile as sf
 
 from audiostudio.audio.limiter import TruePeakLimiter, apply_gain
 from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure_file
+from audiostudio.audio.master import MasterStream, track_source
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.naming import stem_names
@@ -57,6 +61,8 @@ class ExportOptions:
     bit_depth: str = "24"
     mp3_bitrate: int = 192
     skip_missing: bool = False
+    start: float | None = None  # seconds; None = the start of the project
+    end: float | None = None  # seconds; None = its end (a later end is the end too)
 
 
 def _db(value: float) -> float | None:
@@ -289,6 +295,21 @@ def _check_options(options: ExportOptions, rate: int) -> None:
         if rate not in MP3_RATES:
             raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
         _check_mp3_bitrate(options.mp3_bitrate)
+    if options.start is not None and options.start < 0:
+        raise ExportError(f"The range cannot start before 0 s ({options.start} s)")
+    if options.start is not None and options.end is not None and options.end <= options.start:
+        raise ExportError(f"The range must end after it starts ({options.start} s to "
+                          f"{options.end} s)")
+
+
+def _span(options: ExportOptions, plan: RenderPlan) -> tuple[int, int]:
+    """The timeline frames to deliver."""
+    f0 = 0 if options.start is None else round(options.start * plan.rate)
+    f1 = plan.frames if options.end is None else min(plan.frames, round(options.end * plan.rate))
+    if f1 <= f0:
+        raise ExportError(f"Nothing to export: the range starts at {f0 / plan.rate:.2f} s, at or "
+                          f"after the end of the project ({plan.frames / plan.rate:.2f} s)")
+    return f0, f1
 
 
 def _export(
@@ -313,6 +334,8 @@ def _export(
         else project.mix.true_peak_ceiling_dbtp
     )
 
+    span = _span(options, plan)
+    whole = span == (0, plan.frames)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = stem_names([t.name or t.track_id for t in plan.tracks])
     report: dict[str, Any] = {}
@@ -327,7 +350,7 @@ def _export(
     try:
         with OutputSet() as outputs:
             phase.start("Measuring loudness", 0.35)
-            pre_master = None if options.stems else temp_file("premaster")
+            pre_master = None if options.stems or not whole else temp_file("premaster")
             pre_lufs, stats = _measure_pass(plan, phase, pre_master)
             norm_db = gain_to_target_db(pre_lufs, target) if target is not None else 0.0
             norm = 10.0 ** (norm_db / 20.0)
@@ -335,10 +358,11 @@ def _export(
             master = temp_file("master") if "mp3" in options.formats else None
             stem_stats = _StemStats(len(plan.tracks))
             report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling, norm,
-                                      pre_master, master, phase, stem_stats))
-            # Track levels: of the written stems, else of each track after normalisation
-            # (before the limiter, which only the stems carry).
-            levels, scale = (stem_stats, 1.0) if options.stems else (stats, norm)
+                                      pre_master, master, phase, stem_stats, span))
+            # Track levels: of the written stems (and of each delivered track of a range),
+            # else of each track after normalisation (before the limiter, which only the
+            # stems carry).
+            levels, scale = (stem_stats, 1.0) if options.stems or not whole else (stats, norm)
             if master is not None:
                 master.close()
                 phase.start("Encoding MP3", 0.1)
@@ -353,6 +377,8 @@ def _export(
                 pre_normalization_lufs=None if pre_lufs is None else round(pre_lufs, 2),
                 normalization_gain_db=round(norm_db, 2),
                 sample_rate_hz=plan.rate,
+                range_s=None if whole else [round(span[0] / plan.rate, 3),
+                                            round(span[1] / plan.rate, 3)],
                 bit_depth=options.bit_depth,
                 files=sorted(
                     [f"mix.{fmt}" for fmt in options.formats]
@@ -390,19 +416,23 @@ def _write_pass(
     master: BinaryIO | None,
     phase: _Phase,
     stem_stats: _StemStats,
+    span: tuple[int, int],
 ) -> dict[str, Any]:
-    """Normalise, limit and write the mix (and stems); returns the delivered mix's figures.
-    With stems, ``stem_stats`` collects each written stem's peak and RMS.
+    """Normalise, limit and write the mix (and stems) of timeline frames ``span``; returns the
+    delivered mix's figures. With stems (and for a range), ``stem_stats`` collects each
+    delivered track's peak and RMS.
 
     With stems the tracks are rendered again; without, the pre-master mix kept by the
-    measuring pass is read back, so the tracks are rendered only once.
+    measuring pass is read back, so the tracks are rendered only once. Only part of the
+    timeline (``span``) goes through a ``MasterStream``, which starts the limiter early.
     """
+    f0, f1 = span
     writers: list[WavWriter] = []
 
     def wav(path: Path) -> WavWriter:
         seed = len(writers)  # reproducible dither, different in every file
         writers.append(WavWriter(outputs.path_for(path), plan.rate, options.bit_depth,
-                                 plan.frames, seed))
+                                 f1 - f0, seed))
         return writers[-1]
 
     lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
@@ -416,13 +446,24 @@ def _write_pass(
             pending: list[np.ndarray] = []  # blocks waiting for the limiter's look-ahead
             skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
 
+            def put_stem(index: int, stem: np.ndarray) -> None:
+                if stem_files:
+                    stem_files[index].write(stem)
+                if stem.any():
+                    stem_stats.add_track(index, stem)
+
             def write_stem(index: int, track: np.ndarray, gains: np.ndarray) -> None:
                 if not track.any():  # most stem blocks are silent: nothing to scale or measure
                     stem_files[index].write(track)
                     return
-                stem = apply_gain(track, gains)
-                stem_files[index].write(stem)
-                stem_stats.add_track(index, stem)
+                put_stem(index, apply_gain(track, gains))
+
+            def deliver(mix: np.ndarray) -> None:
+                if mix_file is not None:
+                    lanes.submit(1, mix_file.write, mix)
+                if master is not None:
+                    mix.tofile(master)
+                lanes.submit(0, meter.add, mix)
 
             def emit(gains: np.ndarray) -> None:
                 drop = min(skip[0], len(gains))
@@ -442,13 +483,21 @@ def _write_pass(
                     mix = apply_gain(tracks.sum(axis=0), gains)  # the stems' sum (to rounding)
                 else:
                     mix = apply_gain(queued[: len(gains)], gains)
-                if mix_file is not None:
-                    lanes.submit(1, mix_file.write, mix)
-                if master is not None:
-                    mix.tofile(master)
-                lanes.submit(0, meter.add, mix)
+                deliver(mix)
 
-            if pre_master is None:
+            if (f0, f1) != (0, plan.frames):
+                stream = MasterStream(track_source(plan, stems=True), plan.rate,
+                                      20.0 * np.log10(norm), ceiling, start=f0,
+                                      block_frames=plan.block_frames)
+                for b0, b1 in plan.blocks(f0, f1):
+                    block = stream.read(b1 - b0)
+                    stems = block.mix[None] if block.stems is None else block.stems  # 1 track
+                    for index, stem in enumerate(stems):
+                        lanes.submit(2 + index, put_stem, index, stem)
+                    stem_stats.count(b1 - b0)
+                    deliver(block.mix)
+                    phase((b1 - f0) / (f1 - f0))
+            elif pre_master is None:
                 for b0, b1 in plan.blocks():
                     tracks = render_tracks(plan, b0, b1)
                     tracks *= gain
@@ -464,7 +513,8 @@ def _write_pass(
                     emit(limiter.process_gain(mix))
                     done += len(mix)
                     phase(done / plan.frames)
-            emit(limiter.flush_gain())
+            if (f0, f1) == (0, plan.frames):
+                emit(limiter.flush_gain())
         finally:
             lanes.close()  # waits for the queued work; re-raises its error
     except OSError as exc:
@@ -474,12 +524,12 @@ def _write_pass(
             writer.close()
     lufs = meter.integrated()
     return {
-        "file": "mix.wav" if "wav" in options.formats else "mix.mp3",
+        "file": next((f"mix.{fmt}" for fmt in ("wav", "mp3") if fmt in options.formats), None),
         "integrated_lufs": None if lufs is None else round(lufs, 2),
         "lra": _round(meter.loudness_range()),
         "true_peak_dbtp": _round(meter.true_peak_dbtp()),
         "sample_peak_dbfs": _round(meter.sample_peak_dbfs()),
-        "duration_s": round(plan.frames / plan.rate, 3),
+        "duration_s": round((f1 - f0) / plan.rate, 3),
     }
 
 

@@ -1,0 +1,68 @@
+"""A range of the export is the same samples as that range of a whole export."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiostudio.errors import ExportError
+from audiostudio.export.render import ExportOptions, export_project
+from audiostudio.model.store import load_project
+from audiostudio.settings import cache_dir
+from tests.conftest import RATE, SAMPLE_PROJECT
+
+LSB_24 = 2.0**-23
+
+
+def _read(path):
+    return sf.read(str(path), always_2d=True)[0]
+
+
+@pytest.mark.parametrize("stems", [True, False])
+def test_a_range_equals_those_samples_of_the_whole_export(tmp_path, stems):
+    loaded = load_project(SAMPLE_PROJECT)
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    options = ExportOptions(stems=stems)
+    full = export_project(loaded.project, loaded.folder, whole, options, cache=cache_dir())
+    options.start, options.end = 3.25, 9.5  # the limiter works hardest on the music bed here
+    ranged = export_project(loaded.project, loaded.folder, part, options, cache=cache_dir())
+    f0, f1 = round(3.25 * RATE), round(9.5 * RATE)
+    names = ["mix.wav", *(f"stems/{n}" for n in ("01-narration.wav", "02-sfx.wav",
+                                                   "03-music-bed.wav") if stems)]
+    for name in names:
+        expected, got = _read(whole / name)[f0:f1], _read(part / name)
+        assert len(got) == f1 - f0 and np.abs(got).max() > 0.01
+        np.testing.assert_allclose(got, expected, atol=2 * LSB_24, err_msg=name)
+    # normalised by the whole project's loudness, measured over the range it delivered
+    assert ranged["normalization_gain_db"] == full["normalization_gain_db"]
+    assert ranged["range_s"] == [3.25, 9.5] and full["range_s"] is None
+    assert ranged["duration_s"] == 6.25 and ranged["integrated_lufs"] != full["integrated_lufs"]
+    assert sorted(p.name for p in part.rglob("*.wav")) == sorted(n.split("/")[-1] for n in names)
+
+
+def test_a_range_past_the_end_stops_at_the_end(tmp_path):
+    loaded = load_project(SAMPLE_PROJECT)
+    report = export_project(loaded.project, loaded.folder, tmp_path,
+                            ExportOptions(start=20.0, end=99.0), cache=cache_dir())
+    assert len(_read(tmp_path / "mix.wav")) == 4 * RATE and report["range_s"] == [20.0, 24.0]
+
+
+@pytest.mark.parametrize(("start", "end", "words"), [
+    (-1.0, None, "before 0"), (5.0, 5.0, "end after it starts"), (30.0, None, "after the end")])
+def test_an_impossible_range_is_refused(tmp_path, start, end, words):
+    loaded = load_project(SAMPLE_PROJECT)
+    with pytest.raises(ExportError, match=words):
+        export_project(loaded.project, loaded.folder, tmp_path / "o",
+                       ExportOptions(start=start, end=end), cache=cache_dir())
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_render_start_end_is_the_same_range(tmp_path, capsys):
+    from audiostudio.cli import main
+
+    loaded = load_project(SAMPLE_PROJECT)
+    export_project(loaded.project, loaded.folder, tmp_path / "whole", cache=cache_dir())
+    assert main(["render", str(SAMPLE_PROJECT), "-o", str(tmp_path / "cli"),
+                 "--start", "12", "--end", "14.5"]) == 0
+    assert "2.5 s" in capsys.readouterr().out
+    expected = _read(tmp_path / "whole" / "mix.wav")[12 * RATE : round(14.5 * RATE)]
+    np.testing.assert_allclose(_read(tmp_path / "cli" / "mix.wav"), expected, atol=2 * LSB_24)
