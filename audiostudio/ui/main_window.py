@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audiostudio.errors import AudiostudioError, CancelledError
+from audiostudio.errors import AudiostudioError
 from audiostudio.model import Track, new_id
 from audiostudio.model.edits import AddTrack
 from audiostudio.model.selection_edits import Clipboard
@@ -36,6 +35,7 @@ from audiostudio.settings import Settings, cache_dir, load_settings, save_settin
 from audiostudio.ui import workers
 from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
+from audiostudio.ui.export_dialog import ExportDialog
 from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.inspector import Inspector
 from audiostudio.ui.jobs_dock import JobsDock
@@ -431,47 +431,28 @@ class MainWindow(QMainWindow):
         self.import_files(files, track_id)
         event.acceptProposedAction()
 
-    def export_dialog(self) -> None:
+    def export_dialog(self) -> ExportDialog | None:
+        """The export dialog; the loop and the selection (or markers) are offered as ranges."""
         if not self._needs_folder():
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Export mix and stems into folder")
-        if folder:
-            self.export_to(Path(folder))
+            return None
+        ranges = []
+        if self.preview.loop is not None:
+            ranges.append(("Loop range", self.preview.loop))
+        span = self._loop_span()
+        if span is not None and span != self.preview.loop:
+            ranges.append(("Selected clips" if self.document.selection else "Between markers",
+                           span))
+        dialog = ExportDialog(self.document, self.workers, ranges, parent=self)
+        dialog.show()
+        return dialog
 
     def export_to(self, out_dir: Path) -> workers.Worker:
-        from audiostudio.export.render import ExportOptions, export_project
-        from audiostudio.model.schema import project_from_dict, project_to_dict
+        """Mix and stems into ``out_dir`` at once, shown in the export dialog."""
+        from audiostudio.export.render import ExportOptions
 
-        # The worker renders a snapshot: the user may keep editing while it runs.
-        project = project_from_dict(project_to_dict(self.document.project))
-        folder = self.document.folder
-        dialog = QProgressDialog("Rendering…", "Cancel", 0, 1000, self)
-        dialog.setWindowTitle("Export")
-        dialog.setMinimumDuration(300)
-
-        def job(progress, cancelled):
-            return export_project(project, folder, out_dir, ExportOptions(stems=True),
-                                  progress=lambda f, label: progress(f), cancelled=cancelled,
-                                  cache=cache_dir())
-
-        def done(report):
-            dialog.reset()
-            lufs = report["integrated_lufs"]
-            self.statusBar().showMessage(
-                f"Exported to {out_dir}: {lufs if lufs is not None else 'n/a'} LUFS, "
-                f"true peak {report['true_peak_dbtp']} dBTP", 10000)
-
-        def failed(exc):
-            dialog.reset()
-            if isinstance(exc, CancelledError):
-                self.statusBar().showMessage("Export cancelled: the output folder is unchanged",
-                                             6000)
-            else:
-                self.show_error("Export failed", exc)
-
-        worker = self.workers.start(job, done, failed, lambda f: dialog.setValue(int(f * 1000)))
-        dialog.canceled.connect(worker.cancel)
-        return worker
+        dialog = self.export_dialog()
+        assert dialog is not None, "export_to needs a saved project"
+        return dialog.run(out_dir, ExportOptions(stems=True))
 
     # --- playback and generation ---------------------------------------------------------
     def _playing_changed(self, playing: bool) -> None:

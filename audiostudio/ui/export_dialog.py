@@ -1,0 +1,382 @@
+"""The export dialog: what to deliver, how loud, which part, where; then progress and a summary.
+
+It builds an ``ExportOptions`` and calls ``export_project`` on a worker, exactly what
+`audiostudio render` does, so the window and the command line deliver the same files. Loudness
+and rate start from the project (they belong to the scene); what to deliver, the formats and
+the destination are remembered per user in QSettings (dialog state, like window geometry;
+each project keeps its own destination, so one project never overwrites another's export).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audiostudio.errors import CancelledError, MissingSourceError
+from audiostudio.export.render import MP3_BITRATES, ExportOptions, export_project
+from audiostudio.model.schema import project_from_dict, project_to_dict
+from audiostudio.settings import cache_dir
+from audiostudio.ui import workers
+from audiostudio.ui.document import Document
+from audiostudio.ui.mixer import TARGETS
+from audiostudio.ui.theme import RAISED
+
+FORMATS = (("WAV", ("wav",)), ("MP3", ("mp3",)), ("WAV and MP3", ("wav", "mp3")))
+DEPTHS = (("16-bit", "16"), ("24-bit", "24"), ("32-bit float", "32f"))
+RATES = (44100, 48000, 96000)
+CUSTOM, OFF = "custom", "off"
+SKIP_LABEL = "Skip clips without audio (export them as silence)"
+SETTINGS_GROUP = "exportDialog"
+
+Span = tuple[float, float]
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def window_message(error: BaseException) -> str:
+    """The error in the window's words: a missing clip is skipped with a checkbox here."""
+    text = str(error)
+    if isinstance(error, MissingSourceError):
+        text = re.sub(r"\s*\([^()]*--skip-missing[^()]*\)", "", text).rstrip(".")
+        text += (f". Generate it first, or tick “{SKIP_LABEL.split(' (')[0]}” "
+                 "to export the rest.")
+    return text
+
+
+class ExportDialog(QDialog):
+    """``ranges``: named parts of the timeline offered besides the whole project (the loop,
+    the selection). ``store``: where the choices are remembered (tests give a private one)."""
+
+    def __init__(self, document: Document, pool: workers.Workers,
+                 ranges: list[tuple[str, Span]] | None = None,
+                 store: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.document = document
+        self.pool = pool
+        self.store = store or QSettings("Audiostudio", "Audiostudio")
+        self.worker: workers.Worker | None = None
+        self.report: dict[str, Any] | None = None
+        self._out_dir: Path | None = None
+        project = document.project
+        layout = QVBoxLayout(self)
+
+        deliver = QGroupBox("Deliver")
+        form = self._deliver_form = QFormLayout(deliver)
+        self.mix_box = _check_box("Mix (all tracks together)")
+        self.stems_box = _check_box("Stems (one WAV per track, summing to the mix)")
+        form.addRow(self.mix_box)
+        form.addRow(self.stems_box)
+        self.format_combo = _combo(FORMATS)
+        form.addRow("Mix format", self.format_combo)
+        self.depth_combo = _combo(DEPTHS)
+        form.addRow("WAV bit depth", self.depth_combo)
+        self.bitrate_combo = _combo([(f"{k} kbps", k) for k in MP3_BITRATES])
+        form.addRow("MP3 bitrate", self.bitrate_combo)
+        rates = sorted({*RATES, project.sample_rate_hz})
+        self.rate_combo = _combo([(f"{r / 1000:g} kHz", r) for r in rates])
+        _select(self.rate_combo, project.sample_rate_hz)
+        form.addRow("Sample rate", self.rate_combo)
+        layout.addWidget(deliver)
+
+        loudness = QGroupBox("Loudness")
+        form = QFormLayout(loudness)
+        self.preset_combo = _combo([*TARGETS, ("Custom", CUSTOM),
+                                    ("Off (no normalisation)", OFF)])
+        form.addRow("Made for", self.preset_combo)
+        self.target_spin = _spin(-40.0, -5.0, " LUFS")
+        form.addRow("Target loudness", self.target_spin)
+        self.ceiling_spin = _spin(-9.0, 0.0, " dBTP")
+        self.ceiling_spin.setValue(project.mix.true_peak_ceiling_dbtp)
+        form.addRow("Peak ceiling", self.ceiling_spin)
+        layout.addWidget(loudness)
+
+        part = QGroupBox("Range and destination")
+        form = QFormLayout(part)
+        self.range_combo = QComboBox()
+        end = project.timeline_length()
+        self.range_combo.addItem(f"Whole project (0:00.0 – {_clock(end)})", None)
+        for name, (start, stop) in ranges or []:
+            self.range_combo.addItem(f"{name} ({_clock(start)} – {_clock(stop)})", (start, stop))
+        form.addRow("Range", self.range_combo)
+        self.skip_box = _check_box(SKIP_LABEL)
+        form.addRow(self.skip_box)
+        self.dest_edit = QLineEdit()
+        self.dest_edit.textChanged.connect(self.dest_edit.setToolTip)  # long paths are cut
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.dest_edit, 1)
+        row.addWidget(browse)
+        form.addRow("Into folder", row)
+        layout.addWidget(part)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.files = QListWidget()
+        self.files.hide()
+        layout.addWidget(self.files)
+
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open folder")
+        self.open_button.clicked.connect(self.open_folder)
+        self.open_button.hide()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        buttons.addWidget(self.cancel_button)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        buttons.addWidget(self.close_button)
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        self._choices = [deliver, loudness, part]
+
+        self._restore(project.mix.target_lufs)
+        for box in (self.mix_box, self.stems_box):
+            box.toggled.connect(self._update_enabled)
+        self.format_combo.currentIndexChanged.connect(self._update_enabled)
+        self.preset_combo.currentIndexChanged.connect(self._preset_chosen)
+        self.target_spin.valueChanged.connect(self._target_typed)
+        self._update_enabled()
+        self.resize(520, self.sizeHint().height())
+
+    # --- choices -----------------------------------------------------------------------
+    def options(self) -> ExportOptions:
+        preset = self.preset_combo.currentData()
+        span = self.range_combo.currentData()
+        return ExportOptions(
+            formats=self.format_combo.currentData() if self.mix_box.isChecked() else (),
+            stems=self.stems_box.isChecked(),
+            normalize=preset != OFF,
+            target_lufs=None if preset == OFF else self.target_spin.value(),
+            true_peak_dbtp=self.ceiling_spin.value(),
+            sample_rate=self.rate_combo.currentData(),
+            bit_depth=self.depth_combo.currentData(),
+            mp3_bitrate=self.bitrate_combo.currentData(),
+            skip_missing=self.skip_box.isChecked(),
+            start=None if span is None else span[0],
+            end=None if span is None else span[1],
+        )
+
+    def destination(self) -> Path | None:
+        text = self.dest_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder",
+                                                  self.dest_edit.text())
+        if folder:
+            self.dest_edit.setText(folder)
+
+    def _preset_chosen(self) -> None:
+        value = self.preset_combo.currentData()
+        if isinstance(value, float):
+            self.target_spin.blockSignals(True)
+            self.target_spin.setValue(value)
+            self.target_spin.blockSignals(False)
+        self._update_enabled()
+
+    def _target_typed(self, value: float) -> None:
+        """A target no preset names is a custom one."""
+        if self.preset_combo.currentData() != value:
+            _select(self.preset_combo, next((v for _n, v in TARGETS if v == value), CUSTOM))
+
+    def _update_enabled(self) -> None:
+        mix = self.mix_box.isChecked()
+        formats = self.format_combo.currentData() if mix else ()
+        # Only the rows that apply are shown: a greyed MP3 bitrate reads as "MP3 too".
+        rows = self._deliver_form
+        rows.setRowVisible(self.format_combo, mix)
+        rows.setRowVisible(self.depth_combo, "wav" in formats or self.stems_box.isChecked())
+        rows.setRowVisible(self.bitrate_combo, "mp3" in formats)
+        self.target_spin.setEnabled(self.preset_combo.currentData() != OFF)
+        nothing = not (mix or self.stems_box.isChecked())
+        self.export_button.setEnabled(not nothing and self.worker is None)
+        if self.worker is None and not self.report:
+            self.status.setText("Tick the mix, the stems or both." if nothing else "")
+
+    def _restore(self, project_target: float | None) -> None:
+        store = self.store
+        store.beginGroup(SETTINGS_GROUP)
+        self.mix_box.setChecked(store.value("mix", True, type=bool))
+        self.stems_box.setChecked(store.value("stems", True, type=bool))
+        _select(self.format_combo, tuple(str(store.value("formats", "wav")).split("+")))
+        _select(self.depth_combo, str(store.value("bitDepth", "24")))
+        _select(self.bitrate_combo, int(store.value("mp3Bitrate", 192)))
+        destinations = json.loads(str(store.value("destinations", "{}")))
+        store.endGroup()
+        folder = self.document.folder
+        default = folder / "export" if folder is not None else None
+        self.dest_edit.setText(destinations.get(str(folder), str(default or "")))
+        if project_target is None:
+            _select(self.preset_combo, OFF)
+        else:
+            self.target_spin.setValue(project_target)
+            _select(self.preset_combo,
+                    next((v for _n, v in TARGETS if v == project_target), CUSTOM))
+
+    def _remember(self, out_dir: Path, options: ExportOptions) -> None:
+        store = self.store
+        store.beginGroup(SETTINGS_GROUP)
+        store.setValue("mix", self.mix_box.isChecked())
+        store.setValue("stems", options.stems)
+        store.setValue("formats", "+".join(self.format_combo.currentData()))
+        store.setValue("bitDepth", options.bit_depth)
+        store.setValue("mp3Bitrate", options.mp3_bitrate)
+        destinations = json.loads(str(store.value("destinations", "{}")))
+        destinations[str(self.document.folder)] = str(out_dir)
+        store.setValue("destinations", json.dumps(destinations))
+        store.endGroup()
+
+    # --- running -----------------------------------------------------------------------
+    def start(self) -> workers.Worker | None:
+        out_dir = self.destination()
+        if out_dir is None:
+            self.status.setText("Choose a folder to export into.")
+            return None
+        return self.run(out_dir, self.options())
+
+    def run(self, out_dir: Path, options: ExportOptions) -> workers.Worker:
+        """Export on a worker; the dialog shows progress, then the summary or the error."""
+        # The worker renders a snapshot: the user may keep editing while it runs.
+        project = project_from_dict(project_to_dict(self.document.project))
+        folder = self.document.folder
+        self._remember(out_dir, options)
+        self._out_dir, self.report = out_dir, None
+
+        def job(progress, cancelled):
+            return export_project(project, folder, out_dir, options,
+                                  progress=lambda f, _label: progress(f), cancelled=cancelled,
+                                  cache=cache_dir())
+
+        self.worker = self.pool.start(job, self._finished, self._failed,
+                                      lambda f: self.progress.setValue(round(f * 1000)))
+        self._show_running(True)
+        self.status.setText(f"Exporting into {out_dir}…")
+        return self.worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Cancelling…")
+
+    def reject(self) -> None:
+        self.cancel()  # closing the dialog stops its export
+        super().reject()
+
+    def _show_running(self, running: bool) -> None:
+        for group in self._choices:
+            group.setEnabled(not running)
+        self.progress.setVisible(running)
+        self.progress.setValue(0)
+        self.cancel_button.setVisible(running)
+        self.export_button.setEnabled(not running)
+        self.files.setVisible(not running and bool(self.report))
+        self.open_button.setVisible(not running and bool(self.report))
+
+    def _finished(self, report: dict[str, Any]) -> None:
+        self.worker, self.report = None, report
+        self.files.clear()
+        self.files.addItems([*report["files"], "report.json"])
+        self._show_running(False)
+        self.status.setText(summary(report))
+
+    def _failed(self, error: BaseException) -> None:
+        self.worker = None
+        self._show_running(False)
+        if isinstance(error, CancelledError):
+            self.status.setText("Export cancelled: nothing in the folder was changed.")
+        else:
+            self.status.setText(f"Export failed: {window_message(error)}")
+
+    def open_folder(self) -> None:
+        if self._out_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._out_dir)))
+
+
+def summary(report: dict[str, Any]) -> str:
+    """What was delivered, measured on the written mix (and the decoded MP3)."""
+    def db(value: float | None, unit: str) -> str:
+        return "n/a" if value is None else f"{value:.1f} {unit}"
+
+    target = report["target_lufs"]
+    span = report.get("range_s")
+    part = "" if span is None else f" ({_clock(span[0])} – {_clock(span[1])})"
+    lines = [f"Exported {_clock(report['duration_s'])}{part}: {len(report['files'])} audio "
+             "file(s) and report.json.",
+             f"Mix: {db(report['integrated_lufs'], 'LUFS')} "
+             f"(target {db(target, 'LUFS') if target is not None else 'off'}), true peak "
+             f"{db(report['true_peak_dbtp'], 'dBTP')} "
+             f"(ceiling {report['true_peak_ceiling_dbtp']:.1f} dBTP)."]
+    if "mp3" in report:
+        mp3 = report["mp3"]
+        lines.append(f"MP3: {db(mp3['integrated_lufs'], 'LUFS')}, true peak "
+                     f"{db(mp3['true_peak_dbtp'], 'dBTP')}.")
+    return "\n".join(lines)
+
+
+def _check_box(text: str) -> QCheckBox:
+    """A check box whose empty square shows: the theme's Base is the dialog's background."""
+    box = QCheckBox(text)
+    palette = box.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor(RAISED))
+    box.setPalette(palette)
+    return box
+
+
+def _combo(items) -> QComboBox:
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def _select(combo: QComboBox, data: Any) -> None:
+    index = next((i for i in range(combo.count()) if combo.itemData(i) == data), -1)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+def _spin(low: float, high: float, suffix: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(1)
+    box.setSingleStep(0.5)
+    box.setSuffix(suffix)
+    return box
