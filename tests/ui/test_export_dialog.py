@@ -202,3 +202,18 @@ def test_screenshot_of_the_dialog(qtbot, document, store, tmp_path):
     assert len({image.pixel(x, y) for x in range(0, image.width(), 7)
                 for y in range(0, image.height(), 7)}) > 20  # drawn, not one flat colour
     assert np.isfinite(dialog.report["integrated_lufs"])
+
+
+def test_the_window_offers_its_loop_and_selection(qtbot, document):
+    from audiostudio.ui.main_window import MainWindow
+
+    window = MainWindow(document)
+    qtbot.addWidget(window)
+    window.preview.set_loop(2.0, 5.5)
+    document.select({"c-knock000001"})
+    clip = document.project.find_clip("c-knock000001")[1]
+    dialog = window.export_dialog()
+    offered = [dialog.range_combo.itemData(i) for i in range(dialog.range_combo.count())]
+    assert offered == [None, (2.0, 5.5), (clip.start, clip.end)]
+    assert dialog.range_combo.itemText(2).startswith("Selected clips")
+    dialog.close()
