@@ -9,7 +9,9 @@ kept with their timeline frame for the GUI timer to pick up.
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from audiostudio.audio.master import MasterBlock
 from audiostudio.playback.ring import RingBuffer
 
 POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
+SWITCH_INTERVAL_S = 0.001
 KEEP_S = 0.05  # after an edit, what already sits in the ring still plays while it re-renders
 
 
@@ -59,6 +62,10 @@ class Feeder:
         self.error: BaseException | None = None
         self.levels: deque[Levels] = deque(maxlen=256)
         self.blocks_rendered = 0
+        self.cpu_s = 0.0  # CPU time of this thread's rendering (benchmarks)
+        # Python hands the GIL over every 5 ms by default; the feeder renders in many short
+        # numpy steps, each waiting for it while the GUI paints or a worker computes.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._thread = threading.Thread(target=self._run, name="playback-feeder", daemon=True)
         self._thread.start()
 
@@ -105,6 +112,7 @@ class Feeder:
                     stream = None
                     if self._fresh_meter:
                         meter, self._fresh_meter = LoudnessMeter(self._rate, 2), False
+            cpu = time.thread_time()
             try:
                 if stream is None:
                     assert opener is not None
@@ -123,6 +131,7 @@ class Feeder:
                                       float(np.abs(block.mix).max(initial=0.0)), peaks,
                                       meter.recent(0.4), meter.recent(3.0), meter.integrated(),
                                       meter.true_peak_dbtp()))
+            self.cpu_s += time.thread_time() - cpu
             if self._push(out, epoch):
                 self.blocks_rendered += 1
 

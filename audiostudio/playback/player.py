@@ -11,8 +11,8 @@ from audiostudio.playback.loop import LoopStream, wrap
 from audiostudio.playback.ring import RingBuffer
 from audiostudio.playback.sink import Sink
 
-RING_S = 0.2
-BLOCK_S = 0.02
+RING_S = 0.3
+BLOCK_S = 0.05
 
 
 class Player:
@@ -45,6 +45,10 @@ class Player:
     @property
     def blocks_rendered(self) -> int:
         return self._feeder.blocks_rendered
+
+    @property
+    def feeder_cpu_s(self) -> float:
+        return self._feeder.cpu_s
 
     @property
     def loop(self) -> tuple[int, int] | None:

@@ -32,6 +32,7 @@ class NullSink:
     def __init__(self, rate: int, record: bool = False) -> None:
         self.rate = rate
         self.underruns = 0
+        self.underrun_at: list[float] = []  # seconds played when each happened (benchmarks)
         self.error: str | None = None
         self.recording: list[np.ndarray] | None = [] if record else None
         self._stop = threading.Event()
@@ -69,6 +70,7 @@ class NullSink:
             got = ring.read_into(chunk[:due])
             if got < due:
                 self.underruns += 1
+                self.underrun_at.append(consumed / self.rate)
                 chunk[got:due] = 0.0
             consumed += due
             if self.recording is not None:

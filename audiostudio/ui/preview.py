@@ -11,7 +11,6 @@ first measurement of a project waits for it, so playback never starts at a provi
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +31,8 @@ from audiostudio.ui.workers import Worker
 
 POLL_MS = 30
 MEASURE_DELAY_MS = 300
-SWITCH_INTERVAL_S = 0.001
 RAMP_S = 0.05
-STREAM_BLOCK_S = 0.02
+STREAM_BLOCK_S = 0.05
 
 
 @dataclass
@@ -84,9 +82,6 @@ class Preview(QObject):
         """``sink``: play into this one (tests); else ``device`` names the output by its
         description ("" = the system default, "none" = no sound: the null output)."""
         super().__init__()
-        # Python hands the GIL over every 5 ms by default; the feeder renders in many short
-        # numpy steps, each waiting for it while a worker (a plan, a measurement) computes.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.document = document
         self._cache = cache
         self._device = device
