@@ -217,3 +217,15 @@ def test_the_window_offers_its_loop_and_selection(qtbot, document):
     assert offered == [None, (2.0, 5.5), (clip.start, clip.end)]
     assert dialog.range_combo.itemText(2).startswith("Selected clips")
     dialog.close()
+
+
+def test_stems_only_writes_no_mix(qtbot, document, store, tmp_path):
+    dialog = new_dialog(qtbot, document, store)
+    dialog.mix_box.setChecked(False)
+    assert not dialog.format_combo.isVisibleTo(dialog)  # no mix, no mix format to choose
+    report = export(qtbot, dialog, tmp_path / "out")
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.*"))
+    assert written == ["report.json", "stems/01-narration.wav", "stems/02-sfx.wav",
+                       "stems/03-music-bed.wav"]
+    assert report["file"] is None  # the report named a mix.mp3 that was never written
+    assert "-16.0 LUFS" in dialog.status.text()  # the delivered mix is still measured
