@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from audiostudio.audio.mixer import fade_curve  # the curve you hear is the curve drawn
 from audiostudio.model import Clip, Track
 from audiostudio.model.clip_state import ClipState, clip_state
+from audiostudio.ui.clip_labels import clip_label
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.waveform import clip_columns, polygon, waveform_polygon
 
@@ -55,17 +56,6 @@ def display_length(clip: Clip) -> float:
     if clip.request is not None and clip.request.duration:
         return clip.request.duration
     return EMPTY_CLIP_SECONDS
-
-
-def clip_title(clip: Clip) -> str:
-    if clip.name:
-        return clip.name
-    request = clip.request
-    if request is not None and (request.text or request.prompt):
-        return (request.text or request.prompt or "").strip()
-    if clip.source:
-        return clip.source.rsplit("/", 1)[-1]
-    return "Untitled clip"
 
 
 def _blend(a: QColor, b: QColor, amount: float) -> QColor:
@@ -125,20 +115,21 @@ class ClipItem(QGraphicsItem):
         self.offset = clip.offset
         self.fade_in, self.fade_out = clip.fade_in, clip.fade_out
         self.state = clip_state(clip)
-        title = clip_title(clip)
+        self.empty = self.state is ClipState.EMPTY or clip.source is None
+        label = clip_label(clip, generated=not self.empty)
+        title, self.hint = label.title, label.hint
         if title != self.title:
             # Laid out once per title: drawing a static text is ~3x cheaper than drawText.
             self.title = title
             self._title_text = QStaticText(title)
             self._title_text.setTextFormat(Qt.TextFormat.PlainText)
             self._title_text.prepare(font=style.ui_font(8))
-        self.empty = self.state is ClipState.EMPTY or clip.source is None
         self.muted = clip.mute or track.mute
         self.path = self.context.source_path(clip)
         self.gain = min(4.0, 10 ** (clip.gain_db / 20))  # waveform drawn with the clip gain
         self.base_rgb = style.clip_color(track, clip).rgb()
         look = (self.offset, self.fade_in, self.fade_out, clip.fade_in_curve,
-                clip.fade_out_curve, self.title, self.state, self.empty, self.muted,
+                clip.fade_out_curve, self.title, self.hint, self.state, self.empty, self.muted,
                 clip.gain_db, clip.loop, clip.source, self.base_rgb)
         if look != self._look:
             self._look = look
@@ -385,11 +376,11 @@ class ClipItem(QGraphicsItem):
                                     Qt.ClipOperation.IntersectClip)
                 painter.drawStaticText(at, self._title_text)
                 painter.restore()
-        if self.empty and rect.height() - title_h > 14 and rect.width() > 60:
+        if self.hint and rect.height() - title_h > 14 and rect.width() > 60:
             painter.setFont(style.ui_font(8))
             painter.setPen(style.TEXT_DIM)
             painter.drawText(QRectF(6, title_h, rect.width() - 12, rect.height() - title_h),
-                             CENTER, "empty prompt — generate to fill")
+                             CENTER | Qt.TextFlag.TextWordWrap, self.hint)
 
     def _badge(self) -> tuple[str, QColor]:
         if self.failure:
