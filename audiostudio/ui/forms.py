@@ -2,7 +2,7 @@
 
 The inspector builds its clip, request and mix panels from specs instead of hand-wiring each
 widget, so adding a field is one line and every field behaves the same (undoable, merged while
-a spin box is being turned).
+a spin box is being turned, people's words for choices, no value changed by a passing wheel).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +22,38 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+
+# Words for the model's choice values; anything else is shown capitalised ("s_curve" the same way).
+CHOICE_WORDS = {"linear": "Linear", "equal_power": "Equal power", "s_curve": "S-curve",
+                "voice": "Voice line", "sfx": "Sound effect", "music": "Music"}
+
+
+def choice_words(value: str) -> str:
+    return CHOICE_WORDS.get(value, value.replace("_", " ").capitalize())
+
+
+def _focus_wheel(base: type) -> type:
+    """``base`` that takes the wheel only while it has the focus: scrolling the inspector over
+    a spin box scrolls the inspector (the parent gets the ignored event) instead of editing."""
+
+    class FocusWheel(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        def wheelEvent(self, event: QWheelEvent) -> None:
+            if self.hasFocus():
+                super().wheelEvent(event)
+            else:
+                event.ignore()
+
+    FocusWheel.__name__ = FocusWheel.__qualname__ = base.__name__
+    return FocusWheel
+
+
+SpinBox = _focus_wheel(QSpinBox)
+DoubleSpinBox = _focus_wheel(QDoubleSpinBox)
+ComboBox = _focus_wheel(QComboBox)
 
 
 @dataclass(frozen=True)
@@ -35,6 +68,39 @@ class FieldSpec:
     decimals: int = 3
     suffix: str = ""
     choices: tuple[str, ...] = ()
+    tip: str = ""
+
+
+def spin_box(spec: FieldSpec) -> QSpinBox | QDoubleSpinBox:
+    """A spin box for a numeric spec; an optional one shows "auto" at its lowest value."""
+    is_int = spec.kind.endswith("int")
+    box: QSpinBox | QDoubleSpinBox = SpinBox() if is_int else DoubleSpinBox()
+    # An optional field's lowest value stands for null ("auto"), one step below the range
+    # (a whole 1 for integers, so a seed of 0 stays a seed).
+    low = spec.minimum - ((1 if is_int else spec.step) if is_optional(spec) else 0)
+    if is_int:
+        box.setRange(int(low), int(min(spec.maximum, 2**31 - 1)))
+    else:
+        box.setRange(low, spec.maximum)
+        box.setDecimals(spec.decimals)
+        box.setSingleStep(spec.step)
+    if is_optional(spec):
+        box.setSpecialValueText("auto")
+    box.setSuffix(spec.suffix)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def is_optional(spec: FieldSpec) -> bool:
+    return spec.kind.startswith("optional")
+
+
+def spin_value(box: QSpinBox | QDoubleSpinBox, spec: FieldSpec) -> Any:
+    """The model's value of a spin box made by ``spin_box`` (None at "auto")."""
+    value = box.value()
+    if is_optional(spec) and value == box.minimum():
+        return None
+    return int(value) if spec.kind.endswith("int") else float(value)
 
 
 class FieldForm(QWidget):
@@ -44,58 +110,42 @@ class FieldForm(QWidget):
         super().__init__(parent)
         self.specs = {s.key: s for s in specs}
         self.widgets: dict[str, QWidget] = {}
-        layout = QFormLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        self.rows = QFormLayout(self)
+        self.rows.setContentsMargins(4, 4, 4, 4)
         for spec in specs:
             widget = self._make(spec)
+            widget.setToolTip(spec.tip)
             self.widgets[spec.key] = widget
-            layout.addRow(spec.label, widget)
+            self.rows.addRow(spec.label, widget)
 
     def _make(self, spec: FieldSpec) -> QWidget:
         emit = lambda value, key=spec.key: self.edited.emit(key, value)  # noqa: E731
         if spec.kind in ("float", "optional_float", "int", "optional_int"):
-            is_int = spec.kind.endswith("int")
-            box: QSpinBox | QDoubleSpinBox = QSpinBox() if is_int else QDoubleSpinBox()
-            optional = spec.kind.startswith("optional")
-            # An optional field's lowest value stands for null ("auto"), one step below the range
-            # (a whole 1 for integers, so a seed of 0 stays a seed).
-            low = spec.minimum - ((1 if is_int else spec.step) if optional else 0)
-            if is_int:
-                box.setRange(int(low), int(min(spec.maximum, 2**31 - 1)))
-            else:
-                box.setRange(low, spec.maximum)
-                box.setDecimals(spec.decimals)
-                box.setSingleStep(spec.step)
-            if optional:
-                box.setSpecialValueText("auto")  # the lowest value stands for null
-            box.setSuffix(spec.suffix)
-            box.setKeyboardTracking(False)
-
-            def changed(value: float, box=box, optional=optional, is_int=is_int) -> None:
-                if optional and value == box.minimum():
-                    emit(None)
-                else:
-                    emit(int(value) if is_int else float(value))
-
-            box.valueChanged.connect(changed)
+            box = spin_box(spec)
+            box.valueChanged.connect(lambda _v, box=box: emit(spin_value(box, spec)))
             return box
         if spec.kind == "bool":
             check = QCheckBox()
             check.toggled.connect(emit)
             return check
         if spec.kind == "choice":
-            combo = QComboBox()
-            combo.addItems(list(spec.choices))
-            combo.currentTextChanged.connect(emit)
+            combo = ComboBox()
+            for value in spec.choices:
+                combo.addItem(choice_words(value), value)
+            combo.currentIndexChanged.connect(lambda _i, combo=combo: emit(combo.currentData()))
             return combo
+        # Text fields store what is typed; cleared, that is "" (every text key accepts it).
         if spec.kind == "multiline":
             edit = QPlainTextEdit()
             edit.setFixedHeight(84)
-            edit.textChanged.connect(lambda: emit(edit.toPlainText() or None))
+            edit.textChanged.connect(lambda: emit(edit.toPlainText()))
             return edit
         line = QLineEdit()
-        line.editingFinished.connect(lambda: emit(line.text() or None))
+        line.editingFinished.connect(lambda: emit(line.text()))
         return line
+
+    def set_visible(self, key: str, visible: bool) -> None:
+        self.rows.setRowVisible(self.widgets[key], visible)
 
     def load(self, values: dict[str, Any]) -> None:
         """Show ``values`` without emitting ``edited``."""
@@ -109,9 +159,10 @@ class FieldForm(QWidget):
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QComboBox):
-                    if value is not None and widget.findText(str(value)) < 0:
-                        widget.addItem(str(value))  # keep values from newer files visible
-                    widget.setCurrentText(str(value) if value is not None else spec.choices[0])
+                    value = spec.choices[0] if value is None else value
+                    if widget.findData(value) < 0:
+                        widget.addItem(str(value), value)  # keep values from newer files visible
+                    widget.setCurrentIndex(widget.findData(value))
                 elif isinstance(widget, QPlainTextEdit):
                     if widget.toPlainText() != (value or ""):
                         widget.setPlainText(value or "")

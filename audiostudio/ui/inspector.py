@@ -1,44 +1,42 @@
-"""The inspector dock: the selected clip (and its generation request), else the project's mix.
+"""The inspector dock: the selected clip (a prompt clip's request first, ``prompt_form.py``),
+else the project's mix.
 
-Every change is a SetFields edit through the document (undoable); edits to the same field of the
-same object merge, so turning a spin box is one undo step.
+Every change is a SetFields edit through the document (undoable), named in people's words;
+edits to the same field of the same object merge, so turning a spin box is one undo step.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from audiostudio.model import Clip
 from audiostudio.model.edits import Scope, SetFields
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.schema import to_json
+from audiostudio.ui.clip_labels import clip_label
 from audiostudio.ui.document import Document
-from audiostudio.ui.forms import FieldForm, FieldSpec
+from audiostudio.ui.forms import FieldForm, FieldSpec, choice_words
+from audiostudio.ui.generation import GenerationController
+from audiostudio.ui.prompt_form import PromptForm
 
 CLIP_FIELDS = [
-    FieldSpec("name", "Name", "text"),
+    FieldSpec("name", "Name", "text", tip="Shown on the timeline; empty: the line's words"),
     FieldSpec("start", "Start", suffix=" s"),
     FieldSpec("duration", "Duration", minimum=0.001, suffix=" s"),
-    FieldSpec("offset", "Offset", suffix=" s"),
+    FieldSpec("offset", "Offset", suffix=" s", tip="Seconds of the audio skipped at the start"),
     FieldSpec("gain_db", "Gain", minimum=-60, maximum=24, step=0.5, decimals=1, suffix=" dB"),
-    FieldSpec("fade_in", "Fade in", suffix=" s"),
-    FieldSpec("fade_in_curve", "Fade in curve", "choice", choices=FADE_CURVES),
-    FieldSpec("fade_out", "Fade out", suffix=" s"),
-    FieldSpec("fade_out_curve", "Fade out curve", "choice", choices=FADE_CURVES),
+    FieldSpec("fade_in", "Fade-in", suffix=" s"),
+    FieldSpec("fade_in_curve", "Fade-in curve", "choice", choices=FADE_CURVES),
+    FieldSpec("fade_out", "Fade-out", suffix=" s"),
+    FieldSpec("fade_out_curve", "Fade-out curve", "choice", choices=FADE_CURVES),
     FieldSpec("loop", "Loop", "bool"),
     FieldSpec("mute", "Mute", "bool"),
 ]
-REQUEST_FIELDS = [
-    FieldSpec("provider", "Provider", "text"),
-    FieldSpec("text", "Text", "multiline"),
-    FieldSpec("prompt", "Prompt", "multiline"),
-    FieldSpec("voice", "Voice", "text"),
-    FieldSpec("duration", "Duration", "optional_float", maximum=600, suffix=" s"),
-    FieldSpec("seed", "Seed", "optional_int", maximum=2**31 - 1),
-]
 MIX_FIELDS = [
-    FieldSpec("target_lufs", "Target", "optional_float", minimum=-40, maximum=-5, step=0.5,
+    FieldSpec("target_lufs", "Loudness target", "optional_float", minimum=-40, maximum=-5, step=0.5,
               decimals=1, suffix=" LUFS"),
     FieldSpec("true_peak_ceiling_dbtp", "True-peak ceiling", minimum=-12, maximum=0, step=0.1,
               decimals=1, suffix=" dBTP"),
@@ -58,42 +56,49 @@ DUCK_FIELDS = [
 
 
 class Inspector(QScrollArea):
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, generation: GenerationController,
+                 output_device: str = "", parent: QWidget | None = None) -> None:
+        """``output_device``: "none" makes voice samples without playing them (tests)."""
         super().__init__(parent)
         self.document = document
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the dock
         body = QWidget()
         layout = QVBoxLayout(body)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.title.setWordWrap(True)
         layout.addWidget(self.title)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #ff6b6b;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.request_form = PromptForm(document, generation, output_device)
         self.clip_form = FieldForm(CLIP_FIELDS)
-        self.request_form = FieldForm(REQUEST_FIELDS)
         self.mix_form = FieldForm(MIX_FIELDS)
         self.duck_form = FieldForm(DUCK_FIELDS)
         self.groups = {}
-        for name, form in (("Clip", self.clip_form), ("Generation", self.request_form),
+        # A prompt clip's words and voice come first: that is what a creator works on.
+        for name, form in (("Generation", self.request_form), ("Clip", self.clip_form),
                            ("Loudness", self.mix_form), ("Ducking", self.duck_form)):
             box = QGroupBox(name)
             QVBoxLayout(box).addWidget(form)
             layout.addWidget(box)
             self.groups[name] = box
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #ff6b6b;")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
         layout.addStretch(1)
         self.setWidget(body)
+        self.request_form.message.connect(self.error.setText)
         self.clip_form.edited.connect(self._edit_clip)
-        self.request_form.edited.connect(self._edit_request)
-        self.mix_form.edited.connect(lambda k, v: self._apply(Scope.MIX, {k: v}, f"mix:{k}"))
-        self.duck_form.edited.connect(lambda k, v: self._apply(Scope.DUCK, {k: v}, f"duck:{k}"))
+        self.mix_form.edited.connect(lambda k, v: self._apply(
+            Scope.MIX, k, v, self.mix_form, "mix"))
+        self.duck_form.edited.connect(lambda k, v: self._apply(
+            Scope.DUCK, k, v, self.duck_form, "ducking"))
         document.selection_changed.connect(self.refresh)
         document.changed.connect(lambda _ids: self.refresh())
         document.reset.connect(self.refresh)
         self.refresh()
 
-    def selected_clip(self):
+    def selected_clip(self) -> Clip | None:
         for clip_id in sorted(self.document.selection):
             found = self.document.project.find_clip(clip_id)
             if found:
@@ -112,29 +117,36 @@ class Inspector(QScrollArea):
             self.mix_form.load(to_json(project.mix))
             self.duck_form.load(to_json(project.mix.duck))
             return
-        self.title.setText(f"Clip — {clip.name or clip.id}")
+        kind = choice_words(clip.request.kind) if clip.request else "Clip"
+        self.title.setText(f"{kind}: {clip.name or clip_label(clip, generated=True).title}")
         values: dict[str, Any] = to_json(clip)
         values["duration"] = clip.length or 0.0
         self.clip_form.load(values)
+        for key in ("duration", "offset"):  # a prompt with no audio yet has no length to trim
+            self.clip_form.set_visible(key, clip.length is not None)
         if clip.request is not None:
-            self.request_form.load(to_json(clip.request))
+            self.request_form.show_clip(clip)
+
+    def focus_text(self, clip_id: str) -> None:
+        """Show ``clip_id`` and put the cursor in its line or prompt (a new or double-clicked
+        prompt clip)."""
+        self.document.select({clip_id})
+        if self.groups["Generation"].isVisibleTo(self):
+            self.request_form.focus_text()
 
     def _edit_clip(self, key: str, value: Any) -> None:
         clip = self.selected_clip()
         if clip is not None:
-            self._apply(clip.id, {key: value}, f"{clip.id}:{key}")
+            self._apply(clip.id, key, value, self.clip_form,
+                        clip_label(clip, generated=True).title)
 
-    def _edit_request(self, key: str, value: Any) -> None:
-        clip = self.selected_clip()
-        if clip is None or clip.request is None:
-            return
-        request = to_json(clip.request)
-        request[key] = value
-        self._apply(clip.id, {"request": request}, f"{clip.id}:request:{key}")
-
-    def _apply(self, target: Any, fields: dict[str, Any], merge_key: str) -> None:
-        error = self.document.try_apply(SetFields(target, fields), f"Set {', '.join(fields)}",
-                                        merge_key)
+    def _apply(self, target: str | Scope, key: str, value: Any, form: FieldForm,
+               what: str) -> None:
+        """One undoable step named in people's words ("Fade-out curve: Line 3"), merged per
+        field of one target while a spin box turns."""
+        merge_key = f"{target.value if isinstance(target, Scope) else target}:{key}"
+        error = self.document.try_apply(SetFields(target, {key: value}),
+                                        f"{form.specs[key].label}: {what}", merge_key)
         self.error.setText(error or "")
         if error:
             self.refresh()

@@ -36,12 +36,15 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWidget
 
 from audiostudio.errors import ProjectFormatError
-from audiostudio.model import Clip, Track, selection_edits
+from audiostudio.generation.takes import clips_to_generate
+from audiostudio.model import Clip, Request, Track, new_id, selection_edits
 from audiostudio.model.assets import resolve_path
-from audiostudio.model.edits import Edit
+from audiostudio.model.edits import AddClip, Edit
+from audiostudio.model.project import REQUEST_KINDS
 from audiostudio.model.selection_edits import Clipboard, Hint, SelectionEdit
 from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
+from audiostudio.ui.forms import choice_words
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.context import PaintContext
 from audiostudio.ui.timeline.drags import (
@@ -97,7 +100,8 @@ class TimelineView(QGraphicsView):
     snap_changed = Signal(bool)
     rows_changed = Signal()  # track order or heights changed: headers re-lay out
     vertical_scroll_changed = Signal(int)
-    clip_activated = Signal(str)  # a clip was double-clicked (open it in the inspector)
+    clip_activated = Signal(str)  # a clip was double-clicked or added (open it in the inspector)
+    generate_requested = Signal(list)  # clip ids: a track's empty or stale prompt clips
 
     def __init__(self, document: Document, clipboard: Clipboard | None = None,
                  commands: ActionRegistry | None = None, parent: QWidget | None = None) -> None:
@@ -632,6 +636,7 @@ class TimelineView(QGraphicsView):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         item = self._clip_item_at(QPointF(event.pos()))
         if item is None:
+            self._track_menu(QPointF(event.pos()), event.globalPos())
             return
         if item.clip_id not in self.document.selection:
             self.document.select({item.clip_id})
@@ -643,12 +648,67 @@ class TimelineView(QGraphicsView):
         self._update_hover(None)
         super().leaveEvent(event)
 
+    def _track_menu(self, view_pos: QPointF, global_pos: QPoint) -> None:
+        """Right-click on an empty spot of a track: add a prompt clip there, generate the
+        track's empty or stale prompt clips."""
+        track = self._track_at(view_pos)
+        if track is None:
+            return
+        menu = QMenu(self)
+        add = menu.addAction("Add Prompt Clip Here")
+        add.setEnabled(track.effective_kind in REQUEST_KINDS)
+        add.triggered.connect(lambda: self.add_prompt_clip(track.id, self.time_at(view_pos.x())))
+        generate = menu.addAction(f"Generate Track “{track.name or track.kind}”")
+        generate.setToolTip("Generate this track's empty and stale prompt clips")
+        generate.triggered.connect(lambda: self.generate_track(track.id))
+        menu.exec(global_pos)
+
+    def _track_at(self, view_pos: QPointF) -> Track | None:
+        y = self._scene_pos(view_pos).y()
+        row = self.row_at(y)
+        if row < 0 or y >= self.rows_bottom():
+            return None
+        return self.document.project.find_track(self._track_ids[row])
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self._clip_item_at(event.position())
         if item is not None:
             self.clip_activated.emit(item.clip_id)
-        else:
+            return
+        track = self._track_at(event.position())
+        if track is None or event.button() != Qt.MouseButton.LeftButton:
             super().mouseDoubleClickEvent(event)
+            return
+        self.add_prompt_clip(track.id, self.time_at(event.position().x()))
+
+    def add_prompt_clip(self, track_id: str, seconds: float) -> str | None:
+        """One undoable AddClip of an empty prompt of the track's kind at ``seconds``; it is
+        selected and opened in the inspector. Returns its id (None if refused)."""
+        track = self.document.project.find_track(track_id)
+        if track is None:
+            return None
+        if track.effective_kind not in REQUEST_KINDS:
+            self.message.emit("An audio track holds imported files: double-click a voice, SFX "
+                              "or music track to add a prompt clip")
+            return None
+        kind = track.effective_kind
+        clip = Clip(new_id("c"), start=max(0.0, seconds),
+                    request=Request(kind=kind, provider="offline"))
+        if not self.apply(AddClip(track.id, clip), f"Add {choice_words(kind).lower()}"):
+            return None
+        self.document.select({clip.id})
+        self.clip_activated.emit(clip.id)
+        return clip.id
+
+    def generate_track(self, track_id: str) -> None:
+        track = self.document.project.find_track(track_id)
+        ids = [c.id for c in track.clips] if track is not None else []
+        todo = [c.id for c in clips_to_generate(self.document.project, ids)] if ids else []
+        if todo:
+            self.generate_requested.emit(todo)
+        else:
+            self.message.emit("Nothing to generate on this track: its prompt clips are up to "
+                              "date")
 
     def _update_hover(self, pos: QPointF | None) -> None:
         """Cursor shape for the zone under the mouse; the hovered clip shows its handles."""

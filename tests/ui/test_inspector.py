@@ -1,0 +1,319 @@
+"""The inspector driven like a user: typing, clicking and choosing change the model (undoably)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
+
+from audiostudio.errors import ContentRefusedError
+from audiostudio.model import CastEntry, Clip, Project, Request, Track
+from audiostudio.model.clip_state import ClipState, clip_state
+from audiostudio.model.store import save_project
+from audiostudio.providers.offline.tags import PAUSE_TAGS, STYLE_TAGS
+from audiostudio.providers.registry import available_providers
+from audiostudio.ui.document import Document
+from audiostudio.ui.generation import GenerationController
+from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.prompt_form import QUICK_TAGS
+from audiostudio.ui.theme import apply_dark_theme
+from audiostudio.ui.timeline.view import TimelineView
+from tests.fakes.providers import FakeProvider
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
+
+
+class KeylessProvider(FakeProvider):
+    name = "cloud"
+
+    def unavailable_reason(self) -> str:
+        return "Needs an API key: add it in Preferences > Providers"
+
+
+def open_scene(folder: Path, tracks: list[Track], cast: dict | None = None) -> Document:
+    folder.mkdir()
+    save_project(Project(tracks=tracks, cast=cast or {}), folder)
+    document = Document()
+    document.open(folder)
+    return document
+
+
+def voice_track(*clips: Clip) -> Track:
+    return Track("t", name="Voice", kind="voice", clips=list(clips))
+
+
+def line_clip(text="[whispering] Nobody knows.", provider="offline", **more) -> Clip:
+    return Clip("c1", name="Line 3", request=Request(kind="voice", provider=provider, text=text),
+                **more)
+
+
+@pytest.fixture
+def make(qtbot, tmp_path):
+    """An inspector on a saved scene, with the offline provider plus the given ones."""
+    made: list[GenerationController] = []
+
+    def build(tracks, extra=None, cast=None):
+        document = open_scene(tmp_path / f"p{len(made)}", tracks, cast)
+        providers = {**available_providers(), **(extra or {})}
+        gen = GenerationController(document, tmp_path / "cache", providers,
+                                   dict.fromkeys(providers, 2))
+        made.append(gen)
+        inspector = Inspector(document, gen, output_device="none")
+        qtbot.addWidget(inspector)
+        inspector.resize(420, 900)
+        document.select({tracks[0].clips[0].id} if tracks[0].clips else set())
+        return document, gen, inspector
+
+    yield build
+    for gen in made:
+        gen.close()
+
+
+def clip_of(document: Document, clip_id: str = "c1") -> Clip:
+    return document.project.find_clip(clip_id)[1]
+
+
+def idle(gen: GenerationController) -> bool:
+    return bool(gen.rows) and not any(r.active for r in gen.rows)
+
+
+def test_clearing_the_name_stores_an_empty_name(make):
+    document, _, inspector = make([voice_track(line_clip())])
+    name = inspector.clip_form.widgets["name"]
+    name.setText("")
+    name.editingFinished.emit()
+    assert clip_of(document).name == ""
+    assert inspector.error.text() == ""
+
+
+def test_typing_the_line_edits_the_request_undoably(make, qtbot):
+    document, _, inspector = make([voice_track(line_clip(text=""))])
+    text = inspector.request_form.widgets["text"]
+    text.setFocus()
+    qtbot.keyClicks(text, "Open it!")
+    assert clip_of(document).request.text == "Open it!"
+    assert document.undo_stack.count() == 1  # typing merges into one step
+    assert document.undo_stack.text(0) == "Line: Line 3"
+    document.undo_stack.undo()
+    assert clip_of(document).request.text == ""
+    assert text.toPlainText() == ""
+
+
+def test_tag_chips_insert_tags_the_engine_knows(make, qtbot):
+    document, _, inspector = make([voice_track(line_clip(text="Hush"))])
+    form = inspector.request_form
+    assert set(QUICK_TAGS) <= set(STYLE_TAGS) | set(PAUSE_TAGS)
+    form.text.moveCursor(form.text.textCursor().MoveOperation.End)
+    chip = next(b for b in form.tags.findChildren(QToolButton) if b.text() == "[pause]")
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    assert clip_of(document).request.text == "Hush [pause] "
+
+
+def test_choices_show_words_and_undo_says_what_changed(make):
+    document, _, inspector = make([voice_track(line_clip())])
+    curve: QComboBox = inspector.clip_form.widgets["fade_out_curve"]
+    assert [curve.itemText(i) for i in range(curve.count())] == [
+        "Linear", "Equal power", "S-curve"]
+    assert curve.currentText() == "Equal power"
+    curve.setCurrentIndex(0)
+    assert clip_of(document).fade_out_curve == "linear"
+    assert document.undo_stack.text(0) == "Fade-out curve: Line 3 — Nobody knows."
+
+
+def test_wheel_changes_a_spin_box_only_when_it_has_the_focus(make, qtbot):
+    document, _, inspector = make([voice_track(line_clip())])
+    inspector.show()
+    gain = inspector.clip_form.widgets["gain_db"]
+    assert gain.focusPolicy() == Qt.FocusPolicy.StrongFocus
+
+    def wheel() -> None:
+        centre = QPointF(gain.rect().center())
+        event = QWheelEvent(centre, QPointF(gain.mapToGlobal(centre.toPoint())), QPoint(),
+                            QPoint(0, 120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(gain, event)
+
+    wheel()
+    assert clip_of(document).gain_db == 0.0 and document.undo_stack.count() == 0
+    gain.setFocus()
+    qtbot.waitUntil(gain.hasFocus)
+    wheel()
+    assert clip_of(document).gain_db == 0.5  # focused, the same wheel does turn it
+
+
+def test_the_voice_shows_where_it_comes_from(make):
+    cast = {"NARRATOR": CastEntry(voice="espeak:en-us+m3")}
+    document, _, inspector = make([voice_track(line_clip(speaker="NARRATOR"))], cast=cast)
+    form = inspector.request_form
+    assert form.voice.currentText() == "Marcus (from the cast of NARRATOR)"
+    assert form.speaker.text() == "NARRATOR"
+    assert inspector.title.text() == "Voice line: Line 3"
+    joe = form.voice.findData("piper:en_US-joe-medium")
+    form.voice.setCurrentIndex(joe)
+    form.voice.activated.emit(joe)
+    assert clip_of(document).request.voice == "piper:en_US-joe-medium"
+    assert form.voice.itemText(0) == "(no choice: from the cast of NARRATOR)"
+    assert document.undo_stack.text(0) == "Voice: Line 3 — NARRATOR: Nobody knows."
+
+
+def test_a_provider_without_a_key_is_listed_disabled_with_how_to_add_it(make):
+    _, _, inspector = make([voice_track(line_clip())], extra={"cloud": KeylessProvider()})
+    chooser = inspector.request_form.provider
+    index = chooser.findData("cloud")
+    item = chooser.model().item(index)
+    assert not item.isEnabled() and "API key" in item.toolTip()
+    assert "Preferences" in inspector.request_form.provider_note.text()
+    assert chooser.model().item(chooser.findData("offline")).isEnabled()
+
+
+def test_seed_dice_and_provider_parameters(make, qtbot):
+    document, _, inspector = make([voice_track(line_clip())])
+    form = inspector.request_form
+    qtbot.mouseClick(form.dice, Qt.MouseButton.LeftButton)
+    seed = clip_of(document).request.seed
+    assert isinstance(seed, int) and form.seed.value() == seed
+    speed = form.param_widgets["speed"]
+    assert speed.value() == 1.0  # the provider's declared default
+    speed.setValue(1.25)
+    assert clip_of(document).request.params == {"offline": {"speed": 1.25}}
+    assert form.cost.text() == "free"
+
+
+def test_generate_button_makes_an_offline_line_ready(make, qtbot):
+    document, gen, inspector = make([voice_track(line_clip(text="Hello from the inspector."))])
+    form = inspector.request_form
+    assert form.state.text() == "Not generated yet"
+    qtbot.mouseClick(form.generate_button, Qt.MouseButton.LeftButton)
+    assert form.state.text().startswith(("Queued", "Generating"))
+    qtbot.waitUntil(lambda: idle(gen), timeout=30000)
+    clip = clip_of(document)
+    assert clip_state(clip) is ClipState.CURRENT
+    audio, _ = sf.read(str(document.folder / clip.source))
+    assert np.abs(audio).max() > 0.05
+    assert form.state.text() == "Up to date"
+
+
+def test_a_failing_provider_shows_its_message(make, qtbot):
+    fake = FakeProvider(failures=[ContentRefusedError("not allowed here", "fake")])
+    document, gen, inspector = make([voice_track(line_clip(provider="fake"))],
+                                    extra={"fake": fake})
+    form = inspector.request_form
+    qtbot.mouseClick(form.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(gen), timeout=10000)
+    assert form.state.text().startswith("Failed:") and "not allowed here" in form.state.text()
+    assert clip_state(clip_of(document)) is ClipState.EMPTY
+
+
+def test_picking_a_take_swaps_the_source_and_undo_swaps_back(make, qtbot):
+    document, gen, inspector = make([voice_track(line_clip(provider="fake"))],
+                                    extra={"fake": FakeProvider()})
+    form = inspector.request_form
+    qtbot.mouseClick(form.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(gen), timeout=10000)
+    qtbot.mouseClick(form.new_take_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(gen) and len(clip_of(document).takes) == 2, timeout=10000)
+    first, second = clip_of(document).takes
+    assert clip_of(document).source == second.source and form.takes.count() == 2
+    form.takes.setCurrentIndex(0)
+    form.takes.activated.emit(0)
+    clip = clip_of(document)
+    assert (clip.take, clip.source) == (0, first.source)
+    assert clip.source_duration == pytest.approx(0.5)
+    document.undo_stack.undo()
+    clip = clip_of(document)
+    assert (clip.take, clip.source) == (1, second.source)
+    assert form.takes.currentIndex() == 1
+
+
+def test_audition_makes_a_sample_of_the_voice(make, qtbot):
+    _, gen, inspector = make([voice_track(line_clip())])
+    form = inspector.request_form
+    qtbot.mouseClick(form.audition, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.last_audition is not None, timeout=30000)
+    audio, _ = sf.read(str(form.last_audition))
+    assert len(audio) > 0 and np.abs(audio).max() > 0.05
+    assert "Sample made" in inspector.error.text()
+
+
+@pytest.fixture
+def timeline(qtbot, tmp_path):
+    tracks = [Track(f"t-{kind}", name=kind.upper(), kind=kind)
+              for kind in ("voice", "sfx", "music", "audio")]
+    document = open_scene(tmp_path / "scene", tracks)
+    view = TimelineView(document)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    return view
+
+
+def row_point(view: TimelineView, row: int, x: int = 300) -> QPoint:
+    return QPoint(x, round(view.row_top(row) + view.row_height(row) / 2))
+
+
+@pytest.mark.parametrize(("row", "kind"), [(0, "voice"), (1, "sfx"), (2, "music")])
+def test_double_click_on_an_empty_track_spot_adds_a_prompt_of_its_kind(timeline, qtbot, row,
+                                                                       kind):
+    document = timeline.document
+    opened = []
+    timeline.clip_activated.connect(opened.append)
+    qtbot.mouseDClick(timeline.viewport(), Qt.MouseButton.LeftButton, pos=row_point(timeline, row))
+    [clip] = document.project.tracks[row].clips
+    assert clip.request == Request(kind=kind, provider="offline")
+    assert clip.name == "" and clip.start == pytest.approx(timeline.time_at(300))
+    assert document.selection == {clip.id} and opened == [clip.id]
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert document.project.tracks[row].clips == []
+
+
+def test_double_click_on_an_audio_track_says_why_nothing_was_added(timeline, qtbot):
+    messages = []
+    timeline.message.connect(messages.append)
+    qtbot.mouseDClick(timeline.viewport(), Qt.MouseButton.LeftButton, pos=row_point(timeline, 3))
+    assert timeline.document.project.tracks[3].clips == [] and "audio track" in messages[0]
+
+
+def test_generate_track_asks_for_its_empty_and_stale_prompts(timeline):
+    first = timeline.add_prompt_clip("t-sfx", 1.0)
+    second = timeline.add_prompt_clip("t-sfx", 4.0)
+    timeline.add_prompt_clip("t-voice", 1.0)
+    asked = []
+    timeline.generate_requested.connect(asked.append)
+    timeline.generate_track("t-sfx")
+    assert asked == [[first, second]]
+    timeline.generate_track("t-audio")
+    assert len(asked) == 1  # nothing to do there: a message, never "generate everything"
+
+
+def test_double_clicked_new_clip_focuses_the_line(make, qtbot):
+    document, _, inspector = make([voice_track()])
+    inspector.show()
+    view = TimelineView(document)
+    qtbot.addWidget(view)
+    view.clip_activated.connect(inspector.focus_text)
+    clip_id = view.add_prompt_clip("t", 2.0)
+    form = inspector.request_form
+    qtbot.waitUntil(form.text.hasFocus)
+    assert document.selection == {clip_id}
+    qtbot.keyClicks(form.text, "Who is there?")
+    assert clip_of(document, clip_id).request.text == "Who is there?"
+
+
+def test_screenshot_of_a_prompt_clip(make, qtbot):
+    cast = {"NARRATOR": CastEntry(voice="piper:en_US-joe-medium")}
+    clip = line_clip(text="[whispering] Nobody knows... [pause] [excited] Open it!",
+                     speaker="NARRATOR")
+    _, _, inspector = make([voice_track(clip)], cast=cast)
+    apply_dark_theme(QApplication.instance())  # as the window shows it
+    inspector.show()
+    qtbot.waitExposed(inspector)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    image = inspector.grab().toImage()
+    assert image.save(str(ARTIFACTS / "inspector.png"))
+    assert inspector.request_form.voice.currentText() == "Joe (from the cast of NARRATOR)"
