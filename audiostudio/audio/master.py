@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from audiostudio.audio.limiter import TruePeakLimiter
+from audiostudio.audio.limiter import TruePeakLimiter, apply_gain
 from audiostudio.audio.loudness import LoudnessMeter
 from audiostudio.audio.mixer import RenderPlan, render_tracks
 from audiostudio.progress import Progress
@@ -64,9 +65,52 @@ def premaster_loudness(plan: RenderPlan, progress: Progress | None = None) -> Mi
 
 @dataclass
 class MasterBlock:
+    """Delivered audio of timeline frames [start, start + frames). The stems are made on
+    demand (``stem``): an export scales each on its own output thread, and skips the silent
+    ones, which are most stem blocks of a scene."""
+
     start: int  # first timeline frame
-    mix: np.ndarray  # (frames, 2) float32, delivered
-    stems: np.ndarray | None  # (tracks, frames, 2) float32, delivered; None for a mix-only stream
+    parts: np.ndarray  # (parts, frames, 2) float32: normalised pre-master audio
+    gains: np.ndarray  # (frames,) float32: the limiter's gain curve over the block
+    mix: np.ndarray  # (frames, 2) float32: delivered (the parts' sum, limited)
+
+    @classmethod
+    def of(cls, start: int, parts: np.ndarray, gains: np.ndarray) -> MasterBlock:
+        summed = parts.sum(axis=0) if len(parts) > 1 else parts[0]
+        return cls(start, parts, gains, apply_gain(summed, gains))
+
+    @classmethod
+    def joined(cls, blocks: list[MasterBlock]) -> MasterBlock:
+        return cls(blocks[0].start, np.concatenate([b.parts for b in blocks], axis=1),
+                   np.concatenate([b.gains for b in blocks]),
+                   np.concatenate([b.mix for b in blocks]))
+
+    def stem(self, index: int) -> np.ndarray:
+        """Delivered stem ``index`` (a silent one as it is: nothing to scale)."""
+        part = self.parts[index]
+        return apply_gain(part, self.gains) if part.any() else part
+
+    @property
+    def stems(self) -> np.ndarray | None:
+        """Every delivered stem, (parts, frames, 2); None for a mix-only stream."""
+        if len(self.parts) == 1:
+            return None
+        return self.parts * self.gains[None, :, None]
+
+
+def file_source(path: Path) -> Source:
+    """Pre-master mix kept in a raw float32 stereo file (the export's measuring pass)."""
+    data = (np.memmap(path, dtype="<f4", mode="r").reshape(-1, 2) if path.stat().st_size
+            else np.zeros((0, 2), np.float32))
+
+    def read(b0: int, b1: int) -> np.ndarray:
+        out = np.zeros((1, b1 - b0, 2), np.float32)
+        end = min(b1, len(data))
+        if end > b0:
+            out[0, :end - b0] = data[b0:end]
+        return out
+
+    return read
 
 
 class MasterStream:
@@ -117,12 +161,9 @@ class MasterStream:
         while len(self._gains) < frames:
             self._advance()
         assert self._audio is not None
-        gains = self._gains[:frames]
-        audio = self._audio[:, :frames] * gains[None, :, None]
+        block = MasterBlock.of(self._position, self._audio[:, :frames], self._gains[:frames])
         self._audio = self._audio[:, frames:]
         self._gains = self._gains[frames:]
-        block = MasterBlock(self._position, audio.sum(axis=0) if len(audio) > 1 else audio[0],
-                            audio if len(audio) > 1 else None)
         self._position += frames
         return block
 

@@ -3,14 +3,15 @@
 Passes over the timeline (each one block per track in memory, whatever the length):
 1. the mixer's plan (sources decoded once into the cache, ducking envelope from the key tracks);
 2. measure the pre-master mix's integrated loudness -> the normalisation gain;
-3. render again with that gain, run the true-peak limiter on the mix, and apply the limiter's
-   gain curve to the mix *and* to every stem, so the stems carry the mix's ducking,
-   normalisation and limiting and sum to the delivered mix;
+3. read the delivered mix (and stems) from the master stage (``audio/master.py``, which live
+   preview plays too): that gain, the true-peak limiter on the mix, and the limiter's gain
+   curve on the mix *and* every stem, so the stems carry the mix's ducking, normalisation and
+   limiting and sum to the delivered mix;
 4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
    decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
-A range (``start``/``end``) is still measured over the whole project, then written through a
-``MasterStream`` that warms the limiter up before ``start``: the range of the export equals
-the same samples of a whole export.
+A range (``start``/``end``) is still measured over the whole project, and the master stage
+warms the limiter up before ``start``: the range of the export equals the same samples of a
+whole export.
 Rendering twice costs less than keeping every stem of the whole timeline on disk in between
 (10 minutes of 8 tracks: ~1 s of CPU to render again, against 1.8 GB of float32 scratch).
 The output side runs on a few threads ("lanes", ``_Lanes``) beside the mixing: libsndfile's
@@ -34,9 +35,9 @@ from typing import Any, BinaryIO
 import numpy as np
 import soundfile as sf
 
-from audiostudio.audio.limiter import TruePeakLimiter, apply_gain
+from audiostudio.audio.limiter import TruePeakLimiter
 from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure_file
-from audiostudio.audio.master import MasterStream, track_source
+from audiostudio.audio.master import MasterBlock, MasterStream, file_source, track_source
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.naming import stem_names
@@ -352,13 +353,17 @@ def _export(
             phase.start("Measuring loudness", 0.35)
             pre_master = None if options.stems or not whole else temp_file("premaster")
             pre_lufs, stats = _measure_pass(plan, phase, pre_master)
+            kept = None
+            if pre_master is not None:
+                pre_master.flush()
+                kept = temps[0]  # read back in place by the writing pass
             norm_db = gain_to_target_db(pre_lufs, target) if target is not None else 0.0
             norm = 10.0 ** (norm_db / 20.0)
             phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.55)
             master = temp_file("master") if "mp3" in options.formats else None
             stem_stats = _StemStats(len(plan.tracks))
             report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling, norm,
-                                      pre_master, master, phase, stem_stats, span))
+                                      kept, master, phase, stem_stats, span))
             # Track levels: of the written stems (and of each delivered track of a range),
             # else of each track after normalisation (before the limiter, which only the
             # stems carry).
@@ -412,7 +417,7 @@ def _write_pass(
     names: list[str],
     ceiling: float,
     norm: float,
-    pre_master: BinaryIO | None,
+    pre_master: Path | None,
     master: BinaryIO | None,
     phase: _Phase,
     stem_stats: _StemStats,
@@ -422,9 +427,10 @@ def _write_pass(
     delivered mix's figures. With stems (and for a range), ``stem_stats`` collects each
     delivered track's peak and RMS.
 
-    With stems the tracks are rendered again; without, the pre-master mix kept by the
-    measuring pass is read back, so the tracks are rendered only once. Only part of the
-    timeline (``span``) goes through a ``MasterStream``, which starts the limiter early.
+    One loop over the master stage (``audio/master.py``), as live preview does: from the
+    tracks rendered again (with stems, or for a range, whose limiter the stream warms up
+    before ``span``), or from the pre-master mix the measuring pass kept (``pre_master``), so
+    a mix-only export renders the tracks once.
     """
     f0, f1 = span
     writers: list[WavWriter] = []
@@ -436,85 +442,37 @@ def _write_pass(
         return writers[-1]
 
     lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
+    # A range reports each delivered track's levels, so it renders the tracks even for a mix.
+    per_track = options.stems or span != (0, plan.frames)
     try:
         try:
             mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None
             stem_files = [wav(out_dir / "stems" / n) for n in names] if options.stems else []
-            limiter = TruePeakLimiter(plan.rate, 2, ceiling_dbtp=ceiling)
             meter = LoudnessMeter(plan.rate, 2)
-            gain = np.float32(plan.master_gain * norm)
-            pending: list[np.ndarray] = []  # blocks waiting for the limiter's look-ahead
-            skip = [limiter.latency_frames]  # the first gains belong to the limiter's pre-roll
+            source = (file_source(pre_master) if pre_master is not None
+                      else track_source(plan, stems=per_track))
+            stream = MasterStream(source, plan.rate, 20.0 * np.log10(norm), ceiling, start=f0,
+                                  block_frames=plan.block_frames)
 
-            def put_stem(index: int, stem: np.ndarray) -> None:
+            def put_stem(index: int, block: MasterBlock) -> None:
+                stem = block.stem(index)  # scaled here, on the stem's own output thread
                 if stem_files:
                     stem_files[index].write(stem)
                 if stem.any():
                     stem_stats.add_track(index, stem)
 
-            def write_stem(index: int, track: np.ndarray, gains: np.ndarray) -> None:
-                if not track.any():  # most stem blocks are silent: nothing to scale or measure
-                    stem_files[index].write(track)
-                    return
-                put_stem(index, apply_gain(track, gains))
-
-            def deliver(mix: np.ndarray) -> None:
-                if mix_file is not None:
-                    lanes.submit(1, mix_file.write, mix)
-                if master is not None:
-                    mix.tofile(master)
-                lanes.submit(0, meter.add, mix)
-
-            def emit(gains: np.ndarray) -> None:
-                drop = min(skip[0], len(gains))
-                skip[0] -= drop
-                gains = gains[drop:]
-                if not len(gains):
-                    return
-                queued = np.concatenate(pending, axis=-2) if len(pending) > 1 else pending[0]
-                pending.clear()
-                if queued.shape[-2] > len(gains):
-                    pending.append(queued[..., len(gains):, :])
-                if stem_files:  # each stem scaled on its own output thread
-                    tracks = queued[:, : len(gains)]
-                    for index, track in enumerate(tracks):
-                        lanes.submit(2 + index, write_stem, index, track, gains)
-                    stem_stats.count(len(gains))
-                    mix = apply_gain(tracks.sum(axis=0), gains)  # the stems' sum (to rounding)
-                else:
-                    mix = apply_gain(queued[: len(gains)], gains)
-                deliver(mix)
-
-            if (f0, f1) != (0, plan.frames):
-                stream = MasterStream(track_source(plan, stems=True), plan.rate,
-                                      20.0 * np.log10(norm), ceiling, start=f0,
-                                      block_frames=plan.block_frames)
-                for b0, b1 in plan.blocks(f0, f1):
-                    block = stream.read(b1 - b0)
-                    stems = block.mix[None] if block.stems is None else block.stems  # 1 track
-                    for index, stem in enumerate(stems):
-                        lanes.submit(2 + index, put_stem, index, stem)
+            for b0, b1 in plan.blocks(f0, f1):
+                block = stream.read(b1 - b0)
+                if per_track:
+                    for index in range(len(block.parts)):
+                        lanes.submit(2 + index, put_stem, index, block)
                     stem_stats.count(b1 - b0)
-                    deliver(block.mix)
-                    phase((b1 - f0) / (f1 - f0))
-            elif pre_master is None:
-                for b0, b1 in plan.blocks():
-                    tracks = render_tracks(plan, b0, b1)
-                    tracks *= gain
-                    pending.append(tracks)
-                    emit(limiter.process_gain(tracks.sum(axis=0)))
-                    phase(b1 / plan.frames)
-            else:
-                pre_master.seek(0)
-                step, done = plan.block_frames, 0
-                while len(block := np.fromfile(pre_master, "<f4", step * 2)):
-                    mix = block.reshape(-1, 2) * np.float32(norm)  # master gain is in already
-                    pending.append(mix)
-                    emit(limiter.process_gain(mix))
-                    done += len(mix)
-                    phase(done / plan.frames)
-            if (f0, f1) == (0, plan.frames):
-                emit(limiter.flush_gain())
+                if mix_file is not None:
+                    lanes.submit(1, mix_file.write, block.mix)
+                if master is not None:
+                    block.mix.tofile(master)
+                lanes.submit(0, meter.add, block.mix)
+                phase((b1 - f0) / (f1 - f0))
         finally:
             lanes.close()  # waits for the queued work; re-raises its error
     except OSError as exc:

@@ -3,8 +3,6 @@ so the wrap is seamless (a seek from the GUI would come a timer tick and a devic
 
 from __future__ import annotations
 
-import numpy as np
-
 from audiostudio.audio.master import MasterBlock
 from audiostudio.playback.feeder import OpenStream, Stream
 
@@ -22,7 +20,6 @@ class LoopStream:
         self._stream: Stream = open_stream(self._position)
 
     def read(self, frames: int) -> MasterBlock:
-        first = self._position
         parts: list[MasterBlock] = []
         while frames:
             take = min(frames, self._end - self._position)
@@ -32,8 +29,4 @@ class LoopStream:
             if self._position >= self._end:
                 self._position = self._start
                 self._stream = self._open(self._start)
-        if len(parts) == 1:
-            return MasterBlock(first, parts[0].mix, parts[0].stems)
-        stems = [p.stems for p in parts]
-        return MasterBlock(first, np.concatenate([p.mix for p in parts]),
-                           None if stems[0] is None else np.concatenate(stems, axis=1))
+        return parts[0] if len(parts) == 1 else MasterBlock.joined(parts)
