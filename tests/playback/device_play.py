@@ -43,7 +43,7 @@ def main(folder: str, start_s: float, seconds: float) -> None:
 
     timer = QTimer()
     timer.timeout.connect(poll)
-    timer.start(1)
+    timer.start(5)
 
     def done() -> None:
         result = {"underruns": player.underruns, "error": player.error,
