@@ -32,6 +32,9 @@ def choice_words(value: str) -> str:
     return CHOICE_WORDS.get(value, value.replace("_", " ").capitalize())
 
 
+SPIN_MIN_WIDTH = 64
+
+
 def _focus_wheel(base: type) -> type:
     """``base`` that takes the wheel only while it has the focus: scrolling the inspector over
     a spin box scrolls the inspector (the parent gets the ignored event) instead of editing."""
@@ -53,7 +56,15 @@ def _focus_wheel(base: type) -> type:
 
 SpinBox = _focus_wheel(QSpinBox)
 DoubleSpinBox = _focus_wheel(QDoubleSpinBox)
-ComboBox = _focus_wheel(QComboBox)
+
+
+class ComboBox(_focus_wheel(QComboBox)):  # type: ignore[misc]
+    """A list that fits a narrow dock: its width never follows its longest entry."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(6)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ def spin_box(spec: FieldSpec) -> QSpinBox | QDoubleSpinBox:
         box.setSpecialValueText("auto")
     box.setSuffix(spec.suffix)
     box.setKeyboardTracking(False)
+    box.setMinimumWidth(SPIN_MIN_WIDTH)  # not as wide as its largest value: the dock is narrow
     return box
 
 

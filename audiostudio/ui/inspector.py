@@ -16,7 +16,7 @@ from audiostudio.model import Clip
 from audiostudio.model.edits import Scope, SetFields
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.schema import to_json
-from audiostudio.ui.clip_labels import clip_label
+from audiostudio.ui.clip_labels import clip_name
 from audiostudio.ui.document import Document
 from audiostudio.ui.forms import FieldForm, FieldSpec, choice_words
 from audiostudio.ui.generation import GenerationController
@@ -65,6 +65,7 @@ class Inspector(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the dock
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 4, 6)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
         self.title.setWordWrap(True)
@@ -82,7 +83,9 @@ class Inspector(QScrollArea):
         for name, form in (("Generation", self.request_form), ("Clip", self.clip_form),
                            ("Loudness", self.mix_form), ("Ducking", self.duck_form)):
             box = QGroupBox(name)
-            QVBoxLayout(box).addWidget(form)
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(2, 2, 2, 2)  # the dock is narrow: room for the fields
+            inner.addWidget(form)
             layout.addWidget(box)
             self.groups[name] = box
         layout.addStretch(1)
@@ -118,7 +121,7 @@ class Inspector(QScrollArea):
             self.duck_form.load(to_json(project.mix.duck))
             return
         kind = choice_words(clip.request.kind) if clip.request else "Clip"
-        self.title.setText(f"{kind}: {clip.name or clip_label(clip, generated=True).title}")
+        self.title.setText(f"{kind}: {clip_name(clip, limit=80)}")
         values: dict[str, Any] = to_json(clip)
         values["duration"] = clip.length or 0.0
         self.clip_form.load(values)
@@ -138,7 +141,7 @@ class Inspector(QScrollArea):
         clip = self.selected_clip()
         if clip is not None:
             self._apply(clip.id, key, value, self.clip_form,
-                        clip_label(clip, generated=True).title)
+                        clip_name(clip))
 
     def _apply(self, target: str | Scope, key: str, value: Any, form: FieldForm,
                what: str) -> None:

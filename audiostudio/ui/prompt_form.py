@@ -41,9 +41,10 @@ from audiostudio.model.edits import SetFields
 from audiostudio.model.project import REQUEST_KINDS
 from audiostudio.model.schema import to_json
 from audiostudio.providers.base import ParamSpec, Provider, VoiceOption
-from audiostudio.ui.clip_labels import clip_label
+from audiostudio.ui.clip_labels import clip_name
 from audiostudio.ui.document import Document
 from audiostudio.ui.forms import (
+    SPIN_MIN_WIDTH,
     ComboBox,
     DoubleSpinBox,
     FieldSpec,
@@ -60,7 +61,7 @@ AUDITION_SEED = 1  # a fixed seed: the second audition of a voice is a cache hit
 DURATION = FieldSpec("duration", "Length", "optional_float", maximum=600, suffix=" s")
 SEED = FieldSpec("seed", "Seed", "optional_int", maximum=2**31 - 1)
 TAG_CHIP = ("QToolButton { background: #3a3c42; color: #c9ccd2; border: none; "
-            "border-radius: 8px; padding: 2px 8px; font-size: 8pt; }"
+            "border-radius: 8px; padding: 2px 4px; font-size: 8pt; }"
             "QToolButton:hover { background: #4a4d55; }")
 STATE_COLORS = {"failed": "#ff6b6b", "stale": "#e0b050", "current": "#7fcf8f"}
 
@@ -174,7 +175,8 @@ class PromptForm(QWidget):
         self.voice.activated.connect(lambda _i: self._set_request(
             "voice", self.voice.currentData(), "Voice"))
         self.audition = QPushButton()
-        self.audition.setText("▶ Hear")
+        self.audition.setText("▶")  # a narrow dock leaves the voice's name the room
+        self.audition.setFixedWidth(32)
         self.audition.setToolTip("Hear this voice read a short sample line")
         self.audition.clicked.connect(self.audition_voice)
         self.rows.addRow("Voice", _row(self.voice, self.audition, stretch_first=True))
@@ -196,7 +198,7 @@ class PromptForm(QWidget):
             chip.clicked.connect(lambda _c=False, t=tag: self.insert_tag(t))
             tags.addWidget(chip, index // 3, index % 3, Qt.AlignmentFlag.AlignLeft)
         tags.setColumnStretch(3, 1)  # chips keep their size, packed to the left
-        self.rows.addRow("Insert", self.tags)
+        self.rows.addRow(self.tags)
 
         self.duration = spin_box(DURATION)
         self.duration.valueChanged.connect(
@@ -247,8 +249,7 @@ class PromptForm(QWidget):
         try:
             self.kind.setCurrentIndex(max(0, self.kind.findData(request.kind)))
             self._fill_providers(request.provider)
-            if self.speaker.text() != (clip.speaker or "") and not self.speaker.hasFocus():
-                self.speaker.setText(clip.speaker or "")
+            self.speaker.setText(clip.speaker or "")
             self._fill_voices(clip, provider)
             words = request.text if request.kind == "voice" else request.prompt
             if self.text.toPlainText() != (words or ""):
@@ -321,6 +322,7 @@ class PromptForm(QWidget):
             self.voice.addItem(clip.request.voice, clip.request.voice)
         chosen = self.voice.findData(clip.request.voice) if clip.request.voice else 0
         self.voice.setCurrentIndex(chosen)
+        self.voice.setToolTip(self.voice.currentText().strip())  # in full, when cut short
         self.audition.setEnabled(effective is not None)
 
     def _fill_takes(self, clip: Clip) -> None:
@@ -383,6 +385,7 @@ class PromptForm(QWidget):
                 box.setDecimals(2)
                 box.setSingleStep(max(0.01, (high - low) / 100))
             box.setKeyboardTracking(False)
+            box.setMinimumWidth(SPIN_MIN_WIDTH)
             box.setSuffix(param_label(spec)[1])
             box.valueChanged.connect(emit)
             widget = box
@@ -430,7 +433,7 @@ class PromptForm(QWidget):
     # --- widgets -> model -----------------------------------------------------------------
     def _apply(self, fields: dict[str, Any], label: str, merge: str) -> None:
         assert self.clip is not None
-        named = clip_label(self.clip, generated=True).title
+        named = clip_name(self.clip)
         error = self.document.try_apply(SetFields(self.clip.id, fields), f"{label}: {named}",
                                         f"{self.clip.id}:{merge}")
         if error:
@@ -483,7 +486,7 @@ class PromptForm(QWidget):
         except AudiostudioError as error:
             self.message.emit(str(error))
             return
-        error = self.document.try_apply(edit, f"Take {index + 1}: {clip.name or clip.id}")
+        error = self.document.try_apply(edit, f"Take {index + 1}: {clip_name(clip)}")
         if error:
             self.message.emit(error)
 
@@ -507,6 +510,11 @@ class PromptForm(QWidget):
         request = Request(kind="voice", provider=clip.request.provider, text=AUDITION_LINE,
                           voice=voice, params=to_json(clip.request.params))
         try:
+            cost = self.generation.service.estimate(request)
+            if cost.amount > 0:  # a sample is never a surprise charge
+                self.message.emit(f"A sample from {request.provider} would cost "
+                                  f"{cost_text(cost.amount, cost.unit)}: generate the line instead")
+                return
             job = self.generation.service.submit(request, AUDITION_SEED)
         except AudiostudioError as error:
             self.message.emit(f"Cannot play a sample: {error}")

@@ -1,7 +1,7 @@
 """Clip labels in people's words (no Qt)."""
 
 from audiostudio.model import Clip, Request
-from audiostudio.ui.clip_labels import clip_label
+from audiostudio.ui.clip_labels import clip_label, clip_name
 
 
 def voice(text, speaker=None, name=""):
@@ -37,3 +37,11 @@ def test_an_empty_prompt_says_what_to_do():
 def test_an_imported_clip_shows_its_name_or_file():
     assert clip_label(Clip("a", source="assets/door.wav"), True).title == "door.wav"
     assert clip_label(Clip("a", name="Knock", source="assets/x.wav"), True).title == "Knock"
+
+
+def test_short_names_for_undo_steps_and_titles():
+    assert clip_name(voice("[sad] Goodbye.", name="Line 3")) == "Line 3"
+    assert clip_name(voice("[sad] Goodbye.", "JOE")) == "JOE: Goodbye."
+    assert clip_name(voice("")) == "new voice line"
+    assert clip_name(Clip("s", request=Request(kind="sfx", prompt="x" * 60))) == "x" * 39 + "…"
+    assert clip_name(Clip("a", source="assets/door.wav")) == "door.wav"

@@ -122,7 +122,7 @@ def test_choices_show_words_and_undo_says_what_changed(make):
     assert curve.currentText() == "Equal power"
     curve.setCurrentIndex(0)
     assert clip_of(document).fade_out_curve == "linear"
-    assert document.undo_stack.text(0) == "Fade-out curve: Line 3 — Nobody knows."
+    assert document.undo_stack.text(0) == "Fade-out curve: Line 3"
 
 
 def test_wheel_changes_a_spin_box_only_when_it_has_the_focus(make, qtbot):
@@ -158,7 +158,7 @@ def test_the_voice_shows_where_it_comes_from(make):
     form.voice.activated.emit(joe)
     assert clip_of(document).request.voice == "piper:en_US-joe-medium"
     assert form.voice.itemText(0) == "(no choice: from the cast of NARRATOR)"
-    assert document.undo_stack.text(0) == "Voice: Line 3 — NARRATOR: Nobody knows."
+    assert document.undo_stack.text(0) == "Voice: Line 3"
 
 
 def test_a_provider_without_a_key_is_listed_disabled_with_how_to_add_it(make):
@@ -231,7 +231,7 @@ def test_picking_a_take_swaps_the_source_and_undo_swaps_back(make, qtbot):
 
 
 def test_audition_makes_a_sample_of_the_voice(make, qtbot):
-    _, gen, inspector = make([voice_track(line_clip())])
+    _, _, inspector = make([voice_track(line_clip())])
     form = inspector.request_form
     qtbot.mouseClick(form.audition, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.last_audition is not None, timeout=30000)
@@ -311,9 +311,20 @@ def test_screenshot_of_a_prompt_clip(make, qtbot):
                      speaker="NARRATOR")
     _, _, inspector = make([voice_track(clip)], cast=cast)
     apply_dark_theme(QApplication.instance())  # as the window shows it
+    inspector.resize(300, 900)  # the dock's narrowest
     inspector.show()
     qtbot.waitExposed(inspector)
+    # everything fits the dock's width: nothing is cut off on the right
+    assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image = inspector.grab().toImage()
     assert image.save(str(ARTIFACTS / "inspector.png"))
     assert inspector.request_form.voice.currentText() == "Joe (from the cast of NARRATOR)"
+
+
+def test_a_sample_that_would_cost_is_not_made(make, qtbot):
+    fake = FakeProvider()
+    _, _, inspector = make([voice_track(line_clip(provider="fake"))], extra={"fake": fake})
+    qtbot.mouseClick(inspector.request_form.audition, Qt.MouseButton.LeftButton)
+    assert "would cost about 10 credits" in inspector.error.text()
+    assert fake.calls == 0 and inspector.request_form.last_audition is None
