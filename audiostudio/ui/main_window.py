@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
                         min(1000, round(screen.height() * 0.9)))
             self.resizeDocks([self.findChild(QDockWidget, "mixerDock")], [260],
                              Qt.Orientation.Vertical)
+            for name in ("inspectorDock", "mixerDock"):  # in front of their tabs
+                self.findChild(QDockWidget, name).raise_()
         state = stored.value("windowState")
         if isinstance(state, QByteArray):
             self.restoreState(state)

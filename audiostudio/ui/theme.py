@@ -3,6 +3,8 @@ stylesheet for what the palette cannot reach (toolbars, docks, sliders)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -13,6 +15,7 @@ BORDER = "#3d4047"
 TEXT = "#e3e5e8"
 MUTED_TEXT = "#9aa0a8"
 ACCENT = "#4f8cff"
+ICONS = (Path(__file__).resolve().parent / "icons").as_posix()
 
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {BACKGROUND}; }}
@@ -38,12 +41,8 @@ QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-
 QAbstractSpinBox::down-button {{ subcontrol-position: bottom right;
                                  border-bottom-right-radius: 4px; }}
 QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: {BORDER}; }}
-QAbstractSpinBox::up-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-                              border-right: 4px solid transparent;
-                              border-bottom: 5px solid {TEXT}; }}
-QAbstractSpinBox::down-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-                                border-right: 4px solid transparent;
-                                border-top: 5px solid {TEXT}; }}
+QAbstractSpinBox::up-arrow {{ image: url({ICONS}/arrow-up.svg); width: 8px; height: 5px; }}
+QAbstractSpinBox::down-arrow {{ image: url({ICONS}/arrow-down.svg); width: 8px; height: 5px; }}
 QLabel#timeDisplay {{ font-family: monospace; font-size: 16px; color: {TEXT}; padding: 0 10px;
                       background: {BACKGROUND}; border: 1px solid {BORDER}; border-radius: 4px; }}
 QMenu {{ background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; }}
