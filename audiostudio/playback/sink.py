@@ -15,6 +15,9 @@ import numpy as np
 from audiostudio.playback.ring import RingBuffer
 
 TICK_S = 0.005
+# A sink starts taking audio once the ring holds this much: two feeder blocks, so the block
+# rendered while the first plays arrives in time (press-to-sound stays ~0.1 s + one render).
+START_S = 0.1
 
 
 class Sink(Protocol):
@@ -63,7 +66,7 @@ class NullSink:
         consumed = 0
         while not self._stop.wait(TICK_S):
             if started is None:
-                if not ring.available():
+                if ring.available() < min(ring.capacity, round(START_S * self.rate)):
                     continue
                 started = time.monotonic() - TICK_S
             due = min(len(chunk), round((time.monotonic() - started) * self.rate) - consumed)
