@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         self.panel.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.preview.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.preview.playing_changed.connect(self._playing_changed)
+        self.preview.plan_changed.connect(
+            lambda: self.panel.view.set_duck_line(self.preview.duck_line()))
         self.generation.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.generation.clip_changed.connect(self._clip_generation_changed)
         self.document.dirty_changed.connect(lambda _d: self._update_title())

@@ -27,6 +27,7 @@ from audiostudio.playback.feeder import Levels
 from audiostudio.playback.player import Player
 from audiostudio.playback.sink import NullSink, Sink
 from audiostudio.ui.document import Document
+from audiostudio.ui.timeline.duck_line import DuckLine
 from audiostudio.ui.workers import Worker
 
 POLL_MS = 30
@@ -75,6 +76,7 @@ def _build(project: Project, folder: Path | None, cache: Path, revision: int) ->
 class Preview(QObject):
     playing_changed = Signal(bool)
     loudness_changed = Signal()  # read ``measuring`` and ``lufs``
+    plan_changed = Signal()  # a new plan plays (read ``duck_line``)
     message = Signal(str)  # for the status bar
 
     def __init__(self, document: Document, cache: Path, sink: Sink | None = None,
@@ -167,6 +169,15 @@ class Preview(QObject):
         """The meters' latest reading while playing (track peaks in ``audible_ids`` order)."""
         return self.player.levels() if self.player.playing else None
 
+    def duck_line(self) -> DuckLine | None:
+        """The ducking envelope of the plan playing, for the timeline to draw."""
+        plan = None if self._built is None else self._built.plan
+        if plan is None or plan.envelope is None:
+            return None
+        ducked = frozenset(t.track_id for t in plan.tracks if t.duck_role == "ducked")
+        return DuckLine(plan.envelope.times(), plan.envelope.gain_db, ducked,
+                        min(-1.0, float(plan.envelope.gain_db.min())))
+
     @property
     def target_lufs(self) -> float | None:
         return self.document.project.mix.target_lufs
@@ -234,6 +245,7 @@ class Preview(QObject):
             return
         self._built = built
         self._install()
+        self.plan_changed.emit()
         plan = built.plan
 
         def measure(progress, cancelled):

@@ -86,3 +86,22 @@ def test_space_in_a_text_field_types_a_space(qtbot, window):
     field.setText("Intro")
     QTest.keyClick(field, Qt.Key.Key_Space)
     assert field.text() == "Intro " and not window.preview.playing
+
+
+def test_the_ducking_envelope_is_drawn_over_the_ducked_clips(qtbot, window):
+    qtbot.waitUntil(lambda: window.panel.view.duck_line is not None, timeout=10000)
+    line = window.panel.view.duck_line
+    music = next(t for t in window.document.project.tracks if t.duck_role == "ducked")
+    assert line.track_ids == {music.id}
+    voice_clips = [c for t in window.document.project.tracks if t.duck_role == "key"
+                   for c in t.clips if c.source]
+    row = window.document.project.tracks.index(music)
+    top, height = window.panel.view.context.rows[row]
+    points = line.polyline(0.0, window.document.project.timeline_length(), 40.0, top, height)
+    ys = {round(p.x() / 40.0, 1): p.y() for p in points}
+    # Lower (larger y) while a voice line plays than before the first one starts.
+    spoken = voice_clips[0].start + 0.5 * voice_clips[0].length
+    quiet_before = min(ys, key=lambda t: abs(t - max(0.0, voice_clips[0].start - 1.0)))
+    at_line = min(ys, key=lambda t: abs(t - spoken))
+    assert ys[at_line] > ys[quiet_before] + 0.2 * height
+    window.panel.view.viewport().repaint()  # draws without error

@@ -54,6 +54,7 @@ from audiostudio.ui.timeline.drags import (
     RubberBandDrag,
     TrimDrag,
 )
+from audiostudio.ui.timeline.duck_line import DuckLine
 from audiostudio.ui.timeline.items import ClipItem, PlayheadItem
 from audiostudio.ui.timeline.ruler import Ruler, TimeGrid, tick_times, time_grid
 from audiostudio.ui.timeline.snapping import Snapper, snap_targets
@@ -133,6 +134,7 @@ class TimelineView(QGraphicsView):
         self.waveforms = self.wave_scheduler.cache
 
         self.snap_enabled = True
+        self.duck_line: DuckLine | None = None
         self._items: dict[str, ClipItem] = {}
         self._track_ids: tuple[str, ...] = ()
         self._marker_ids: set[str] = set()
@@ -511,6 +513,28 @@ class TimelineView(QGraphicsView):
             x = round(self.ruler.marker_time(marker) * self.context.pps) + 0.5
             if rect.left() - 1 <= x <= rect.right() + 1 and bottom > rect.top():
                 painter.drawLine(QLineF(x, rect.top(), x, bottom))
+
+    def set_duck_line(self, line: DuckLine | None) -> None:
+        """The ducking envelope to draw over ducked clips (None: none), from live preview."""
+        self.duck_line = line
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        line = self.duck_line
+        if line is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pps = self.context.pps
+        for index, track in enumerate(self.document.project.tracks):
+            if track.id not in line.track_ids or index >= len(self.context.rows):
+                continue
+            top, height = self.context.rows[index]
+            if top > rect.bottom() or top + height < rect.top():
+                continue
+            for clip in track.clips:
+                t0, t1 = max(clip.start, rect.left() / pps), min(clip.end, rect.right() / pps)
+                if t1 > t0:
+                    line.draw(painter, t0, t1, pps, top, height)
 
     # --- snapping -------------------------------------------------------------------------
     def set_snap_enabled(self, enabled: bool) -> None:
