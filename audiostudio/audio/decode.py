@@ -231,14 +231,15 @@ class AudioSource(Protocol):
     def read(self, start: int, count: int) -> np.ndarray: ...
 
 
-class _HandlePool:
-    """Open libsndfile handles shared by all FileSources, least recently used closed first.
+class HandlePool:
+    """Open libsndfile handles of one consumer's FileSources, least recently used closed first.
 
-    A project can use more files than the process may keep open (ulimit -n is 256 on macOS),
-    and preview and export may render at once: every read takes the lock, seeks and reads.
+    A project can use more files than the process may keep open (ulimit -n is 256 on macOS):
+    each render plan (preview, an export) has a pool of its own, so an export never makes the
+    preview wait for a read; within a pool every read takes its lock, seeks and reads.
     """
 
-    def __init__(self, capacity: int = 64) -> None:
+    def __init__(self, capacity: int = 48) -> None:
         self.capacity = capacity
         self.lock = threading.Lock()
         self.handles: OrderedDict[Path, sf.SoundFile] = OrderedDict()
@@ -255,20 +256,18 @@ class _HandlePool:
             return handle.read(count, dtype="float32", always_2d=True)
 
 
-_HANDLES = _HandlePool()
-
-
 class FileSource:
     """A PCM/FLAC file at the render rate, read in place with libsndfile (seek + read)."""
 
-    def __init__(self, path: Path, frames: int, channels: int) -> None:
+    def __init__(self, path: Path, frames: int, channels: int, handles: HandlePool) -> None:
         self.path = path
         self.frames = frames
         self.channels = min(channels, 2)
+        self._handles = handles
 
     def read(self, start: int, count: int) -> np.ndarray:
         try:
-            block = _HANDLES.read(self.path, start, count)
+            block = self._handles.read(self.path, start, count)
         except (sf.LibsndfileError, RuntimeError, OSError) as exc:
             raise DecodeError(f"'{self.path.name}' could not be read: {exc}") from exc
         return _fit_channels(block)
@@ -293,9 +292,10 @@ class CachedSource:
         return block[: got // (4 * self.channels)]
 
 
-def open_source(path: str | Path, rate: int, cache: Path) -> AudioSource:
+def open_source(path: str | Path, rate: int, cache: Path,
+                handles: HandlePool | None = None) -> AudioSource:
     """A reader for rendering ``path`` at ``rate``; ``cache`` as for ``decode`` (see the module
-    note)."""
+    note); files read in place use ``handles`` (the consumer's pool; a new one if None)."""
     path = Path(path)
     if not path.is_file():
         raise DecodeError(f"Audio file not found: {path}")
@@ -305,5 +305,5 @@ def open_source(path: str | Path, rate: int, cache: Path) -> AudioSource:
         info = None  # not for libsndfile: decode through ffmpeg into the cache
     if (info is not None and info.samplerate == rate and info.format in DIRECT_FORMATS
             and info.frames > 0):
-        return FileSource(path, info.frames, info.channels)
+        return FileSource(path, info.frames, info.channels, handles or HandlePool())
     return CachedSource(decode(path, rate, cache))

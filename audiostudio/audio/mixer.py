@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiostudio.audio.decode import AudioSource, open_source
+from audiostudio.audio.decode import AudioSource, HandlePool, open_source
 from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, window_levels_db
 from audiostudio.errors import MissingSourceError
 from audiostudio.model import Clip, Project, Track
@@ -118,6 +118,7 @@ def audible_tracks(project: Project, export: bool) -> list[Track]:
 def _clip_plan(
     clip: Clip, track: Track, folder: Path, rate: int, skip_missing: bool,
     sources: dict[Path, AudioSource],
+    handles: HandlePool,
     cache: Path,
 ) -> ClipPlan | None:
     label = clip.name or clip.id
@@ -134,7 +135,7 @@ def _clip_plan(
             return None
         raise MissingSourceError(f"Clip '{label}': its audio file {clip.source} is missing")
     if path not in sources:
-        sources[path] = open_source(path, rate, cache)
+        sources[path] = open_source(path, rate, cache, handles)
     source = sources[path]
     offset = sample_at(clip.offset, rate)
     source_s = source.frames / rate
@@ -177,13 +178,15 @@ def build_plan(
     done = 0
     plans: list[TrackPlan] = []
     sources: dict[Path, AudioSource] = {}  # each file opened once, however many clips use it
+    handles = HandlePool()  # this plan's own: another consumer's reads never wait for it
     for track in tracks:
         plan = TrackPlan(track.id, track.name, db_to_linear(track.gain_db), track.duck_role)
         for clip in track.clips:
             done += 1
             if clip.mute:
                 continue
-            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources, cache)
+            clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources, handles,
+                                   cache)
             if clip_plan:
                 plan.clips.append(clip_plan)
             if progress:

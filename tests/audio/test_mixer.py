@@ -157,3 +157,21 @@ def test_resolves_to_the_export_rate(tmp_path):
                       tmp_path, rate=44100, cache=cache_dir())
     mix = render(plan, 0, plan.frames)
     assert len(mix) == 2 * 44100 and np.nonzero(mix[:, 0])[0][0] == 44100
+
+
+def test_each_plan_reads_through_handles_of_its_own(tmp_path):
+    """An export holding its file handles never makes the preview wait for a read."""
+    import threading
+
+    src = put(tmp_path, "dc.wav", ones(2.0))
+    project = project_with(Track("t1", clips=[Clip("c1", start=0.0, source=src)]))
+    preview = build_plan(project, tmp_path, export=False, cache=cache_dir())
+    export = build_plan(project, tmp_path, cache=cache_dir())
+    busy = export.tracks[0].clips[0].source._handles
+    read = threading.Event()
+    with busy.lock:  # the export is in the middle of a read
+        reader = threading.Thread(
+            target=lambda: (preview.tracks[0].clips[0].source.read(0, 100), read.set()))
+        reader.start()
+        assert read.wait(2.0)
+    reader.join()
