@@ -16,7 +16,6 @@ from PySide6.QtCore import QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
 from audiostudio.playback.ring import RingBuffer
-from audiostudio.playback.sink import START_S
 
 BUFFER_S = 0.04
 FRAME_BYTES = 8  # stereo float32
@@ -50,18 +49,18 @@ def _format(rate: int) -> QAudioFormat:
 
 
 class _RingDevice(QIODevice):
-    def __init__(self, ring: RingBuffer, rate: int, parent: QObject | None = None) -> None:
+    def __init__(self, ring: RingBuffer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ring = ring
-        self._rate = rate
         self._out = np.zeros((1 << 15, 2), np.float32)
         self.underruns = 0
-        self._started = False  # until the ring holds START_S, silence is no underrun
+        # Until the ring holds a whole request, silence is no underrun. (Waiting for more, as
+        # the null sink does, made the sound server insert silence later on: measured.)
+        self._started = False
 
     def readData(self, maxlen: int) -> bytes:  # Qt's pull: copy only
         frames = min(maxlen // FRAME_BYTES, len(self._out))
-        start = max(frames, min(self._ring.capacity, round(START_S * self._rate)))
-        if not self._started and self._ring.available() < start:
+        if not self._started and self._ring.available() < frames:
             self._out[:frames] = 0.0  # still rendering the first blocks: silence, not a gap
             return self._out[:frames].tobytes()
         self._started = True
@@ -104,7 +103,7 @@ class _Output(QObject):
         self.error = None
         self._sink = QAudioSink(self.device, _format(self.rate))
         self._sink.setBufferSize(round(BUFFER_S * self.rate) * FRAME_BYTES)
-        self._io = _RingDevice(ring, self.rate, self._sink)
+        self._io = _RingDevice(ring, self._sink)
         self._io.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink.start(self._io)
         self.buffered = self._sink.bufferSize()
