@@ -336,12 +336,14 @@ def test_screenshots_of_an_empty_project_and_the_demo_scene(qtbot, tmp_path, cap
     win.resize(1600, 1000)
     win.show()
     win.panel.view.zoom_to_fit()
+    qtbot.waitUntil(lambda: win.panel.view.duck_line is not None, timeout=10000)
+    win.preview.plan_changed.disconnect()  # the waveform alone, without the ducking line over it
+    win.panel.view.set_duck_line(None)
     qtbot.wait(100)  # a first paint asks for the waveforms
     qtbot.waitUntil(win.panel.view.waveforms_settled, timeout=20000)
     assert sum(len(t.clips) for t in win.document.project.tracks) == 8
-    assert win.grab().save(str(ARTIFACTS / "window-demo.png"))
-    win.panel.view.set_duck_line(None)  # the waveform alone, without the ducking line over it
     image = win.grab()
+    assert image.save(str(ARTIFACTS / "window-demo.png"))
     # the music bed's row shows a waveform: many pixels in its lane differ from its fill
     view = win.panel.view
     music_clip = view.clip_item(win.document.project.tracks[2].clips[0].id)
