@@ -1,6 +1,8 @@
 """Live preview against the null sink: it plays in real time exactly what export writes."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -57,6 +59,17 @@ def sample(tmp_path_factory):
     return mix, opener
 
 
+@contextmanager
+def playing_into(sink: NullSink, open_stream) -> Iterator[Player]:
+    """A player on ``sink`` with ``open_stream`` as its source, closed afterwards."""
+    player = Player(RATE, sink)
+    try:
+        player.set_source(open_stream)
+        yield player
+    finally:
+        player.close()
+
+
 def play_for(player: Player, seconds: float, frame: int) -> None:
     player.play(frame)
     time.sleep(seconds)
@@ -66,9 +79,7 @@ def play_for(player: Player, seconds: float, frame: int) -> None:
 def test_preview_plays_the_exported_samples(sample):
     mix, opener = sample
     sink = NullSink(RATE, record=True)
-    player = Player(RATE, sink)
-    try:
-        player.set_source(opener())
+    with playing_into(sink, opener()) as player:
         start = 5 * RATE
         play_for(player, 0.6, start)
         heard = np.concatenate(sink.recording)
@@ -78,15 +89,11 @@ def test_preview_plays_the_exported_samples(sample):
         assert player.position() == start + len(heard)
         levels = player.levels()
         assert levels is not None and len(levels.track_peaks) == 3  # the sample's tracks
-    finally:
-        player.close()
 
 
 def test_position_moves_in_real_time_and_seek_jumps(sample):
     _mix, opener = sample
-    player = Player(RATE, NullSink(RATE))
-    try:
-        player.set_source(opener())
+    with playing_into(NullSink(RATE), opener()) as player:
         player.play(RATE)
         time.sleep(0.5)
         moved = player.position() - RATE
@@ -99,16 +106,12 @@ def test_position_moves_in_real_time_and_seek_jumps(sample):
         paused_at = player.position()
         time.sleep(0.1)
         assert player.position() == paused_at and not player.playing
-    finally:
-        player.close()
 
 
 def test_an_edit_is_heard_within_100_ms(sample):
     mix, opener = sample
     sink = NullSink(RATE, record=True)
-    player = Player(RATE, sink)
-    try:
-        player.set_source(opener())
+    with playing_into(sink, opener()) as player:
         player.play(2 * RATE)
         time.sleep(0.3)
         changed_at = player.position()
@@ -120,16 +123,12 @@ def test_an_edit_is_heard_within_100_ms(sample):
         quiet = np.abs(heard[later:]).max()
         loud = np.abs(mix[2 * RATE + later:2 * RATE + len(heard)]).max()
         assert quiet < loud * 10 ** (-30 / 20)
-    finally:
-        player.close()
 
 
 def test_a_device_at_another_rate_gets_converted_audio(sample):
     mix, opener = sample
     sink = NullSink(44100, record=True)
-    player = Player(RATE, sink)
-    try:
-        player.set_source(opener())
+    with playing_into(sink, opener()) as player:
         play_for(player, 0.5, 8 * RATE)
         heard = np.concatenate(sink.recording)
         assert player.underruns == 0
@@ -139,32 +138,24 @@ def test_a_device_at_another_rate_gets_converted_audio(sample):
         rms = lambda x: float(np.sqrt(np.mean(x[2000:-2000] ** 2)))  # noqa: E731
         assert rms(heard) == pytest.approx(rms(ref), rel=0.05)
         assert player.position() == pytest.approx(8 * RATE + seconds * RATE, abs=0.01 * RATE)
-    finally:
-        player.close()
 
 
 def test_a_render_error_stops_with_a_message():
     def broken(frame):
         raise OSError("assets/voice.wav: no such file")
 
-    player = Player(RATE, NullSink(RATE))
-    try:
-        player.set_source(broken)
+    with playing_into(NullSink(RATE), broken) as player:
         player.play(0)
         deadline = time.monotonic() + 2
         while player.error is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert "voice.wav" in (player.error or "")
-    finally:
-        player.close()
 
 
 def test_loop_wraps_seamlessly_and_the_position_follows(sample):
     mix, opener = sample
     sink = NullSink(RATE, record=True)
-    player = Player(RATE, sink)
-    try:
-        player.set_source(opener())
+    with playing_into(sink, opener()) as player:
         start, end = 3 * RATE, 3 * RATE + RATE // 4  # a 250 ms loop
         player.set_loop((start, end))
         play_for(player, 0.7, start)
@@ -177,8 +168,6 @@ def test_loop_wraps_seamlessly_and_the_position_follows(sample):
             np.testing.assert_allclose(played, mix[start:end], atol=2e-6, err_msg=f"lap {number}")
         assert start <= player.position() < end
         assert player.underruns == 0
-    finally:
-        player.close()
 
 
 def test_a_refresh_keeps_a_little_of_what_is_queued():
