@@ -44,6 +44,7 @@ def pulse(tmp_path_factory):
         subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, timeout=30)
 
 
+@pytest.mark.sound_server
 def test_the_device_plays_the_exported_mix(pulse, tmp_path):
     out = tmp_path / "export"
     subprocess.run([sys.executable, "-m", "audiostudio", "render", str(SAMPLE_PROJECT), "-o",
