@@ -7,6 +7,7 @@ settings or the environment itself, so tests build one pointed at a local fake s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -17,3 +18,8 @@ class ProviderConfig:
     connect_timeout_s: float = 30.0
     read_timeout_s: float = 30.0
     concurrency: int | None = None  # None: the provider's own default
+    # Long-running tasks (Suno): where a submitted task id waits to be picked up after a crash,
+    # how often to poll it (growing from this) and how long before giving up.
+    state_dir: Path | None = None  # None: submitted tasks are not remembered
+    poll_interval_s: float = 2.0
+    task_deadline_s: float = 600.0
