@@ -40,6 +40,15 @@ class SettingsError(AudiostudioError):
     """The settings file or an AUDIOSTUDIO_* variable holds a bad value."""
 
 
+class ScriptError(AudiostudioError):
+    """A script cannot be imported: ``file:line: what was expected``; nothing was imported."""
+
+    def __init__(self, message: str, file: str = "", line: int | None = None) -> None:
+        where = f"{file}:{line}" if file and line else file or (f"line {line}" if line else "")
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.line = file, line
+
+
 # --- audio ----------------------------------------------------------------------------------
 class AudioError(AudiostudioError):
     """Audio could not be read, processed or written."""
@@ -110,10 +119,23 @@ class RateLimitedError(ProviderError):
         self.retry_after = retry_after
 
 
+class SlotsBusyError(RateLimitedError):
+    """Every concurrent request the account allows is in use (ElevenLabs 429
+    too_many_concurrent_requests): wait for one of our own requests to end, not a back-off."""
+
+
 class ProviderTimeoutError(ProviderError):
     """The service did not answer in time."""
 
     retryable = True
+
+
+class TaskDeadlineError(ProviderTimeoutError):
+    """A paid long-running task (a Suno song) did not finish by its deadline. It is remembered,
+    so generating again later picks it up instead of paying twice; retrying now would only
+    wait again."""
+
+    retryable = False
 
 
 class ServiceError(ProviderError):

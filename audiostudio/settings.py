@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 
 from audiostudio.errors import SettingsError
-from audiostudio.model.project import Mix, Project
+from audiostudio.model.project import AutoLevel, Mix, Project
 
 SETTINGS_VERSION = 1
 APP_NAME = "audiostudio"
@@ -38,10 +38,9 @@ class Settings:
     recent_projects: list[str] = field(default_factory=list)
     autosave_interval_s: float = 60.0
     cache_size_mb: int = 4096  # the CLI prunes the cache to this after each job (caches.py)
-    # Concurrent jobs per provider (ElevenLabs plans allow 2-15).
-    concurrency: dict[str, int] = field(
-        default_factory=lambda: {"offline": 2, "elevenlabs": 2, "stability": 2, "suno": 2}
-    )
+    # Concurrent jobs per provider; a cloud provider without an entry uses what its account
+    # allows (ElevenLabs: by plan, 2-15, or the service's maximum-concurrent-requests header).
+    concurrency: dict[str, int] = field(default_factory=lambda: {"offline": 2})
     default_sample_rate_hz: int = 48000
     default_target_lufs: float = -16.0
     default_true_peak_dbtp: float = -1.0
@@ -51,7 +50,8 @@ class Settings:
         """An empty project with the user's defaults for new projects (the ``default_*``)."""
         return Project(name=name, sample_rate_hz=self.default_sample_rate_hz,
                        mix=Mix(target_lufs=self.default_target_lufs,
-                               true_peak_ceiling_dbtp=self.default_true_peak_dbtp))
+                               true_peak_ceiling_dbtp=self.default_true_peak_dbtp,
+                               auto_level=AutoLevel()))
 
     def remember_project(self, path: str | Path, keep: int = 10) -> None:
         entry = str(Path(path).resolve())

@@ -42,7 +42,10 @@ def estimate(service: GenerationService, project: Project, clips: list[Clip]) ->
     totals: dict[str, float] = {}
     for clip in clips:
         assert clip.request is not None
-        cost = service.estimate(clip.request, project.cast.get(clip.speaker or ""))
+        try:
+            cost = service.estimate(clip.request, project.cast.get(clip.speaker or ""))
+        except AudiostudioError:
+            continue  # a request it cannot run fails at submit, naming its clip
         totals[cost.unit] = totals.get(cost.unit, 0.0) + cost.amount
     return {unit: Cost(amount, unit) for unit, amount in totals.items()}
 
@@ -68,6 +71,7 @@ def generate_clips(
                 seed_for(request, new_take),
                 project.cast.get(clip.speaker or ""),
                 on_progress=lambda f, c=clip: notify(c, "progress", f),
+                neighbours=service.neighbour_request_ids(project, clip),
             )
         except AudiostudioError as exc:
             result.failed[clip.id] = exc

@@ -10,7 +10,14 @@ requests and refused content are not retried: trying again cannot help and may c
 A job waiting for its provider's concurrency slot holds no executor thread: each provider has a
 queue, and a job goes to the executor only when a slot is free (so eight queued ElevenLabs lines
 never keep the offline engine, or an import, waiting for a thread). A request the cache already
-holds completes at once, without a slot or a thread.
+holds completes at once, without a slot or a thread. A provider's limit is the user's setting,
+else what the provider says its account allows (``max_concurrency()``, optional); a provider
+that answers "every slot busy" (``SlotsBusyError``) while other jobs of ours run lowers the
+limit to those and puts the job back at the head of its queue: it waits for a slot, not a timer.
+
+Request stitching: ``neighbour_request_ids`` finds a line's neighbours on the timeline for a
+provider that ``stitches`` with the model, and ``submit`` puts their ids into the resolved
+request (so into the cache key).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audiostudio.errors import (
@@ -30,15 +37,18 @@ from audiostudio.errors import (
     CancelledError,
     ProviderError,
     RateLimitedError,
+    SlotsBusyError,
     UnknownProviderError,
 )
 from audiostudio.generation.cache import AssetCache
-from audiostudio.model import CastEntry, Request
+from audiostudio.model import CastEntry, Clip, Project, Request
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.request import cache_key
 from audiostudio.progress import Progress
-from audiostudio.providers.base import Cost, Provider, Resolved, param_defaults
+from audiostudio.providers.base import Cost, Provider, Resolved, param_defaults, stitches
 
 DEFAULT_LIMIT = 2
+STITCH_NEIGHBOURS = 3  # the service takes up to 3 ids each way
 
 
 def draw_seed() -> int:
@@ -83,6 +93,7 @@ class Job:
         self.seed = seed
         self.keys = keys
         self.future: Future[list[GeneratedAudio]] = Future()
+        self.started = False  # set once; a job put back in its queue keeps its running future
         self.progress = 0.0
         self._cancel = threading.Event()
         self._on_progress = on_progress
@@ -126,9 +137,8 @@ class GenerationService:
         self.executor = executor
         self.cache = cache
         self.retry = retry or RetryPolicy()
-        limits = limits or {}
-        self._limits = {name: max(1, int(limits.get(name, DEFAULT_LIMIT)))
-                        for name in self.providers}
+        self._settings_limits = {name: max(1, int(n)) for name, n in (limits or {}).items()}
+        self._busy_caps: dict[str, int] = {}  # lowered after a "slots busy" answer
         self._running = dict.fromkeys(self.providers, 0)
         self._queues: dict[str, deque[Job]] = {name: deque() for name in self.providers}
         self._lock = threading.Lock()
@@ -142,9 +152,22 @@ class GenerationService:
                 f"Unknown provider '{name}' (this Audiostudio has: {known})"
             ) from None
 
+    def limit(self, name: str) -> int:
+        """How many jobs of provider ``name`` may run at once now."""
+        limit = self._settings_limits.get(name)
+        if limit is None:
+            own = getattr(self.providers[name], "max_concurrency", None)
+            limit = (own() if callable(own) else None) or DEFAULT_LIMIT
+        return max(1, min(limit, self._busy_caps.get(name, limit)))
+
     def resolve(self, request: Request, cast: CastEntry | None = None) -> Resolved:
         """The request with the provider's defaults and the speaker's cast entry filled in."""
         provider = self.provider(request.provider)
+        if request.kind not in provider.kinds:
+            makes = ", ".join(sorted(provider.kinds))
+            raise BadRequestError(
+                f"{provider.name} cannot make {request.kind} (it makes {makes}): choose another "
+                "provider for this clip", provider.name, field="provider")
         from_cast = cast if cast is not None and cast.provider == request.provider else None
         voice = None
         if request.kind == "voice":
@@ -157,7 +180,7 @@ class GenerationService:
         }
         return Resolved(
             kind=request.kind,
-            model=request.model or provider.default_model,
+            model=request.model or provider.default_models.get(request.kind),
             text=request.text,
             prompt=request.prompt,
             lyrics=request.lyrics,
@@ -170,13 +193,44 @@ class GenerationService:
     def estimate(self, request: Request, cast: CastEntry | None = None) -> Cost:
         return self.provider(request.provider).estimate_cost(self.resolve(request, cast))
 
-    def cache_keys(self, request: Request, seed: int, cast: CastEntry | None = None) -> list[str]:
+    def cache_keys(self, request: Request, seed: int, cast: CastEntry | None = None,
+                   resolved: Resolved | None = None) -> list[str]:
         provider = self.provider(request.provider)
-        resolved = self.resolve(request, cast)
+        resolved = resolved or self.resolve(request, cast)
         return [
             cache_key(resolved.to_json(), seed, v, provider.engine_version(request.kind))
             for v in range(resolved.variants)
         ]
+
+    def neighbour_request_ids(self, project: Project, clip: Clip
+                              ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Request ids of the nearest earlier and later clips (any track, by start) with the
+        same provider, voice and model and a current take, when the provider stitches."""
+        request = clip.request
+        if request is None or request.kind != "voice":
+            return (), ()
+        provider = self.provider(request.provider)
+        mine = self.resolve(request, project.cast.get(clip.speaker or ""))
+        if not stitches(provider, mine.model):
+            return (), ()
+        earlier: list[tuple[float, str]] = []
+        later: list[tuple[float, str]] = []
+        for _, other in project.iter_clips():
+            if other.id == clip.id or clip_state(other) is not ClipState.CURRENT:
+                continue
+            take = other.takes[other.take or 0]
+            theirs = other.request
+            if (not take.request_id or theirs is None or theirs.kind != "voice"
+                    or take.provider != provider.name or take.model != mine.model):
+                continue
+            voice = self.resolve(theirs, project.cast.get(other.speaker or "")).voice
+            if voice != mine.voice:
+                continue
+            (earlier if other.start < clip.start else later).append((other.start, take.request_id))
+        earlier.sort(key=lambda e: -e[0])
+        later.sort(key=lambda e: e[0])
+        return (tuple(i for _, i in earlier[:STITCH_NEIGHBOURS]),
+                tuple(i for _, i in later[:STITCH_NEIGHBOURS]))
 
     def submit(
         self,
@@ -184,11 +238,15 @@ class GenerationService:
         seed: int,
         cast: CastEntry | None = None,
         on_progress: Progress | None = None,
+        neighbours: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
     ) -> Job:
+        """``neighbours``: (previous, next) request ids from ``neighbour_request_ids``."""
         provider = self.provider(request.provider)
         _require_words(request)
-        job = Job(provider.name, request, self.resolve(request, cast), seed,
-                  self.cache_keys(request, seed, cast), on_progress)
+        resolved = replace(self.resolve(request, cast), previous_request_ids=neighbours[0],
+                           next_request_ids=neighbours[1])
+        job = Job(provider.name, request, resolved, seed,
+                  self.cache_keys(request, seed, resolved=resolved), on_progress)
         hits = [self.cache.get(k) for k in job.keys]
         if all(hits):
             job.future.set_running_or_notify_cancel()
@@ -213,8 +271,8 @@ class GenerationService:
             with self._lock:
                 queue = self._queues[name]
                 while queue and queue[0].cancelled():
-                    queue.popleft().future.cancel()
-                if not queue or self._running[name] >= self._limits[name]:
+                    _end_cancelled(queue.popleft())
+                if not queue or self._running[name] >= self.limit(name):
                     return
                 job = queue.popleft()
                 self._running[name] += 1
@@ -223,11 +281,14 @@ class GenerationService:
     def _run(self, job: Job) -> None:
         provider = self.providers[job.provider]
         try:
-            if not job.future.set_running_or_notify_cancel():
+            if not job.started and not job.future.set_running_or_notify_cancel():
                 return
+            job.started = True
             workdir = self.cache.workdir()
             try:
                 results = self._call_with_retries(provider, job.resolved, job.seed, workdir, job)
+                if results is None:
+                    return  # back in its queue, waiting for a slot
                 out = []
                 for result in results:
                     key = job.keys[min(result.variant, len(job.keys) - 1)]
@@ -245,9 +306,21 @@ class GenerationService:
                 self._running[job.provider] -= 1
             self._dispatch(job.provider)
 
+    def _requeue_for_slot(self, job: Job) -> bool:
+        """After "every slot busy": if other jobs of ours hold slots, cap the limit at them and
+        put ``job`` first in line (True); alone, the caller backs off instead (False)."""
+        with self._lock:
+            others = self._running[job.provider] - 1
+            if others < 1:
+                return False
+            self._busy_caps[job.provider] = others
+            self._queues[job.provider].appendleft(job)
+            return True
+
     def _call_with_retries(
         self, provider: Provider, resolved: Resolved, seed: int, workdir: Path, job: Job
-    ) -> list:
+    ) -> list | None:
+        """The provider's results, or None when the job went back to its queue."""
         attempt = 0
         while True:
             if job.cancelled():
@@ -255,8 +328,19 @@ class GenerationService:
             try:
                 return provider.generate(resolved, seed, workdir, job.report, job.cancelled)
             except ProviderError as error:
+                if isinstance(error, SlotsBusyError) and self._requeue_for_slot(job):
+                    return None
                 attempt += 1
                 if not error.retryable or attempt >= self.retry.max_attempts:
                     raise
                 if job.wait_cancelled(self.retry.delay(attempt - 1, error)):
                     raise CancelledError("Generation cancelled") from error
+
+
+def _end_cancelled(job: Job) -> None:
+    """A cancelled job leaving its queue: a job put back after it started has a running
+    future, which cannot be cancelled any more, only failed."""
+    if job.started:
+        job.future.set_exception(CancelledError("Generation cancelled"))
+    else:
+        job.future.cancel()

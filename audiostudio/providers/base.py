@@ -9,7 +9,8 @@ provider only speaks to its service and maps its failures onto ``audiostudio.err
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,13 +61,19 @@ class Resolved:
     duration: float | None
     variants: int
     params: dict[str, Any] = field(default_factory=dict)  # this provider's params only
+    # Request stitching (ElevenLabs): the request ids of the neighbouring lines' current takes,
+    # nearest first; they change the audio, so they are part of the cache key.
+    previous_request_ids: tuple[str, ...] = ()
+    next_request_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "model": self.model, "text": self.text, "prompt": self.prompt,
-            "lyrics": self.lyrics, "voice": self.voice, "duration": self.duration,
-            "variants": self.variants, "params": dict(self.params),
-        }
+        """Every field, so the cache key can never miss one added later."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = (dict(value) if isinstance(value, dict)
+                           else list(value) if isinstance(value, tuple) else value)
+        return out
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,8 @@ class ProviderResult:
 
 class Provider(Protocol):
     name: str
-    kinds: frozenset[str]
-    default_model: str | None
+    kinds: frozenset[str]  # the request kinds it makes; the service refuses the others
+    default_models: Mapping[str, str]  # kind -> model when the request names none
 
     def engine_version(self, kind: str) -> str:
         """Changes whenever the audio for the same request and seed could change."""
@@ -103,6 +110,13 @@ class Provider(Protocol):
         progress: Progress,
         cancelled: Cancelled,
     ) -> list[ProviderResult]: ...
+
+
+def stitches(provider: Provider, model: str | None) -> bool:
+    """Whether ``provider`` uses neighbouring lines' request ids with ``model`` (an optional
+    ``stitches(model) -> bool`` method; most providers have none)."""
+    method = getattr(provider, "stitches", None)
+    return bool(method(model)) if callable(method) else False
 
 
 def param_defaults(provider: Provider, kind: str) -> dict[str, Any]:

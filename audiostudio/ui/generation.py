@@ -160,7 +160,9 @@ class GenerationController(QObject):
         self.rows.append(row)
         try:
             row.estimate = self.service.estimate(clip.request, cast)
-            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take), cast)
+            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take), cast,
+                                          neighbours=self.service.neighbour_request_ids(
+                                              project, clip))
         except AudiostudioError as error:  # e.g. an empty line: shown on the clip, never sent
             self._end(row, "failed", str(error))
             return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -15,7 +16,7 @@ from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved
 class FakeProvider:
     name = "fake"
     kinds = frozenset({"voice", "sfx", "music"})
-    default_model = "fake-1"
+    default_models: ClassVar[dict[str, str]] = dict.fromkeys(("voice", "sfx", "music"), "fake-1")
 
     def __init__(self, failures: list[Exception] | None = None, work_s: float = 0.0,
                  fail_prompts: dict[str, Exception] | None = None) -> None:

@@ -8,6 +8,7 @@ deterministic for a seed, so the cache and the tests can rely on it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -24,7 +25,7 @@ _REVISION = "1"
 class OfflineProvider:
     name = "offline"
     kinds = frozenset({"voice", "sfx", "music"})
-    default_model: str | None = None
+    default_models: ClassVar[dict[str, str]] = {}  # one engine per kind, no models
 
     def engine_version(self, kind: str) -> str:
         if kind == "voice":
