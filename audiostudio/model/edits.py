@@ -35,7 +35,8 @@ class Scope(enum.Enum):
 
 
 # Keys SetFields may change per target; structure (ids, clip lists) changes via named edits.
-_PROJECT_KEYS = frozenset({"name", "sample_rate_hz", "frame_rate", "length", "cast"})
+_PROJECT_KEYS = frozenset({"name", "sample_rate_hz", "frame_rate", "start_timecode", "length",
+                           "cast"})
 _FIXED_KEYS = frozenset({"id", "clips", "extra"})
 _EPS = 1e-9
 

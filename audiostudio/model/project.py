@@ -198,6 +198,7 @@ class Project:
                 yield track, clip
 
     def find_track(self, track_id: str) -> Track | None:
+    start_timecode: str | None = None  # None = 00:00:00:00
         return next((t for t in self.tracks if t.id == track_id), None)
 
     def find_clip(self, clip_id: str) -> tuple[Track, Clip] | None:

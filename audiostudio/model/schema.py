@@ -23,6 +23,7 @@ from dataclasses import MISSING, fields, is_dataclass, replace
 from typing import Any, TypeVar
 
 from audiostudio.errors import ProjectFormatError, UnsupportedVersionError
+from audiostudio.model import timecode
 from audiostudio.model.project import (
     FADE_CURVES,
     FORMAT_NAME,
@@ -298,6 +299,9 @@ _SPECS: dict[type, dict[str, Validator]] = {
 
 # --- rules that span keys ---------------------------------------------------------------------
 def iter_ids(project: Project) -> Iterator[tuple[str, str]]:
+        "start_timecode": _nullable(
+            _string("a timecode HH:MM:SS:FF", lambda v: bool(timecode.TIMECODE_RE.fullmatch(v)))
+        ),
     """(id, field path) of every track, clip and marker: they share one namespace."""
     for ti, track in enumerate(project.tracks):
         yield track.id, f"tracks[{ti}].id"
@@ -324,6 +328,18 @@ def _check_clip(clip: Clip, path: str) -> None:
             _join(path, "offset"),
         )
     length = clip.length
+    if project.start_timecode is not None:
+        # Frames past the rate, or a label drop-frame skips (the default grid: 30 fps).
+        try:
+            timecode.parse(project.start_timecode, project.frame_rate or FrameRate(30))
+        except ProjectFormatError as error:
+            raise _fail(str(error), _join(path, "start_timecode")) from error
+
+
+def _check_frame_rate(rate: FrameRate, path: str) -> None:
+    if rate.drop_frame and not timecode.drop_frame_allowed(rate):
+        raise _fail(f"drop-frame exists for 29.97 and 59.94 fps only, not {rate.fps:g}",
+                    _join(path, "drop_frame"))
     if length is not None and clip.fade_in + clip.fade_out > length + _EPS:
         raise _fail(
             f"fade_in + fade_out ({clip.fade_in + clip.fade_out:g} s) must not be longer than "
@@ -344,7 +360,8 @@ def _check_clip(clip: Clip, path: str) -> None:
             )
 
 
-_CHECKS: dict[type, Callable[[Any, str], None]] = {Project: _check_project, Clip: _check_clip}
+_CHECKS: dict[type, Callable[[Any, str], None]] = {
+    Project: _check_project, Clip: _check_clip, FrameRate: _check_frame_rate}
 
 
 # --- generic conversion -----------------------------------------------------------------------

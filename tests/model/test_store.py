@@ -335,7 +335,8 @@ def test_save_writes_formatted_json_in_the_formats_key_order(tmp_path: Path) -> 
     keys = list(json.loads(text))
     assert keys == [
         "format", "version", "min_reader_version", "app_version", "revision", "name",
-        "sample_rate_hz", "frame_rate", "length", "tracks", "cast", "mix", "markers", "x_later",
+        "sample_rate_hz", "frame_rate", "start_timecode", "length", "tracks", "cast", "mix",
+        "markers", "x_later",
     ]  # fmt: skip
     assert (tmp_path / "assets").is_dir()
 
