@@ -1,8 +1,9 @@
 """The user cache folder: its layout, and pruning it to the size the settings allow.
 
 Layout: ``generated/`` (provider output by cache key), ``decoded/`` (sources as float32 at a
-project rate), ``peaks/`` (waveform pyramids). Every entry can be rebuilt: a project never
-needs a cache file, because a take's audio is copied into the project's ``assets/``.
+project rate), ``peaks/`` (waveform pyramids), ``levels/`` (each asset's measured loudness,
+for auto-level). Every entry can be rebuilt: a project never needs a cache file, because a
+take's audio is copied into the project's ``assets/``.
 Rebuilding costs differ, so pruning removes decoded audio and waveforms first (a local decode
 brings them back) and generated audio last (it may cost credits to make again), least recently
 used first within each group. "Used" is the later of a file's atime and mtime; a cache hit sets
@@ -20,8 +21,9 @@ from pathlib import Path
 GENERATED = "generated"
 DECODED = "decoded"
 PEAKS = "peaks"
+LEVELS = "levels"
 WORK = "work"  # under generated/: providers' scratch folders
-_PRUNE_FIRST = (DECODED, PEAKS)  # then GENERATED
+_PRUNE_FIRST = (DECODED, PEAKS, LEVELS)  # then GENERATED
 
 
 def mark_used(path: Path) -> None:

@@ -41,6 +41,9 @@ class Settings:
     # Concurrent jobs per provider; a cloud provider without an entry uses what its account
     # allows (ElevenLabs: by plan, 2-15, or the service's maximum-concurrent-requests header).
     concurrency: dict[str, int] = field(default_factory=lambda: {"offline": 2})
+    # Per cloud provider: base_url, connect_timeout_s, read_timeout_s, task_deadline_s
+    # (audiostudio/provider_setup.py); keys are never here (keyring or keys.json).
+    providers: dict[str, dict] = field(default_factory=dict)
     default_sample_rate_hz: int = 48000
     default_target_lufs: float = -16.0
     default_true_peak_dbtp: float = -1.0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audiostudio.audio.autolevel import clip_gain, enabled, has_dialogue, source_level
 from audiostudio.audio.decode import AudioSource, HandlePool, open_source
 from audiostudio.audio.ducking import DuckEnvelope, envelope_db, window_frames, window_levels_db
 from audiostudio.errors import MissingSourceError
@@ -60,7 +61,8 @@ class ClipPlan:
     end: int  # one past the last timeline frame
     offset: int  # source frame played at ``start``
     loop: bool
-    gain: float
+    gain: float  # linear: the auto-level gain and the clip's gain_db
+    auto_gain_db: float | None  # the auto-level part (None: auto-level leaves it alone)
     fade_in: int
     fade_out: int
     fade_in_curve: str
@@ -75,6 +77,7 @@ class TrackPlan:
     name: str
     gain: float
     duck_role: str
+    kind: str = "audio"
     clips: list[ClipPlan] = field(default_factory=list)
     starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     ends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -120,6 +123,8 @@ def _clip_plan(
     sources: dict[Path, AudioSource],
     handles: HandlePool,
     cache: Path,
+    project: Project,
+    dialogue: bool,
 ) -> ClipPlan | None:
     label = clip.name or clip.id
     if not clip.source:
@@ -137,6 +142,10 @@ def _clip_plan(
     if path not in sources:
         sources[path] = open_source(path, rate, cache, handles)
     source = sources[path]
+    measured = (source_level(path, source, rate, cache)
+                if enabled(project) and clip.auto_gain_db is None else None)
+    auto = clip_gain(project, track, clip, measured, dialogue)
+    auto_db = None if auto is None else auto.gain_db
     offset = sample_at(clip.offset, rate)
     source_s = source.frames / rate
     length = clip.length if clip.length is not None else max(0.0, source_s - clip.offset)
@@ -150,7 +159,8 @@ def _clip_plan(
         end=end,
         offset=offset,
         loop=clip.loop,
-        gain=db_to_linear(clip.gain_db),
+        gain=db_to_linear(clip.gain_db + (auto_db or 0.0)),
+        auto_gain_db=auto_db,
         fade_in=min(sample_at(clip.fade_in, rate), end - start),
         fade_out=min(sample_at(clip.fade_out, rate), end - start),
         fade_in_curve=clip.fade_in_curve,
@@ -179,14 +189,16 @@ def build_plan(
     plans: list[TrackPlan] = []
     sources: dict[Path, AudioSource] = {}  # each file opened once, however many clips use it
     handles = HandlePool()  # this plan's own: another consumer's reads never wait for it
+    dialogue = has_dialogue(project)
     for track in tracks:
-        plan = TrackPlan(track.id, track.name, db_to_linear(track.gain_db), track.duck_role)
+        plan = TrackPlan(track.id, track.name, db_to_linear(track.gain_db), track.duck_role,
+                         track.effective_kind)
         for clip in track.clips:
             done += 1
             if clip.mute:
                 continue
             clip_plan = _clip_plan(clip, track, folder, rate, skip_missing, sources, handles,
-                                   cache)
+                                   cache, project, dialogue)
             if clip_plan:
                 plan.clips.append(clip_plan)
             if progress:

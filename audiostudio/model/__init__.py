@@ -1,6 +1,7 @@
 """The scene as data: pure Python, no Qt, no audio arrays."""
 
 from audiostudio.model.project import (
+    AutoLevel,
     CastEntry,
     Clip,
     Duck,
@@ -15,6 +16,7 @@ from audiostudio.model.project import (
 )
 
 __all__ = [
+    "AutoLevel",
     "CastEntry",
     "Clip",
     "Duck",

@@ -109,6 +109,7 @@ class Clip:
     request: Request | None = None
     takes: list[Take] = field(default_factory=list)
     take: int | None = None
+    auto_gain_db: float | None = None  # None = measured by the mix's auto-level; set = fixed
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -140,6 +141,7 @@ class Track:
     height: int | None = None
     locked: bool = False
     clips: list[Clip] = field(default_factory=list)
+    auto_level: bool = True  # False: the mix's auto-level leaves this track's clips alone
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -166,11 +168,23 @@ class Duck:
 
 
 @dataclass
+class AutoLevel:
+    """Clip gains from measured loudness, by kind (audio/autolevel.py)."""
+
+    enabled: bool = True
+    dialogue_lufs: float = -18.0  # voice clips are brought to this (speech-gated)
+    music_under_lu: float = 16.0  # music beds this far under the dialogue (before ducking)
+    sfx_under_lu: float = 6.0  # sound effects this far under the dialogue
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Mix:
     target_lufs: float | None = -16.0
     true_peak_ceiling_dbtp: float = -1.0
     master_gain_db: float = 0.0
     duck: Duck = field(default_factory=Duck)
+    auto_level: AutoLevel | None = None  # None (files from before it) = off, as they were
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -184,6 +198,7 @@ class Project:
     name: str | None = None  # None = the folder's name
     sample_rate_hz: int = 48000
     frame_rate: FrameRate | None = None
+    start_timecode: str | None = None  # None = 00:00:00:00
     length: float | None = None
     tracks: list[Track] = field(default_factory=list)
     cast: dict[str, CastEntry] = field(default_factory=dict)
@@ -198,7 +213,6 @@ class Project:
                 yield track, clip
 
     def find_track(self, track_id: str) -> Track | None:
-    start_timecode: str | None = None  # None = 00:00:00:00
         return next((t for t in self.tracks if t.id == track_id), None)
 
     def find_clip(self, clip_id: str) -> tuple[Track, Clip] | None:

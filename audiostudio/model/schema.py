@@ -26,6 +26,7 @@ from audiostudio.errors import ProjectFormatError, UnsupportedVersionError
 from audiostudio.model import timecode
 from audiostudio.model.project import (
     FADE_CURVES,
+    AutoLevel,
     FORMAT_NAME,
     FORMAT_VERSION,
     CastEntry,
@@ -245,6 +246,8 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "request": _nullable(_model(Request)),
         "takes": _list_of(Take),
         "take": _nullable(_COUNT),
+        "auto_gain_db": _nullable(_number("a number between -60 and 60 or null",
+                                          lambda v: -60 <= v <= 60)),
     },
     Track: {
         "id": _NON_EMPTY,
@@ -260,6 +263,7 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "height": _nullable(_integer("an integer > 0", lambda v: v > 0)),
         "locked": _boolean,
         "clips": _list_of(Clip),
+        "auto_level": _boolean,
     },
     Duck: {
         "depth_db": _AT_MOST_0,
@@ -269,6 +273,12 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "hold_ms": _NON_NEG,
         "lookahead_ms": _NON_NEG,
     },
+    AutoLevel: {
+        "enabled": _boolean,
+        "dialogue_lufs": _number("a number between -70 and 0", lambda v: -70 <= v <= 0),
+        "music_under_lu": _NON_NEG,
+        "sfx_under_lu": _NON_NEG,
+    },
     Mix: {
         "target_lufs": _nullable(
             _number("a number between -70 and 0 or null", lambda v: -70 <= v <= 0)
@@ -276,6 +286,7 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "true_peak_ceiling_dbtp": _AT_MOST_0,
         "master_gain_db": _NUMBER,
         "duck": _model(Duck),
+        "auto_level": _nullable(_model(AutoLevel)),
     },
     Project: {
         "format": _const(FORMAT_NAME),
@@ -288,6 +299,9 @@ _SPECS: dict[type, dict[str, Validator]] = {
             "a whole number of Hz between 8000 and 384000", lambda v: 8000 <= v <= 384000
         ),
         "frame_rate": _nullable(_model(FrameRate)),
+        "start_timecode": _nullable(
+            _string("a timecode HH:MM:SS:FF", lambda v: bool(timecode.TIMECODE_RE.fullmatch(v)))
+        ),
         "length": _OPT_POSITIVE,
         "tracks": _list_of(Track),
         "cast": _map_of(CastEntry),
@@ -299,9 +313,6 @@ _SPECS: dict[type, dict[str, Validator]] = {
 
 # --- rules that span keys ---------------------------------------------------------------------
 def iter_ids(project: Project) -> Iterator[tuple[str, str]]:
-        "start_timecode": _nullable(
-            _string("a timecode HH:MM:SS:FF", lambda v: bool(timecode.TIMECODE_RE.fullmatch(v)))
-        ),
     """(id, field path) of every track, clip and marker: they share one namespace."""
     for ti, track in enumerate(project.tracks):
         yield track.id, f"tracks[{ti}].id"
@@ -317,17 +328,6 @@ def _check_project(project: Project, path: str) -> None:
         if item_id in seen:
             raise _fail(f"duplicate id {item_id!r} (also used by {seen[item_id]})", where)
         seen[item_id] = where
-
-
-def _check_clip(clip: Clip, path: str) -> None:
-    sd = clip.source_duration
-    if clip.duration is None and sd is not None and clip.offset >= sd:
-        raise _fail(
-            f"must be below source_duration ({sd:g} s) when duration is not set, "
-            f"got {clip.offset:g}",
-            _join(path, "offset"),
-        )
-    length = clip.length
     if project.start_timecode is not None:
         # Frames past the rate, or a label drop-frame skips (the default grid: 30 fps).
         try:
@@ -340,6 +340,17 @@ def _check_frame_rate(rate: FrameRate, path: str) -> None:
     if rate.drop_frame and not timecode.drop_frame_allowed(rate):
         raise _fail(f"drop-frame exists for 29.97 and 59.94 fps only, not {rate.fps:g}",
                     _join(path, "drop_frame"))
+
+
+def _check_clip(clip: Clip, path: str) -> None:
+    sd = clip.source_duration
+    if clip.duration is None and sd is not None and clip.offset >= sd:
+        raise _fail(
+            f"must be below source_duration ({sd:g} s) when duration is not set, "
+            f"got {clip.offset:g}",
+            _join(path, "offset"),
+        )
+    length = clip.length
     if length is not None and clip.fade_in + clip.fade_out > length + _EPS:
         raise _fail(
             f"fade_in + fade_out ({clip.fade_in + clip.fade_out:g} s) must not be longer than "
