@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audiostudio import __version__
-from audiostudio.cli import analyze, generate, project, render
+from audiostudio.cli import analyze, catalog, check, generate, project, render
 from audiostudio.errors import AudiostudioError, CancelledError
 
 # Listed, not discovered: a frozen app (PyInstaller) sees only what is imported by name.
-COMMANDS = (render, generate, project, analyze)
+COMMANDS = (render, generate, check, project, analyze, catalog)
 
 
 def _cmd_open(args: argparse.Namespace) -> int:

@@ -225,6 +225,27 @@ def parse_prompt(prompt: str) -> MusicSpec:
     )
 
 
+
+def prompt_words() -> dict[str, object]:
+    """The words ``parse_prompt`` reads, by what they set (``audiostudio music`` lists them)."""
+    moods: dict[int, dict[str, object]] = {}
+    for word, mood in _MOODS.items():  # the words of one group share one _Mood
+        group = moods.setdefault(id(mood), {"words": [], "tempo_bpm": mood.tempo,
+                                            "mode": mood.mode, "drums": mood.drums})
+        group["words"].append(word)  # type: ignore[union-attr]
+    instruments: dict[str, list[str]] = {name: [] for name in INSTRUMENTS}
+    for word, instrument in _INSTRUMENT_WORDS.items():
+        instruments[instrument].append(word)
+    return {
+        "moods": list(moods.values()),
+        "instruments": instruments,
+        "sting": sorted(_STING_WORDS),
+        "loop": sorted(_LOOP_WORDS),
+        "solo": sorted(_SOLO_WORDS),
+        "without": ["no", "without", "minus", "drumless"],
+        "values": ["90 bpm", "in D minor", "key of F# major", "20 seconds", "2 min"],
+    }
+
 # --- the arrangement ------------------------------------------------------------------------
 # Progressions as scale degrees (0 = tonic). All start on the tonic and avoid the raised
 # leading tone in minor, so the key reads clearly; the flavour ties some to moods.

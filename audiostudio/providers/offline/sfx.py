@@ -45,6 +45,7 @@ __all__ = [
     "SfxFamily",
     "classify",
     "family_by_name",
+    "modifier_words",
     "synthesize",
 ]
 
@@ -327,6 +328,12 @@ _MODIFIER_WORDS: tuple[tuple[tuple[str, ...], str, float | bool], ...] = (
     (("slow", "slowly", "lazy", "leisurely"), "speed", 0.6),
     (("fast", "quick", "quickly", "rapid", "hurried", "running", "frantic"), "speed", 1.6),
 )
+
+
+def modifier_words() -> list[tuple[str, tuple[str, ...]]]:
+    """(effect, words) of the prompt words that change any family's sound (for listings)."""
+    return [(field if isinstance(value, bool) or field == "distance" else f"{field} x{value:g}",
+             stems) for stems, field, value in _MODIFIER_WORDS]
 
 
 def _modifiers(words: Sequence[str]) -> _Modifiers:
