@@ -9,6 +9,9 @@ from pathlib import Path
 
 from audiostudio.errors import AudiostudioError
 
+# The desktop entry, AppStream metainfo and icon names in packaging/ use this id.
+APP_ID = "io.github.audiostudio.Audiostudio"
+
 
 def has_display() -> bool:
     platform = os.environ.get("QT_QPA_PLATFORM", "")
@@ -52,11 +55,13 @@ def run_window(project: Path | None, screenshot: Path | None = None,
     from PySide6.QtWidgets import QApplication
 
     from audiostudio.ui.main_window import MainWindow
-    from audiostudio.ui.theme import apply_dark_theme
+    from audiostudio.ui.theme import apply_dark_theme, icon
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Audiostudio")
     app.setOrganizationName("Audiostudio")
+    app.setWindowIcon(icon("audiostudio"))
+    app.setDesktopFileName(APP_ID)  # ties the window to the installed .desktop entry
     apply_dark_theme(app)
     window = MainWindow()
     try:

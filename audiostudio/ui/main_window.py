@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QUndoView,
@@ -27,12 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from audiostudio.errors import AudiostudioError
-from audiostudio.model import Track, new_id
+from audiostudio.model import Track, new_id, timecode
 from audiostudio.model.edits import AddTrack
 from audiostudio.model.selection_edits import Clipboard
 from audiostudio.providers.registry import available_providers
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
-from audiostudio.ui import workers
+from audiostudio.ui import theme, workers
 from audiostudio.ui.actions import ActionRegistry
 from audiostudio.ui.document import Document
 from audiostudio.ui.export_dialog import ExportDialog
@@ -98,8 +97,7 @@ class MainWindow(QMainWindow):
         self.document.dirty_changed.connect(lambda _d: self._update_title())
         self.document.reset.connect(self._update_title)
         self.document.saved.connect(lambda _f: self._update_title())
-        self.document.playhead_moved.connect(
-            lambda s: self.time_label.setText(format_time(s)))
+        self.document.playhead_moved.connect(self._show_time)
         self.document.playhead_moved.connect(self._follow_playhead)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -132,6 +130,14 @@ class MainWindow(QMainWindow):
         self.save_action = create(self, "save", "&Save", self.save)
         self.save_as_action = create(self, "save_as", "Save &As…", self.save_as)
         self.import_action = create(self, "import", "&Import Audio…", self.import_dialog)
+        self.import_video_action = QAction("Import &Video…", self)
+        self.import_video_action.setToolTip("A reference video: its frame rate, start timecode "
+                                            "and length become the project's")
+        self.import_video_action.triggered.connect(self.import_video_dialog)
+        self.timecode_action = QAction("&Timecode", self)
+        self.timecode_action.setCheckable(True)
+        self.timecode_action.setToolTip("Show the ruler and the time display as HH:MM:SS:FF")
+        self.timecode_action.toggled.connect(self.set_show_timecode)
         self.export_action = create(self, "export", "&Export Mix and Stems…", self.export_dialog)
         self.quit_action = create(self, "quit", "&Quit", self.close)
         self.undo_action = commands.register(
@@ -143,44 +149,49 @@ class MainWindow(QMainWindow):
         self.track_actions = []
         for kind, label in (("voice", "&Voice"), ("sfx", "&SFX"), ("music", "&Music"),
                             ("audio", "&Audio")):
-            action = QAction(f"Add {label} Track", self)
+            action = QAction(theme.icon(kind), f"Add {label} Track", self)
             action.triggered.connect(lambda _c=False, k=kind: self.add_track(k))
             self.track_actions.append(action)
         self.shortcuts_action = QAction("&Keyboard Shortcuts", self)
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
-        icon = self.style().standardIcon
-        pixmap = QStyle.StandardPixmap
+        icon = theme.icon
         self.play_action = create(self, "play", "&Play", self.preview.toggle)
-        self.play_action.setIcon(icon(pixmap.SP_MediaPlay))
+        self.play_action.setIcon(icon("play"))
         self.play_action.setToolTip(commands.tip("play"))
         self.stop_action = create(self, "stop", "&Stop", self.preview.stop)
-        self.stop_action.setIcon(icon(pixmap.SP_MediaStop))
+        self.stop_action.setIcon(icon("stop"))
         self.stop_action.setToolTip(commands.tip("stop"))
         self.loop_action = create(self, "loop", "&Loop", self.toggle_loop)
         self.loop_action.setCheckable(True)
+        self.loop_action.setIcon(icon("loop"))
         self.loop_action.setToolTip(commands.tip("loop"))
         self.follow_action = create(self, "follow", "&Follow Playhead", lambda: None)
         self.follow_action.setCheckable(True)
         self.follow_action.setChecked(True)
+        self.follow_action.setIcon(icon("follow"))
         self.generate_action = create(self, "generate", "&Generate Selected",
                                       lambda: self.generate_selected(new_take=False))
         self.generate_action.setToolTip(commands.tip("generate"))
+        self.generate_action.setIcon(icon("generate"))
         self.new_take_action = create(self, "new_take", "New &Take of Selected",
                                       lambda: self.generate_selected(new_take=True))
         self.stale_action = create(self, "generate_stale", "Generate All &Stale",
                                    lambda: self.generation.generate())
         self.stale_action.setToolTip(commands.tip("generate_stale"))
+        self.stale_action.setIcon(icon("generate"))
         # The timeline's own commands (they also keep the playhead in view).
         self.home_action = commands["playhead_start"]
-        self.home_action.setIcon(icon(pixmap.SP_MediaSkipBackward))
+        self.home_action.setIcon(icon("to-start"))
         self.home_action.setToolTip(commands.tip("playhead_start"))
         self.end_action = commands["playhead_end"]
-        self.end_action.setIcon(icon(pixmap.SP_MediaSkipForward))
+        self.end_action.setIcon(icon("to-end"))
         self.end_action.setToolTip(commands.tip("playhead_end"))
-        self.import_action.setIcon(icon(pixmap.SP_DialogOpenButton))
-        self.export_action.setIcon(icon(pixmap.SP_DialogSaveButton))
-        self.undo_action.setIcon(icon(pixmap.SP_ArrowBack))
-        self.redo_action.setIcon(icon(pixmap.SP_ArrowForward))
+        self.import_action.setIcon(icon("import"))
+        self.export_action.setIcon(icon("export"))
+        self.undo_action.setIcon(icon("undo"))
+        self.redo_action.setIcon(icon("redo"))
+        self.new_take_action.setIcon(icon("new-take"))
+        self.fit_action.setIcon(icon("zoom-fit"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -191,7 +202,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
-        file_menu.addActions([self.import_action, self.export_action])
+        file_menu.addActions([self.import_action, self.import_video_action, self.export_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -208,6 +219,7 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.commands[name] for name in ("zoom_in", "zoom_out")])
         view_menu.addAction(self.fit_action)
         view_menu.addAction(self.commands["snap"])
+        view_menu.addAction(self.timecode_action)
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
@@ -389,6 +401,44 @@ class MainWindow(QMainWindow):
         if files:
             self.import_files([Path(f) for f in files])
 
+    def import_video_dialog(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(
+            self, "Import reference video", "",
+            "Videos (*.mp4 *.mov *.m4v *.mkv *.mxf *.avi *.webm);;All files (*)")
+        if file:
+            self.import_video(Path(file))
+
+    def import_video(self, file: Path) -> workers.Worker | None:
+        """Probe and extract the audio on a worker; the project takes the video's grid, start
+        timecode and length, its audio a locked reference track (one undo step)."""
+        if not self._needs_folder():
+            return None
+        from audiostudio.video import reference_edit, stage_video
+
+        folder, rate = self.document.folder, self.document.project.sample_rate_hz
+
+        def done(staged):
+            edit, _ = reference_edit(self.document.project, staged)
+            error = self.document.try_apply(edit, f"Import reference video {file.name}")
+            if error:
+                self.show_error("Cannot use the video", AudiostudioError(error))
+                return
+            self._show_time(self.document.playhead)
+            self.statusBar().showMessage(f"Reference video: {staged.info.describe()}", 8000)
+
+        self.statusBar().showMessage(f"Reading {file.name}…")
+        return self.workers.start(
+            lambda _progress, _cancelled: stage_video(folder, file, rate, cache_dir()), done,
+            lambda exc: self.show_error("Cannot import the video", exc))
+
+    def set_show_timecode(self, on: bool) -> None:
+        self.panel.view.ruler.set_show_timecode(on)
+        self._show_time(self.document.playhead)
+
+    def _show_time(self, seconds: float) -> None:
+        self.time_label.setText(timecode.project_label(self.document.project, seconds)
+                                if self.timecode_action.isChecked() else format_time(seconds))
+
     def import_files(self, files: list[Path], track_id: str | None = None) -> None:
         """Copy and decode on a worker; place all files on the GUI thread as one undo step."""
         if not files or not self._needs_folder():
@@ -462,9 +512,7 @@ class MainWindow(QMainWindow):
 
     # --- playback and generation ---------------------------------------------------------
     def _playing_changed(self, playing: bool) -> None:
-        pixmap = QStyle.StandardPixmap
-        icon = pixmap.SP_MediaPause if playing else pixmap.SP_MediaPlay
-        self.play_action.setIcon(self.style().standardIcon(icon))
+        self.play_action.setIcon(theme.icon("pause" if playing else "play"))
         self.play_action.setText("&Pause" if playing else "&Play")
 
     def _follow_playhead(self, seconds: float) -> None:

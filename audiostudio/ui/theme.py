@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 BACKGROUND = "#1e1f22"
@@ -16,6 +16,14 @@ TEXT = "#e3e5e8"
 MUTED_TEXT = "#9aa0a8"
 ACCENT = "#4f8cff"
 ICONS = (Path(__file__).resolve().parent / "icons").as_posix()
+
+
+def icon(name: str) -> QIcon:
+    """One of the app's own SVG icons (ui/icons/NAME.svg): transport, tools, clip kinds."""
+    path = Path(ICONS) / f"{name}.svg"
+    if not path.is_file():
+        raise FileNotFoundError(f"no icon {path}")  # a typo must fail a test, not draw nothing
+    return QIcon(str(path))
 
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {BACKGROUND}; }}
