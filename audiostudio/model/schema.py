@@ -329,9 +329,9 @@ def _check_project(project: Project, path: str) -> None:
             raise _fail(f"duplicate id {item_id!r} (also used by {seen[item_id]})", where)
         seen[item_id] = where
     if project.start_timecode is not None:
-        # Frames past the rate, or a label drop-frame skips (the default grid: 30 fps).
+        # Frames past the rate, or a label drop-frame skips.
         try:
-            timecode.parse(project.start_timecode, project.frame_rate or FrameRate(30))
+            timecode.parse(project.start_timecode, timecode.project_rate(project))
         except ProjectFormatError as error:
             raise _fail(str(error), _join(path, "start_timecode")) from error
 

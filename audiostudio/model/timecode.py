@@ -14,10 +14,11 @@ import math
 import re
 
 from audiostudio.errors import ProjectFormatError
-from audiostudio.model.project import FrameRate
+from audiostudio.model.project import FrameRate, Project
 
 TIMECODE_RE = re.compile(r"(\d{2}):([0-5]\d):([0-5]\d)([:;.])(\d{2})")
 ZERO = "00:00:00:00"
+DEFAULT_FPS = 30  # the grid of a project without a frame_rate (timecode = clock time)
 
 
 def nominal_fps(rate: FrameRate) -> int:
@@ -87,3 +88,13 @@ def seconds_of(frames: int, rate: FrameRate) -> float:
 def label_at(seconds: float, rate: FrameRate, start_timecode: str | None = None) -> str:
     """The timecode shown at ``seconds`` on the timeline."""
     return format_frames(start_frames(start_timecode, rate) + frame_at(seconds, rate), rate)
+
+
+def project_rate(project: Project) -> FrameRate:
+    """The project's frame grid, or 30 fps non-drop when it has none."""
+    return project.frame_rate or FrameRate(DEFAULT_FPS)
+
+
+def project_label(project: Project, seconds: float) -> str:
+    """The timecode of ``seconds`` on the project's timeline (the ruler, the transport)."""
+    return label_at(seconds, project_rate(project), project.start_timecode)

@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         self.document.reset.connect(self._update_title)
         self.document.saved.connect(lambda _f: self._update_title())
         self.document.playhead_moved.connect(self._show_time)
+        # the grid and start timecode are the project's: undo or a new video changes them
+        self.document.changed.connect(lambda _ids: self._show_time(self.document.playhead))
+        self.document.reset.connect(lambda: self._show_time(self.document.playhead))
         self.document.playhead_moved.connect(self._follow_playhead)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -423,7 +426,6 @@ class MainWindow(QMainWindow):
             if error:
                 self.show_error("Cannot use the video", AudiostudioError(error))
                 return
-            self._show_time(self.document.playhead)
             self.statusBar().showMessage(f"Reference video: {staged.info.describe()}", 8000)
 
         self.statusBar().showMessage(f"Reading {file.name}…")

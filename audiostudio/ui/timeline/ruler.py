@@ -1,5 +1,9 @@
 """Time grid (tick steps and labels for a zoom) and the ruler widget above the tracks.
 
+With a frame rate every step is a whole number of frames (a "second" at 29.97 is 30 frames,
+1.001 s: one timecode second), so ticks, snapping and nudging land on frames. The labels are
+clock time, or SMPTE timecode from the project's ``start_timecode`` (``show_timecode``).
+
 The ruler is a plain widget in the view's top margin rather than a scene item: it must stay put
 while the tracks scroll vertically, and a widget gets that for free. It owns the playhead
 clicks, the marker drags (one MoveMarker on release) and double-click-to-add-marker.
@@ -16,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QMenu, QWidget
 
-from audiostudio.model import Marker, new_id
+from audiostudio.model import Marker, new_id, timecode
 from audiostudio.model.edits import AddMarker, MoveMarker, RemoveMarker
 from audiostudio.ui.timeline import style
 
@@ -68,9 +72,9 @@ def _clock(seconds: float, decimals: int = 0) -> str:
 def time_grid(pixels_per_second: float, fps: float | None = None) -> TimeGrid:
     steps = list(_SECOND_STEPS)
     if fps:
-        # Below a second, step in whole frames so labels and snapping land on frames.
+        # Whole frames only: labels, snapping and nudging land on frames.
         steps = sorted({m / fps for m in _FRAME_MULTIPLES if m / fps < 1.0}
-                       | {s for s in steps if s >= 1.0})
+                       | {round(s * fps) / fps for s in steps if s >= 1.0})
     major = next((s for s in steps if s * pixels_per_second >= MAJOR_MIN_PX), steps[-1])
     finer = [s for s in steps if s < major and s * pixels_per_second >= MINOR_MIN_PX]
     dividing = [s for s in finer if abs(major / s - round(major / s)) < 1e-6]
@@ -98,6 +102,16 @@ class Ruler(QWidget):
         self.setFixedHeight(style.RULER_HEIGHT)
         self._marker_drag: tuple[str, float, float] | None = None  # id, grab dx, preview time
         self._scrubbing = False
+        self.show_timecode = False  # labels as HH:MM:SS:FF from the project's start timecode
+
+    def set_show_timecode(self, on: bool) -> None:
+        self.show_timecode = on
+        self.update()
+
+    def label(self, grid: TimeGrid, seconds: float) -> str:
+        if self.show_timecode:
+            return timecode.project_label(self.view.document.project, seconds)
+        return grid.label(seconds)
 
     # --- geometry ----------------------------------------------------------------------------
     def _flag_rect(self, marker: Marker, time: float) -> QRectF:
@@ -145,7 +159,7 @@ class Ruler(QWidget):
             x = round(view.view_x(float(t)))
             painter.drawText(QRectF(x + 3, 0, 90, TICK_AREA - 6),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             grid.label(float(t)))
+                             self.label(grid, float(t)))
 
     def _paint_markers(self, painter: QPainter) -> None:
         painter.setFont(style.ui_font(8))
