@@ -43,6 +43,7 @@ class Marker:
     id: str
     time: float = 0.0
     label: str = ""
+    script: dict[str, Any] | None = None  # where a script import placed it (model/reflow.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +111,7 @@ class Clip:
     takes: list[Take] = field(default_factory=list)
     take: int | None = None
     auto_gain_db: float | None = None  # None = measured by the mix's auto-level; set = fixed
+    script: dict[str, Any] | None = None  # where a script import placed it (model/reflow.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

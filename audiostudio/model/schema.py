@@ -196,7 +196,8 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "den": _integer("an integer > 0", lambda v: v > 0),
         "drop_frame": _boolean,
     },
-    Marker: {"id": _NON_EMPTY, "time": _NON_NEG, "label": _TEXT},
+    Marker: {"id": _NON_EMPTY, "time": _NON_NEG, "label": _TEXT,
+             "script": _nullable(_json_object)},
     CastEntry: {"provider": _NON_EMPTY, "voice": _OPT_TEXT, "params": _json_object},
     Request: {
         "kind": _NON_EMPTY,
@@ -248,6 +249,7 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "take": _nullable(_COUNT),
         "auto_gain_db": _nullable(_number("a number between -60 and 60 or null",
                                           lambda v: -60 <= v <= 60)),
+        "script": _nullable(_json_object),
     },
     Track: {
         "id": _NON_EMPTY,
