@@ -363,3 +363,9 @@ def loudness_problems(report: Mapping[str, Any]) -> list[Problem]:
     message = (f"the mix is {measured} LUFS, not the {report.get('target_lufs')} LUFS target"
                + (f": {reason}" if reason else ""))
     return [Problem(WARNING, message, "mix")]
+
+
+def render_problems(project: Project, folder: Path, report: Mapping[str, Any]) -> list[Problem]:
+    """What report.json lists under ``warnings``: the pass over what was rendered, and a
+    missed loudness target."""
+    return [*find_problems(project, folder), *loudness_problems(report)]

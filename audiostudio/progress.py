@@ -58,33 +58,40 @@ class ProgressBar:
 
 
 class JobProgress:
-    """Progress of several concurrent jobs: one status line on a terminal, else a line per
-    job at 0/50/100 % and on failure. Called from worker threads, hence the lock."""
+    """Progress of several concurrent jobs: one status line on a terminal, else a line per job
+    when it passes 50 % and one when it ends (done or failed). Called from worker threads,
+    hence the lock. Only "done" says a job is finished: the provider and then the service both
+    report 1.0 before it, and each used to print a 100 % line."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         import threading
 
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
-        self.state: dict[str, float] = {}
+        self.state: dict[str, float] = {}  # by clip id: two clips may share a name
+        self.halfway: set[str] = set()  # clips whose 50 % line is printed
         self.lock = threading.Lock()
 
     def __call__(self, clip, event: str, value: object) -> None:
         label = clip.name or clip.id
         with self.lock:
-            before = self.state.get(label, -1.0)
             if event == "progress":
-                self.state[label] = float(value)  # type: ignore[arg-type]
+                self.state[clip.id] = float(value)  # type: ignore[arg-type]
             elif event == "done":
-                self.state[label] = 1.0
+                self.state[clip.id] = 1.0
+            else:
+                self.state.setdefault(clip.id, 0.0)
             if self.tty:
                 done = sum(1 for v in self.state.values() if v >= 1.0)
                 line = f"\rgenerating: {done}/{len(self.state)} done, {label} {event}"
                 self.stream.write(f"{line:<70}")
             elif event == "failed":
                 self.stream.write(f"{label}: failed: {value}\n")
-            elif event == "done" or int(before * 2) != int(self.state[label] * 2):
-                self.stream.write(f"{label}: {self.state[label] * 100:.0f}%\n")
+            elif event == "done":
+                self.stream.write(f"{label}: done\n")
+            elif 0.5 <= self.state[clip.id] < 1.0 and clip.id not in self.halfway:
+                self.halfway.add(clip.id)
+                self.stream.write(f"{label}: 50%\n")
             self.stream.flush()
 
     def done(self) -> None:

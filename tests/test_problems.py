@@ -161,7 +161,10 @@ def test_a_missing_audio_file_is_an_error(clean):
     assert "is missing" in problem.message and "generate" in problem.message
 
 
-def test_check_exit_codes_and_output(clean, capsys):
+def test_check_exit_codes_and_output(clean, capsys, monkeypatch):
+    from audiostudio.providers import registry
+
+    monkeypatch.setattr(registry, "available_providers", lambda *a, **k: PROVIDERS)
     assert main(["check", str(clean)]) == 0
     assert "no problems" in capsys.readouterr().out
     _edit(clean, lambda d: _clip(d, 0, 0).update(strat=2.0))

@@ -6,13 +6,20 @@ import argparse
 import json
 from pathlib import Path
 
+from audiostudio.errors import AudioError
+
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from audiostudio.audio.loudness import measure_file
 
     results = []
     for name in args.files:
-        figures = measure_file(Path(name)).to_json_dict()
+        path = Path(name)
+        if not path.exists():  # else libsndfile's "System error"
+            raise AudioError(f"{name}: not found")
+        if path.is_dir():
+            raise AudioError(f"{name}: is a folder, not an audio file")
+        figures = measure_file(path).to_json_dict()
         results.append({"file": name, **figures})
     if args.json:
         print(json.dumps(results, indent=2))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from audiostudio.cli.check import add_quiet
 from audiostudio.errors import AudiostudioError
 
 
@@ -21,26 +22,63 @@ def _generation_service(executor):
     )
 
 
+def _clip_list(project) -> str:
+    """The clips of ``project`` for an error message: id and name, prompt clips first."""
+    clips = sorted(project.iter_clips(), key=lambda tc: tc[1].request is None)
+    shown = [f"{c.id} ({c.name})" if c.name else c.id for _, c in clips[:20]]
+    more = f" and {len(clips) - 20} more" if len(clips) > 20 else ""
+    return ", ".join(shown) + more if shown else "none: the project has no clips"
+
+
+def _check_clip_ids(project, clip_ids) -> None:
+    import difflib
+
+    known = {c.id for _, c in project.iter_clips()}
+    unknown = sorted(set(clip_ids or ()) - known)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise AudiostudioError(f"No clip with id {', '.join(unknown)} in this project{hint}. "
+                               f"Its clips: {_clip_list(project)}")
+
+
+def _describe(clip, cost, reused: int | None) -> str:
+    request = clip.request
+    what = f"reuses its take {reused + 1} (no cost)" if reused is not None else \
+        (f"{cost.amount:g} {cost.unit}" if cost else "cannot be estimated")
+    label = f" '{clip.name}'" if clip.name else ""
+    return f"  {clip.id}{label}: {request.kind}, {request.provider} — {what}"
+
+
 def _run_generation(
-    project, folder: Path, clip_ids, new_take: bool, only_stale: bool, dry_run: bool
+    project, folder: Path, clip_ids, new_take: bool, only_stale: bool, dry_run: bool,
+    quiet: bool = False,
 ) -> int:
     """Estimate, generate with progress lines, save what succeeded; 1 if any clip failed."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from audiostudio.generation.batch import estimate, generate_clips
+    from audiostudio.cli.check import print_problems
+    from audiostudio.generation.batch import clip_costs, estimate, generate_clips, reusable
     from audiostudio.generation.takes import clips_to_generate
     from audiostudio.model.store import save_project
+    from audiostudio.problems import find_problems
     from audiostudio.progress import JobProgress
 
-    clips = clips_to_generate(project, clip_ids, new_take, only_stale)
-    unknown = set(clip_ids or ()) - {c.id for _, c in project.iter_clips()}
-    if unknown:
-        raise AudiostudioError(f"No clip with id {', '.join(sorted(unknown))} in this project")
+    _check_clip_ids(project, clip_ids)
+    clips = clips_to_generate(project, clip_ids, new_take, only_stale, folder=folder)
     with ThreadPoolExecutor(max_workers=4) as executor:
         service = _generation_service(executor)
-        costs = estimate(service, project, clips)
+        print_problems(find_problems(project, providers=service.providers), quiet)
+        reuse = reusable(service, folder, clips, new_take)
+        paid = [c for c in clips if c.id not in reuse]
+        costs = estimate(service, project, paid)
         summary = ", ".join(f"{c.amount:g} {c.unit}" for c in costs.values()) or "nothing"
-        print(f"{len(clips)} clip(s) to generate; estimated cost: {summary}")
+        again = f" ({len(reuse)} get an earlier take again: no cost)" if reuse else ""
+        print(f"{len(clips)} clip(s) to generate{again}; estimated cost: {summary}")
+        if dry_run:
+            per_clip = clip_costs(service, project, paid)
+            for clip in clips:
+                print(_describe(clip, per_clip.get(clip.id), reuse.get(clip.id)))
         if dry_run or not clips:
             return 0
         progress = JobProgress()
@@ -48,7 +86,9 @@ def _run_generation(
         progress.done()
     if result.succeeded:
         save_project(project, folder)
-    print(f"Generated {len(result.succeeded)} clip(s)")
+    reused = f", {len(result.reused)} of them an earlier take again (no provider call)" \
+        if result.reused else ""
+    print(f"Generated {len(result.succeeded)} clip(s){reused}")
     for clip_id, error in result.failed.items():
         found = project.find_clip(clip_id)
         label = (found[1].name or clip_id) if found else clip_id
@@ -63,7 +103,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     loaded = load_project(Path(args.project))
     return _run_generation(loaded.project, loaded.folder, args.clip, args.new_take,
-                           args.only_stale, args.dry_run)
+                           args.only_stale, args.dry_run, args.quiet)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -112,7 +152,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--clip", action="append", metavar="ID", help="only this clip (repeatable)")
     gen.add_argument("--new-take", action="store_true",
                      help="a new take with a new seed even for current clips")
-    gen.add_argument("--dry-run", action="store_true", help="print the cost estimate only")
+    gen.add_argument("--dry-run", action="store_true",
+                     help="list the clips it would generate and their cost; generate nothing")
+    add_quiet(gen)
     gen.set_defaults(fills_cache=True, func=_cmd_generate)
 
     demo = sub.add_parser("demo", help="build, generate and render a small demo scene offline")

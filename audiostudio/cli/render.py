@@ -6,10 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from audiostudio.cli.check import add_quiet
+
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from audiostudio.cli.check import print_problems
     from audiostudio.export.render import ExportOptions, export_project
     from audiostudio.model.store import load_project
+    from audiostudio.problems import Problem
     from audiostudio.progress import ProgressBar
     from audiostudio.settings import cache_dir
 
@@ -41,6 +45,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
                                 cache=cache_dir())
     finally:
         bar.done()
+    print_problems((Problem(**w) for w in report["warnings"]), args.quiet)
     lufs = report["integrated_lufs"]
     print(
         f"Wrote {', '.join(report['files'])} to {out_dir} — "
@@ -68,4 +73,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--start", type=float, metavar="SECONDS",
                         help="render from here (loudness still measured over the whole project)")
     render.add_argument("--end", type=float, metavar="SECONDS", help="render up to here")
+    add_quiet(render)
     render.set_defaults(fills_cache=True, func=_cmd_render)

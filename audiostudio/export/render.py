@@ -44,6 +44,7 @@ from audiostudio.export.naming import stem_names
 from audiostudio.export.outputs import OutputSet
 from audiostudio.export.wavfile import SUBTYPES, WavWriter
 from audiostudio.model import Project
+from audiostudio.problems import render_problems
 from audiostudio.progress import Progress
 
 OUTPUT_THREADS = 3  # lanes 0, 1: the meter, the mix; stems go round all three
@@ -400,6 +401,7 @@ def _export(
                     for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
                 ],
             )
+            report["warnings"] = [p.to_json() for p in render_problems(project, folder, report)]
             report_path = outputs.path_for(out_dir / "report.json")
             report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     finally:

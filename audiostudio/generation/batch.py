@@ -18,6 +18,8 @@ from audiostudio.generation.service import GenerationService, Job
 from audiostudio.generation.takes import (
     clips_to_generate,
     prepare_takes,
+    reusable_take,
+    reuse_edit,
     seed_for,
     takes_edit,
     wanted,
@@ -35,19 +37,40 @@ class BatchResult:
     succeeded: list[str] = field(default_factory=list)
     failed: dict[str, AudiostudioError] = field(default_factory=dict)
     interrupted: bool = False
+    reused: list[str] = field(default_factory=list)  # an earlier take again: no provider call
+
+
+def clip_costs(service: GenerationService, project: Project,
+               clips: list[Clip]) -> dict[str, Cost]:
+    """The estimated cost of generating each of ``clips`` by clip id; a clip whose request
+    cannot run has none (it fails at submit, naming its clip)."""
+    costs = {}
+    for clip in clips:
+        assert clip.request is not None
+        try:
+            costs[clip.id] = service.estimate(clip.request,
+                                              project.cast.get(clip.speaker or ""))
+        except AudiostudioError:
+            continue
+    return costs
 
 
 def estimate(service: GenerationService, project: Project, clips: list[Clip]) -> dict[str, Cost]:
     """Total estimated cost per unit (credits, USD...) of generating ``clips``."""
     totals: dict[str, float] = {}
-    for clip in clips:
-        assert clip.request is not None
-        try:
-            cost = service.estimate(clip.request, project.cast.get(clip.speaker or ""))
-        except AudiostudioError:
-            continue  # a request it cannot run fails at submit, naming its clip
+    for cost in clip_costs(service, project, clips).values():
         totals[cost.unit] = totals.get(cost.unit, 0.0) + cost.amount
     return {unit: Cost(amount, unit) for unit, amount in totals.items()}
+
+
+def reusable(service: GenerationService, folder: Path, clips: list[Clip],
+             new_take: bool) -> dict[str, int]:
+    """Clip id -> the earlier take each of ``clips`` gets again (no call, no cost); never for
+    a new take."""
+    if new_take:
+        return {}
+    found = {clip.id: reusable_take(folder, clip, service.cache) for clip in clips}
+    return {clip_id: index for clip_id, index in found.items() if index is not None}
 
 
 def generate_clips(
@@ -58,17 +81,25 @@ def generate_clips(
     new_take: bool = False,
     listener: Listener | None = None,
 ) -> BatchResult:
-    clips = clips_to_generate(project, new_take=new_take) if clips is None else clips
+    if clips is None:
+        clips = clips_to_generate(project, new_take=new_take, folder=folder)
     notify = listener or (lambda clip, event, value: None)
     jobs: dict[object, tuple[Clip, Request, Job]] = {}
     result = BatchResult()
+    reuse = reusable(service, folder, clips, new_take)
     for clip in clips:
         assert clip.request is not None
         request = clip.request
         try:
+            if clip.id in reuse:
+                apply(project, reuse_edit(folder, clip, reuse[clip.id], service.cache))
+                result.succeeded.append(clip.id)
+                result.reused.append(clip.id)
+                notify(clip, "done", None)
+                continue
             job = service.submit(
                 request,
-                seed_for(request, new_take),
+                seed_for(request, new_take, clip),
                 project.cast.get(clip.speaker or ""),
                 on_progress=lambda f, c=clip: notify(c, "progress", f),
                 neighbours=service.neighbour_request_ids(project, clip),

@@ -4,6 +4,10 @@ Semantics (shared by the CLI and the window):
 - a clip with a current take (its request unchanged since) is left alone by "generate";
 - an empty or stale clip gets a new take; the seed is the request's, else a newly drawn one;
 - "new take" always draws a new seed and appends a take, even when nothing changed;
+- a clip whose request is back to that of an older take gets that take again, and a clip whose
+  audio file is missing gets it back from the cache, without a provider call
+  (``reusable_take``, ``reuse_edit``); when neither has the audio any more, generating it
+  again uses that take's seed, so a deterministic provider makes the same audio;
 - takes are only ever appended; ``take``, ``source``, ``source_duration`` and, for voice, the
   clip's ``duration`` follow the chosen take.
 A finished job is applied by clip id; if the clip was deleted or its request edited meanwhile
@@ -19,7 +23,8 @@ from pathlib import Path
 import soundfile as sf
 
 from audiostudio.audio.decode import read_all
-from audiostudio.errors import AudioError, DecodeError
+from audiostudio.errors import AudioError, AudiostudioError, DecodeError
+from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GeneratedAudio, Job, draw_seed
 from audiostudio.model import Clip, Project, Request, Take
 from audiostudio.model.assets import import_asset, resolve_path
@@ -34,10 +39,11 @@ def clips_to_generate(
     clip_ids: list[str] | None = None,
     new_take: bool = False,
     only_stale: bool = False,
+    folder: Path | None = None,
 ) -> list[Clip]:
     """Clips with a request that need work: empty or stale ones, or every chosen one when
-    ``new_take`` (unless ``only_stale``); locked clips and clips on locked tracks are left
-    alone."""
+    ``new_take`` (unless ``only_stale``); with ``folder``, also current clips whose audio file
+    is missing. Locked clips and clips on locked tracks are left alone."""
     wanted = set(clip_ids) if clip_ids else None
     chosen = []
     for track, clip in project.iter_clips():
@@ -48,13 +54,74 @@ def clips_to_generate(
         state = clip_state(clip)
         if state is ClipState.NO_REQUEST:
             continue
-        if (new_take and not only_stale) or state in (ClipState.EMPTY, ClipState.STALE):
+        missing = folder is not None and clip.source is not None and \
+            not _present(folder, clip.source)
+        if (new_take and not only_stale) or missing or state in (ClipState.EMPTY,
+                                                                 ClipState.STALE):
             chosen.append(clip)
     return chosen
 
 
-def seed_for(request: Request, new_take: bool) -> int:
-    return draw_seed() if new_take or request.seed is None else request.seed
+def _present(folder: Path, source: str) -> bool:
+    try:
+        return resolve_path(folder, source).is_file()
+    except AudiostudioError:
+        return False
+
+
+def _takes_of_request(clip: Clip) -> list[int]:
+    """Indexes of the takes made from the clip's current request: the chosen take first,
+    then the newest."""
+    if clip.request is None:
+        return []
+    current = request_hash(clip.request)
+    order = ([clip.take] if clip.take is not None else []) + list(range(len(clip.takes)))[::-1]
+    return [i for i in dict.fromkeys(order) if clip.takes[i].request_hash == current]
+
+
+def seed_for(request: Request, new_take: bool, clip: Clip | None = None) -> int:
+    """The request's seed, else (not for a new take) that of a take of this very request whose
+    audio is gone, so generating again makes the same audio; else a new one."""
+    if new_take:
+        return draw_seed()
+    if request.seed is not None:
+        return request.seed
+    earlier = [clip.takes[i].seed for i in _takes_of_request(clip)] if clip else []
+    seed = next((seed for seed in earlier if seed is not None), None)
+    return draw_seed() if seed is None else seed
+
+
+def reusable_take(folder: Path, clip: Clip, cache: AssetCache) -> int | None:
+    """A take of the clip's current request whose audio is in the project or the generation
+    cache: choosing it needs no provider call. None when there is none."""
+    for index in _takes_of_request(clip):
+        take = clip.takes[index]
+        if _present(folder, take.source) or (take.cache_key and cache.get(take.cache_key)):
+            return index
+    return None
+
+
+def reuse_edit(folder: Path, clip: Clip, index: int, cache: AssetCache) -> Edit:
+    """The edit that chooses take ``index`` (from ``reusable_take``), its file copied back from
+    the cache into assets/ first when it is missing."""
+    takes = list(clip.takes)
+    take = takes[index]
+    if not _present(folder, take.source):
+        hit = cache.get(take.cache_key or "")
+        if hit is None:
+            raise AudioError(f"The audio of take {index + 1} is neither in the project nor in "
+                             "the cache any more")
+        takes[index] = take = replace(take, source=import_asset(folder, hit))
+    length = audio_duration(resolve_path(folder, take.source))
+    return SetFields(clip.id, {"takes": takes, **_choose(clip, index, take.source, length)})
+
+
+def _choose(clip: Clip, index: int, source: str, length: float) -> dict:
+    """The fields that make take ``index`` (audio ``source``, ``length`` s) the clip's audio."""
+    fields: dict = {"take": index, "source": source, "source_duration": length}
+    if (clip.request is not None and clip.request.kind == "voice") or clip.duration is None:
+        fields["duration"] = max(1e-3, length - clip.offset)
+    return fields
 
 
 def audio_duration(path: Path) -> float:
@@ -116,12 +183,6 @@ def takes_edit(project: Project, clip_id: str, prepared: PreparedTakes) -> Edit 
     if not prepared.takes or not wanted(project, clip_id, prepared.request):
         return None
     clip = project.find_clip(clip_id)[1]
-    fields: dict = {
-        "takes": [*clip.takes, *prepared.takes],
-        "take": len(clip.takes),
-        "source": prepared.takes[0].source,
-        "source_duration": prepared.length,
-    }
-    if prepared.request.kind == "voice" or clip.duration is None:
-        fields["duration"] = max(1e-3, prepared.length - clip.offset)
-    return SetFields(clip_id, fields)
+    return SetFields(clip_id, {"takes": [*clip.takes, *prepared.takes],
+                               **_choose(clip, len(clip.takes), prepared.takes[0].source,
+                                         prepared.length)})
