@@ -57,14 +57,14 @@ def mp3_bytes(seconds: float, freq: float = 440.0) -> bytes:
 
 
 class FakeService:
-    """Subclasses implement ``handle``; cues (``cue("429", "cut")``) apply to the next requests
-    the subclass chooses to consume them on, in order."""
+    """Subclasses implement ``handle``; cues (``cue("429", "cut")``) apply, in order, to the
+    next requests of a route (``at``: a name the subclass chooses; "" by default)."""
 
     slow_s = 0.6  # how long a "slow" answer waits: longer than the tests' read timeout
 
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self.cues: deque[str] = deque()
+        self.cues: dict[str, deque[str]] = {}
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
         service = self
@@ -110,13 +110,14 @@ class FakeService:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
 
-    def cue(self, *cues: str) -> None:
+    def cue(self, *cues: str, at: str = "") -> None:
         with self.lock:
-            self.cues.extend(cues)
+            self.cues.setdefault(at, deque()).extend(cues)
 
-    def next_cue(self) -> str | None:
+    def next_cue(self, at: str = "") -> str | None:
         with self.lock:
-            return self.cues.popleft() if self.cues else None
+            queue = self.cues.get(at)
+            return queue.popleft() if queue else None
 
     def requests_to(self, path: str) -> list[Received]:
         with self.lock:

@@ -1,0 +1,153 @@
+"""How one Suno partner API spells things: paths, request body, task states, song fields, error
+codes. Everything partner-specific lives here, so another partner is one more ``SunoFlavour``.
+
+The sunoapi.org flavour (kie.ai serves the same API at another origin):
+``POST /api/v1/generate`` {prompt, style, title, customMode, instrumental, model, callBackUrl}
+-> ``{"code": 200, "data": {"taskId"}}``; ``GET /api/v1/generate/record-info?taskId=`` ->
+``{"code": 200, "data": {"status", "response": {"sunoData": [{"id", "audioUrl", "duration"}]},
+"errorMessage"}}``. Errors are a ``code`` in the JSON body (HTTP status may be 200).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from audiostudio.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ProviderError,
+    QuotaExceededError,
+    RateLimitedError,
+    ServiceError,
+)
+
+
+@dataclass(frozen=True)
+class Song:
+    """What to make, in the partner-neutral words the provider uses."""
+
+    model: str
+    instrumental: bool
+    description: str | None = None  # Suno writes the lyrics (non-custom mode)
+    lyrics: str | None = None  # custom mode: these lyrics, in ``style``, titled ``title``
+    style: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Made:
+    id: str | None
+    audio_url: str
+    duration: float | None
+
+
+@dataclass(frozen=True)
+class SunoFlavour:
+    name: str
+    generate_path: str
+    status_path: str
+    task_param: str
+    models: tuple[str, ...]
+    default_model: str
+    credits_per_task: float
+    callback_url: str  # required by the service; nothing listens, we poll
+    progress: dict[str, float]  # waiting states -> how far along
+    done: frozenset[str]
+    refused: frozenset[str]  # the prompt or lyrics were refused (content)
+    failed: frozenset[str]
+    busy_codes: frozenset[int]  # "polling too often": wait longer, keep polling
+    # limits per model family: (description, lyrics, style, title) characters
+    limits: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+    def max_lengths(self, model: str) -> tuple[int, int, int, int]:
+        return self.limits.get(model, self.limits["*"])
+
+    def generate_body(self, song: Song) -> dict[str, Any]:
+        custom = song.lyrics is not None
+        body: dict[str, Any] = {
+            "customMode": custom, "instrumental": song.instrumental, "model": song.model,
+            "callBackUrl": self.callback_url,
+            "prompt": song.lyrics if custom else song.description,
+        }
+        if custom:
+            body["style"], body["title"] = song.style, song.title
+        return body
+
+    def task_id(self, body: dict[str, Any]) -> str | None:
+        data = body.get("data")
+        task = data.get("taskId") if isinstance(data, dict) else None
+        return task if isinstance(task, str) and task else None
+
+    def status(self, body: dict[str, Any]) -> tuple[str, str]:
+        """(state, the service's error message or "")."""
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        return str(data.get("status", "")), str(data.get("errorMessage") or "")
+
+    def songs(self, body: dict[str, Any]) -> list[Made]:
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        response = data.get("response") or {}
+        if isinstance(response, str):  # some deployments send it JSON-encoded
+            try:
+                response = json.loads(response)
+            except ValueError:
+                return []
+        made = []
+        for item in (response.get("sunoData") or []) if isinstance(response, dict) else []:
+            url = item.get("audioUrl") or item.get("audio_url") if isinstance(item, dict) else None
+            if url:
+                duration = item.get("duration")
+                made.append(Made(item.get("id"), str(url),
+                                 float(duration) if isinstance(duration, int | float) else None))
+        return made
+
+    def error(self, code: int, message: str, provider: str) -> ProviderError:
+        """The error for a body ``code`` (or HTTP status) other than 200."""
+        detail = f" ({message})" if message else ""
+        if code == 401:
+            return AuthenticationError("the API key was refused: check SUNO_API_KEY or the key "
+                                       "in Preferences", provider)
+        if code == 429:
+            return QuotaExceededError(f"the account has too few credits left{detail}: top up "
+                                      f"at {self.name}", provider)
+        if code in (405, 430):
+            return RateLimitedError(f"too many requests{detail}: backing off", provider)
+        if code == 413:
+            return BadRequestError(f"too long{detail}: shorten the prompt or lyrics", provider,
+                                   field="prompt")
+        if code == 404:
+            return BadRequestError(f"no such endpoint: check the Suno base URL{detail}",
+                                   provider)
+        if code == 455:
+            return ServiceError(f"the service is down for maintenance{detail}", provider)
+        if 400 <= code < 500:
+            return BadRequestError(f"refused{detail}", provider,
+                                   field=_field_named(message, BODY_FIELDS))
+        return ServiceError(f"the service failed (code {code}){detail}", provider)
+
+
+BODY_FIELDS = ("prompt", "style", "title", "customMode", "instrumental", "model")
+
+SUNOAPI_ORG = SunoFlavour(
+    name="sunoapi.org",
+    generate_path="/api/v1/generate",
+    status_path="/api/v1/generate/record-info",
+    task_param="taskId",
+    models=("V4_5", "V4_5PLUS", "V4_5ALL", "V5", "V4", "V3_5"),
+    default_model="V4_5",
+    credits_per_task=12.0,
+    callback_url="https://callback.invalid/audiostudio-polls",  # .invalid never resolves
+    progress={"PENDING": 0.05, "TEXT_SUCCESS": 0.25, "FIRST_SUCCESS": 0.5},
+    done=frozenset({"SUCCESS"}),
+    refused=frozenset({"SENSITIVE_WORD_ERROR"}),
+    failed=frozenset({"CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED", "CALLBACK_EXCEPTION"}),
+    busy_codes=frozenset({430}),
+    limits={"V3_5": (500, 3000, 200, 80), "V4": (500, 3000, 200, 80),
+            "*": (500, 5000, 1000, 80)},
+)
+
+
+def _field_named(message: str, names: tuple[str, ...]) -> str | None:
+    lowered = message.lower()
+    return next((n for n in names if n.lower() in lowered), None)
