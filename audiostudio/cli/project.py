@@ -1,10 +1,13 @@
-"""`audiostudio new` and `audiostudio import`: project folders and audio files."""
+"""`audiostudio new` (empty, or from a script), `audiostudio import` and `audiostudio reflow`:
+project folders, audio files, and scripts' layouts after generation."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from audiostudio.errors import AudiostudioError
 
 if TYPE_CHECKING:
     from audiostudio.model.store import LoadResult
@@ -14,9 +17,108 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from audiostudio.model.store import new_project
     from audiostudio.settings import load_settings
 
+    if args.from_script:
+        return _new_from_script(args)
+    if args.voice or args.narration_track or args.generate or args.render:
+        raise AudiostudioError("--voice, --narration-track, --generate and --render need "
+                               "--from-script FILE")
     project = new_project(Path(args.project), name=args.name,
                           template=load_settings().blank_project())
     print(f"Created project '{project.name}' in {args.project}")
+    return 0
+
+
+def _voice_choice(text: str) -> tuple[str, str]:
+    name, sep, voice = text.partition("=")
+    if not sep or not name.strip() or not voice.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VOICE, e.g. NARRATOR=piper:en_US-joe-"
+                                         f"medium, not {text!r}")
+    return name.strip(), voice.strip()
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 60, not {text!r}")
+    return value
+
+
+def _new_from_script(args: argparse.Namespace) -> int:
+    """Parse and lay out first (nothing is written if the script is refused), then save; with
+    --generate, generate every clip and re-flow; with --render, also export mix and stems."""
+    from audiostudio.errors import ProjectError
+    from audiostudio.model.edits import apply
+    from audiostudio.model.store import PROJECT_FILE, new_project
+    from audiostudio.providers.registry import available_providers
+    from audiostudio.script import ImportOptions, plan_import, read_script
+    from audiostudio.settings import load_settings
+
+    folder = Path(args.project)
+    if (folder / PROJECT_FILE).exists():
+        raise ProjectError(f"{folder} already holds a project; choose another folder")
+    script = read_script(Path(args.from_script))
+    project = load_settings().blank_project(args.name or folder.name)
+    options = ImportOptions(gap=args.gap, narration_track=args.narration_track,
+                            voices=dict(args.voice or ()))
+    plan = plan_import(script, project, available_providers(), options)
+    apply(project, plan.edit)
+    new_project(folder, template=project)
+    print(f"Created project '{project.name}' in {folder} from {script.file}: "
+          f"{plan.summary.describe()}")
+    cast = ", ".join(f"{name} = {entry.voice}" for name, entry in project.cast.items())
+    print(f"Cast: {cast or 'nobody speaks'}")
+    if not (args.generate or args.render):
+        return 0
+    from audiostudio.cli.generate import _run_generation
+
+    status = _run_generation(project, folder, None, new_take=False, only_stale=False,
+                             dry_run=False)
+    _reflow_and_save(project, folder)
+    if status or not args.render:
+        return status
+    return _render(project, folder, Path(args.render))
+
+
+def _reflow_and_save(project, folder: Path) -> None:
+    import sys
+
+    from audiostudio.model.edits import apply
+    from audiostudio.model.reflow import overlapping_lines, reflow_edit
+    from audiostudio.model.store import save_project
+
+    edit = reflow_edit(project)
+    if edit is not None:
+        apply(project, edit)
+        save_project(project, folder)
+    print("Re-flowed the script's clips to their lengths" if edit else "Nothing to re-flow")
+    for first, second in overlapping_lines(project):
+        print(f"note: '{second.request.text}' starts before '{first.request.text}' ends "
+              "(pinned lines: give them fixed lengths with ~Ns)", file=sys.stderr)
+
+
+def _render(project, folder: Path, out_dir: Path) -> int:
+    from audiostudio.export.render import ExportOptions, export_project
+    from audiostudio.progress import ProgressBar
+    from audiostudio.settings import cache_dir
+
+    bar = ProgressBar()
+    try:
+        report = export_project(project, folder, out_dir, ExportOptions(stems=True),
+                                progress=bar, cache=cache_dir())
+    finally:
+        bar.done()
+    print(f"Wrote {', '.join(report['files'])} to {out_dir}")
+    return 0
+
+
+def _cmd_reflow(args: argparse.Namespace) -> int:
+    from audiostudio.model.store import load_project
+
+    loaded = load_project(Path(args.project))
+    _reflow_and_save(loaded.project, loaded.folder)
     return 0
 
 
@@ -59,10 +161,28 @@ def _import_reference(loaded: LoadResult, file: Path) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    new = sub.add_parser("new", help="create an empty project folder")
+    new = sub.add_parser("new", help="create a project folder, empty or from a script")
     new.add_argument("project")
     new.add_argument("--name", help="project name (default: the folder's)")
-    new.set_defaults(func=_cmd_new)
+    new.add_argument("--from-script", metavar="FILE",
+                     help="lay out a script (plain text, CSV, SRT, Fountain, podcastfy, "
+                          "WavJourney JSON; see docs/script-format.md)")
+    new.add_argument("--voice", action="append", type=_voice_choice, metavar="NAME=VOICE",
+                     help="a speaker's voice id (repeatable; others get distinct defaults)")
+    new.add_argument("--narration-track", action="store_true",
+                     help="every line on one Narration track (default: a track per speaker)")
+    new.add_argument("--gap", type=_seconds, default=0.4, metavar="S",
+                     help="seconds between consecutive lines (default 0.4)")
+    new.add_argument("--generate", action="store_true",
+                     help="generate every clip, then re-flow the lines to their real lengths")
+    new.add_argument("--render", metavar="OUT_DIR",
+                     help="generate, re-flow and export the mix and stems into OUT_DIR")
+    new.set_defaults(fills_cache=True, func=_cmd_new)
+
+    reflow = sub.add_parser("reflow", help="move a script's clips to follow their lines' real "
+                                           "lengths (after generating)")
+    reflow.add_argument("project")
+    reflow.set_defaults(func=_cmd_reflow)
 
     imp = sub.add_parser("import", help="import an audio file onto a track")
     imp.add_argument("project")
