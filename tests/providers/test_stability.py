@@ -17,9 +17,11 @@ from audiostudio.errors import (
     RateLimitedError,
     ServiceError,
 )
+from audiostudio.generation.batch import generate_clips
 from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GenerationService, RetryPolicy
-from audiostudio.model import Request
+from audiostudio.model import Clip, Project, Request, Track
+from audiostudio.model.assets import resolve_path
 from audiostudio.providers.base import Resolved
 from audiostudio.providers.config import ProviderConfig
 from audiostudio.providers.stability import StabilityProvider
@@ -180,16 +182,21 @@ def test_a_cut_stream_leaves_nothing_behind_and_is_fetched_again_in_full(server,
     service = GenerationService({"stability": provider_for(server)}, pool,
                                 AssetCache(tmp_path / "cache"),
                                 retry=RetryPolicy(max_attempts=1))
+    clip = Clip("boom", name="Boom", start=0.0, request=stability_request(duration=1.0,
+                                                                          seed=9))
+    project = Project(tracks=[Track("fx", kind="sfx", clips=[clip])])
+    folder = tmp_path / "project"
+    folder.mkdir()
     server.cue(cue)
-    with pytest.raises(ServiceError) as caught:
-        service.submit(stability_request(duration=1.0), seed=9).future.result(10)
-    assert "broke off" in str(caught.value) or "ended after" in str(caught.value)
-    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
-    key = service.cache_keys(stability_request(duration=1.0), 9)[0]
-    assert service.cache.get(key) is None
-    [again] = service.submit(stability_request(duration=1.0), seed=9).future.result(10)
-    assert again.path.read_bytes() == wav_bytes(1.0, 200 + 9)
-    assert len(server.generations()) == 2
+    result = generate_clips(service, project, folder)
+    assert isinstance(result.failed["boom"], ServiceError)
+    assert "nothing was kept" in str(result.failed["boom"])
+    assert clip.takes == [] and clip.source is None  # no take
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no asset, no cache entry
+    assert service.cache.get(service.cache_keys(clip.request, 9)[0]) is None
+    assert generate_clips(service, project, folder).succeeded == ["boom"]
+    assert len(server.generations()) == 2  # fetched again, in full
+    assert resolve_path(folder, clip.takes[0].source).read_bytes() == wav_bytes(1.0, 200 + 9)
 
 
 def test_the_key_stays_out_of_messages_reprs_and_files(server, pool, tmp_path):
