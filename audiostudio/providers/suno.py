@@ -89,7 +89,8 @@ class SunoProvider:
         try:
             made = self._wait_for(task, progress, cancelled)
             if not made:
-                raise ServiceError("the task finished without songs", self.name)
+                raise _TaskFailed("the task finished without songs; generate again to try "
+                                  "anew", self.name)
             results = self._download(made, workdir, progress, cancelled)
             finished = True
             return results
@@ -190,10 +191,11 @@ class SunoProvider:
             if state:
                 progress(self.flavour.progress.get(state, 0.05))
             if time.monotonic() + interval > deadline:
-                raise TaskDeadlineError(
-                    f"task {task} is not done after {self.config.task_deadline_s:g} s; it is "
-                    "remembered: generate again later to collect it without paying twice",
-                    self.name)
+                later = ("it is remembered: generate again later to collect it without "
+                         "paying twice" if self.pending.folder else "it may still finish at "
+                         f"{self.flavour.name}")
+                raise TaskDeadlineError(f"task {task} is not done after "
+                                        f"{self.config.task_deadline_s:g} s; {later}", self.name)
             if _sleep(interval, cancelled):
                 raise CancelledError("Generation cancelled")
             interval = min(interval * POLL_GROWTH, self.config.poll_interval_s * POLL_CAP)
