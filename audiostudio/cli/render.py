@@ -37,6 +37,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         skip_missing=args.skip_missing,
         start=args.start,
         end=args.end,
+        video=Path(args.video) if args.video else None,
+        video_audio=args.video_audio,
     )
     bar = ProgressBar()
     out_dir = Path(args.output)
@@ -73,5 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--start", type=float, metavar="SECONDS",
                         help="render from here (loudness still measured over the whole project)")
     render.add_argument("--end", type=float, metavar="SECONDS", help="render up to here")
+    render.add_argument("--video", metavar="VIDEO",
+                        help="also put the mix into a copy of this video (picture copied as is)")
+    render.add_argument("--video-audio", choices=("aac", "pcm"), default="aac",
+                        help="the audio codec in that video (default: aac)")
     add_quiet(render)
     render.set_defaults(fills_cache=True, func=_cmd_render)

@@ -24,6 +24,10 @@ class OutputSet:
         self._pending.append((tmp, final))
         return tmp
 
+    def pending(self, final: Path) -> Path:
+        """The temporary path ``final`` is being written to (read it before the commit)."""
+        return next(tmp for tmp, target in self._pending if target == final)
+
     def commit(self) -> None:
         for tmp, final in self._pending:
             os.replace(tmp, final)

@@ -40,9 +40,16 @@ from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure
 from audiostudio.audio.master import MasterBlock, MasterStream, file_source, track_source
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
+from audiostudio.export.handoff import (
+    StemFile,
+    mux_video,
+    muxed_name,
+    timeline_zero_samples,
+    write_handoff,
+)
 from audiostudio.export.naming import stem_names
 from audiostudio.export.outputs import OutputSet
-from audiostudio.export.wavfile import SUBTYPES, WavWriter
+from audiostudio.export.wavfile import SUBTYPES, Bext, WavWriter
 from audiostudio.model import Project
 from audiostudio.problems import render_problems
 from audiostudio.progress import Progress
@@ -65,6 +72,8 @@ class ExportOptions:
     skip_missing: bool = False
     start: float | None = None  # seconds; None = the start of the project
     end: float | None = None  # seconds; None = its end (a later end is the end too)
+    video: Path | None = None  # mux the mix into a copy of this video (export/handoff.py)
+    video_audio: str = "aac"  # its audio: "aac" or "pcm"
 
 
 def _db(value: float) -> float | None:
@@ -297,6 +306,10 @@ def _check_options(options: ExportOptions, rate: int) -> None:
         if rate not in MP3_RATES:
             raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
         _check_mp3_bitrate(options.mp3_bitrate)
+    if options.video is not None and ("wav" not in options.formats
+                                      or options.start is not None or options.end is not None):
+        raise ExportError("The video gets the whole mix as WAV: export the whole project "
+                          "with a WAV mix to put it into the video")
     if options.start is not None and options.start < 0:
         raise ExportError(f"The range cannot start before 0 s ({options.start} s)")
     if options.start is not None and options.end is not None and options.end <= options.start:
@@ -363,8 +376,9 @@ def _export(
             phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.55)
             master = temp_file("master") if "mp3" in options.formats else None
             stem_stats = _StemStats(len(plan.tracks))
+            origin = timeline_zero_samples(project, plan.rate)  # the bext time reference
             report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling, norm,
-                                      kept, master, phase, stem_stats, span))
+                                      kept, master, phase, stem_stats, span, origin))
             # Track levels: of the written stems (and of each delivered track of a range),
             # else of each track after normalisation (before the limiter, which only the
             # stems carry).
@@ -402,6 +416,8 @@ def _export(
                 ],
             )
             report["warnings"] = [p.to_json() for p in render_problems(project, folder, report)]
+            report["files"] = sorted(report["files"] + _handoff(
+                project, options, out_dir, outputs, plan, names, span))
             report_path = outputs.path_for(out_dir / "report.json")
             report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     finally:
@@ -424,10 +440,12 @@ def _write_pass(
     phase: _Phase,
     stem_stats: _StemStats,
     span: tuple[int, int],
+    origin: int,
 ) -> dict[str, Any]:
     """Normalise, limit and write the mix (and stems) of timeline frames ``span``; returns the
     delivered mix's figures. With stems (and for a range), ``stem_stats`` collects each
-    delivered track's peak and RMS.
+    delivered track's peak and RMS. ``origin``: samples since midnight at timeline zero (every
+    WAV is a broadcast WAV placed there).
 
     One loop over the master stage (``audio/master.py``), as live preview does: from the
     tracks rendered again (with stems, or for a range, whose limiter the stream warms up
@@ -440,7 +458,7 @@ def _write_pass(
     def wav(path: Path) -> WavWriter:
         seed = len(writers)  # reproducible dither, different in every file
         writers.append(WavWriter(outputs.path_for(path), plan.rate, options.bit_depth,
-                                 f1 - f0, seed))
+                                 f1 - f0, seed, bext=Bext(origin + f0, f"Audiostudio {path.stem}")))
         return writers[-1]
 
     lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
@@ -491,6 +509,23 @@ def _write_pass(
         "sample_peak_dbfs": _round(meter.sample_peak_dbfs()),
         "duration_s": round((f1 - f0) / plan.rate, 3),
     }
+
+
+def _handoff(project: Project, options: ExportOptions, out_dir: Path, outputs: OutputSet,
+             plan: RenderPlan, names: list[str], span: tuple[int, int]) -> list[str]:
+    """The video editors' files beside the stems, and the mix muxed into the video."""
+    files = []
+    if options.stems:
+        stems = [StemFile(t.track_id, t.name or t.track_id, f"stems/{n}")
+                 for t, n in zip(plan.tracks, names, strict=True)]
+        files += write_handoff(project, out_dir, outputs, stems, span[0] / plan.rate,
+                               (span[1] - span[0]) / plan.rate)
+    if options.video is not None:
+        name = muxed_name(options.video, options.video_audio)
+        mux_video(options.video, outputs.pending(out_dir / "mix.wav"),
+                  outputs.path_for(out_dir / name), options.video_audio)
+        files.append(name)
+    return files
 
 
 def _round(value: float | None) -> float | None:

@@ -12,12 +12,20 @@ dither of +-1 LSB, the sum of two uniform values, makes the total error white no
 power, 1/4 LSB^2 (-96 dBFS RMS at 16 bits) whatever the signal, so quiet detail survives as a
 signal in noise. Each file gets its own seeded generator, so an export is reproducible. 24-bit
 and float outputs are written as they are: their error is ~50 dB below any playback chain's.
+
+Broadcast WAV (EBU Tech 3285): a ``bext`` chunk whose time reference (samples since midnight)
+places the file on a video editor's timeline. soundfile does not wrap libsndfile's
+SFC_SET_BROADCAST_INFO command, so we call it ourselves, before the first write (libsndfile
+then writes the chunk ahead of the data, in WAV and RF64 alike, and adds its coding history).
+The struct is declared to cffi, so its layout (padding included) is the C compiler's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import cffi
 import numpy as np
 import soundfile as sf
 
@@ -26,6 +34,50 @@ BYTES_PER_SAMPLE = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}
 RIFF_LIMIT = 2**32 - 1  # the largest size a 32-bit RIFF field holds
 HEADER_ROOM = 1 << 16  # fmt, fact, PEAK and padding chunks around the data, generously
 FULL_SCALE_16 = 32768.0
+SFC_SET_BROADCAST_INFO = 0x10F1  # sndfile.h
+
+_BEXT_FFI = cffi.FFI()
+_BEXT_FFI.cdef("""
+typedef struct {
+    char description[256];
+    char originator[32];
+    char originator_reference[32];
+    char origination_date[10];
+    char origination_time[8];
+    uint32_t time_reference_low;
+    uint32_t time_reference_high;
+    short version;
+    char umid[64];
+    int16_t loudness_value, loudness_range, max_true_peak_level, max_momentary_loudness,
+            max_shortterm_loudness;
+    char reserved[180];
+    uint32_t coding_history_size;
+    char coding_history[256];
+} SF_BROADCAST_INFO;
+""")
+
+
+@dataclass(frozen=True)
+class Bext:
+    """What a broadcast WAV's ``bext`` chunk says."""
+
+    time_reference: int  # samples since midnight at the file's first sample
+    description: str = ""
+    originator: str = "Audiostudio"
+
+
+def _set_bext(file: sf.SoundFile, bext: Bext) -> None:
+    info = _BEXT_FFI.new("SF_BROADCAST_INFO *")
+    info.description = bext.description.encode("ascii", "replace")[:255]
+    info.originator = bext.originator.encode("ascii", "replace")[:31]
+    info.time_reference_low = bext.time_reference & 0xFFFFFFFF
+    info.time_reference_high = bext.time_reference >> 32
+    info.version = 1
+    raw = _BEXT_FFI.buffer(info)
+    done = sf._snd.sf_command(file._file, SFC_SET_BROADCAST_INFO, sf._ffi.from_buffer(raw),
+                              len(raw))
+    if done != 1:
+        raise OSError(f"Could not write the bext chunk of {file.name}")
 
 
 def container_for(frames: int, channels: int, subtype: str) -> str:
@@ -60,7 +112,7 @@ class WavWriter:
     """
 
     def __init__(self, path: Path, rate: int, bit_depth: str, frames: int, seed: int,
-                 container: str | None = None) -> None:
+                 container: str | None = None, bext: Bext | None = None) -> None:
         subtype = SUBTYPES[bit_depth]
         self.container = container or container_for(frames, 2, subtype)
         self._dither = TpdfDither(seed) if subtype == "PCM_16" else None
@@ -69,6 +121,8 @@ class WavWriter:
         self._zeros = b""
         self._file = sf.SoundFile(str(path), "w", rate, 2, subtype=subtype,
                                   format=self.container)
+        if bext is not None:
+            _set_bext(self._file, bext)
 
     def write(self, block: np.ndarray) -> None:
         if self._raw_silence and not block.any():
