@@ -9,6 +9,7 @@ import io
 import json
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -90,8 +91,7 @@ class FakeService:
             def log_message(self, format: str, *args: Any) -> None:  # quiet test output
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
@@ -142,6 +142,14 @@ class FakeService:
         with self.lock:
             self.received.append(request)
         self.handle(request, Reply(handler))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # a client that hung up is the test
 
 
 class Reply:

@@ -5,9 +5,9 @@ booleans, custom-mode fields, per-model lengths, a callBackUrl) and answers a ta
 ``GET /api/v1/generate/record-info?taskId=`` moves the task one state on, PENDING ->
 TEXT_SUCCESS -> FIRST_SUCCESS -> SUCCESS, with two songs whose ``audioUrl`` point at
 ``/files/...`` here: real MP3s, served to anyone (like the real CDN links). Errors are a ``code``
-in a JSON body. Cues: ``at="generate"``: "401", "429" (credits), "430", "455", "500";
-``at="poll"``: "430", "500"; ``at="file"``: "cut", "cut_chunked", "404". ``hold`` keeps tasks
-PENDING; ``outcome`` makes new tasks end in another state (e.g. "SENSITIVE_WORD_ERROR").
+in a JSON body. Cues: ``at="generate"``: "401", "429" (credits), "430", "455", "500", "slow";
+``at="poll"``: "430", "500", "slow"; ``at="file"``: "cut", "cut_chunked", "404". ``hold``
+keeps tasks PENDING; ``outcome`` makes new tasks end in another state ("SENSITIVE_WORD_ERROR").
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class SunoServer(FakeService):
 
     def _generate(self, request: Received, reply: Reply) -> None:
         cue = self.next_cue("generate")
+        if cue == "slow":
+            reply.slow(self.slow_s)
         if cue in _CODES:
             code, msg = _CODES[cue]
             return reply.json(200, {"code": code, "msg": msg, "data": None})
@@ -79,6 +81,8 @@ class SunoServer(FakeService):
 
     def _record_info(self, request: Received, reply: Reply) -> None:
         cue = self.next_cue("poll")
+        if cue == "slow":
+            reply.slow(self.slow_s)
         if cue in _CODES:
             code, msg = _CODES[cue]
             return reply.json(200, {"code": code, "msg": msg, "data": None})

@@ -13,6 +13,7 @@ from audiostudio.errors import (
     CancelledError,
     ContentRefusedError,
     ProviderError,
+    ProviderTimeoutError,
     QuotaExceededError,
     RateLimitedError,
     ServiceError,
@@ -216,6 +217,18 @@ def test_polling_too_often_slows_down_instead_of_failing(server, tmp_path):
     server.cue("430", "430", at="poll")
     assert len(run(provider_for(server, tmp_path), resolved(), tmp_path)) == 2
     assert len(server.requests_to(RECORD_INFO)) == 6
+
+
+def test_a_slow_poll_is_a_timeout_and_the_task_is_kept(server, tmp_path):
+    server.cue("slow", at="poll")
+    slow = SunoProvider(ProviderConfig(server.url, KEY, "env", read_timeout_s=0.2,
+                                       state_dir=tmp_path / "cache" / "tasks",
+                                       poll_interval_s=0.005))
+    with pytest.raises(ProviderTimeoutError) as caught:
+        run(slow, resolved(), tmp_path)
+    assert caught.value.retryable and len(pending_files(tmp_path)) == 1
+    assert len(run(provider_for(server, tmp_path), resolved(), tmp_path)) == 2
+    assert len(server.generate_calls()) == 1
 
 
 def test_refused_words_are_a_content_error_and_forgotten(server, tmp_path):
