@@ -178,13 +178,14 @@ class SunoProvider:
             message = masked(message, self.config.api_key)
             if state in self.flavour.done:
                 return self.flavour.songs(body)
+            if state in self.flavour.callback_failed:
+                made = self.flavour.songs(body)
+                if len(made) >= SONGS_PER_TASK:
+                    return made  # else the songs are still coming: keep polling
             if state in self.flavour.refused:
                 raise ContentRefusedError(f"Suno refused the words ({message or state}): "
                                           "reword the prompt or lyrics", self.name)
             if state in self.flavour.failed:
-                made = self.flavour.songs(body)
-                if made and len(made) >= SONGS_PER_TASK:
-                    return made  # e.g. only the (placeholder) callback failed
                 raise _TaskFailed(f"Suno could not make this song ({state}"
                                   f"{': ' + message if message else ''}); generate again to "
                                   "try anew", self.name)

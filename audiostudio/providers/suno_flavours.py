@@ -55,6 +55,7 @@ class SunoFlavour:
     callback_url: str  # required by the service; nothing listens, we poll
     progress: dict[str, float]  # waiting states -> how far along
     done: frozenset[str]
+    callback_failed: frozenset[str]  # only the placeholder callback failed: the songs still come
     refused: frozenset[str]  # the prompt or lyrics were refused (content)
     failed: frozenset[str]
     busy_codes: frozenset[int]  # "polling too often": wait longer, keep polling
@@ -141,7 +142,8 @@ SUNOAPI_ORG = SunoFlavour(
     progress={"PENDING": 0.05, "TEXT_SUCCESS": 0.25, "FIRST_SUCCESS": 0.5},
     done=frozenset({"SUCCESS"}),
     refused=frozenset({"SENSITIVE_WORD_ERROR"}),
-    failed=frozenset({"CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED", "CALLBACK_EXCEPTION"}),
+    callback_failed=frozenset({"CALLBACK_EXCEPTION"}),
+    failed=frozenset({"CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED"}),
     busy_codes=frozenset({430}),
     limits={"V3_5": (500, 3000, 200, 80), "V4": (500, 3000, 200, 80),
             "*": (500, 5000, 1000, 80)},

@@ -92,9 +92,12 @@ class SunoServer(FakeService):
         if not self.hold:
             task.polls += 1
         state = STATES[max(0, min(task.polls - 1, len(STATES) - 1))]  # the 4th poll: done
-        if state == "SUCCESS":
+        made = state == "SUCCESS" and task.outcome in ("SUCCESS", "CALLBACK_EXCEPTION")
+        if task.outcome == "CALLBACK_EXCEPTION" and task.polls > 1:
+            state = task.outcome  # our placeholder callback failed at the text stage
+        elif state == "SUCCESS":
             state = task.outcome
-        songs = [self._song(task, i) for i in range(2)] if state == "SUCCESS" else []
+        songs = [self._song(task, i) for i in range(2)] if made else []
         reply.json(200, {"code": 200, "msg": "success", "data": {
             "taskId": task.id, "param": "", "status": state, "type": "GENERATE",
             "response": {"taskId": task.id, "sunoData": songs},

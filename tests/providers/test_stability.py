@@ -87,13 +87,16 @@ def test_request_is_the_documented_multipart_call(server, tmp_path):
     assert result.cost is not None and result.cost.amount == 20.0
 
 
-@pytest.mark.parametrize(("kind", "seconds"), [("sfx", "6"), ("music", "30")])
-def test_no_duration_asks_for_the_kind_default_never_190(server, tmp_path, kind, seconds):
-    request = resolved(kind=kind, duration=None, output_format="mp3")
-    [result] = run(provider_for(server), request, tmp_path)
+@pytest.mark.parametrize(("kind", "seconds", "fmt"), [("sfx", "6", "mp3"),
+                                                      ("music", "30", "wav")])
+def test_no_duration_asks_for_the_kind_default_never_190(server, tmp_path, kind, seconds, fmt):
+    [result] = run(provider_for(server), resolved(kind=kind, duration=None, output_format=fmt),
+                   tmp_path)
     assert server.generations()[0].form["duration"] == seconds
-    assert result.audio.suffix == ".mp3"
-    assert result.audio.read_bytes() == mp3_bytes(float(seconds), 200 + 7)
+    assert server.generations()[0].form["output_format"] == fmt
+    assert result.audio.suffix == f".{fmt}"
+    sent = (mp3_bytes if fmt == "mp3" else wav_bytes)(float(seconds), 200 + 7)
+    assert result.audio.read_bytes() == sent
     assert abs(sf.info(str(result.audio)).duration - float(seconds)) < 0.2  # MP3 padding
 
 

@@ -231,6 +231,13 @@ def test_a_slow_poll_is_a_timeout_and_the_task_is_kept(server, tmp_path):
     assert len(server.generate_calls()) == 1
 
 
+def test_a_failed_placeholder_callback_does_not_fail_the_song(server, tmp_path):
+    server.outcome = "CALLBACK_EXCEPTION"
+    results = run(provider_for(server, tmp_path), resolved(), tmp_path)
+    assert [r.audio.read_bytes() for r in results] == [song_bytes(0), song_bytes(1)]
+    assert len(server.requests_to(RECORD_INFO)) == 4  # polled on past the callback's failure
+
+
 def test_refused_words_are_a_content_error_and_forgotten(server, tmp_path):
     server.outcome = "SENSITIVE_WORD_ERROR"
     with pytest.raises(ContentRefusedError, match="not allowed"):
