@@ -37,7 +37,7 @@ def match_speaker(name: str, speakers: Sequence[str], file: str) -> str:
                       f"speakers: {', '.join(speakers) or 'none'})", file)
 
 
-def default_voices(count: int, taken: set[str], providers: Mapping[str, Provider]
+def default_voices(count: int, taken: set[str | None], providers: Mapping[str, Provider]
                    ) -> list[str]:
     """``count`` voices of the default provider that are not in ``taken``, English first."""
     provider = providers.get(DEFAULT_PROVIDER) or next(iter(providers.values()))
@@ -71,4 +71,5 @@ def cast_for(speakers: Sequence[str], chosen: Mapping[str, str],
     for speaker, voice in zip(missing, default_voices(len(missing), taken, providers),
                               strict=True):
         cast[speaker] = CastEntry(provider_of_voice(voice, providers), voice)
-    return cast
+    order = [*existing, *(s for s in speakers if s not in existing)]
+    return {name: cast[name] for name in order}
