@@ -22,7 +22,7 @@ from audiostudio.model import CastEntry, Clip, Project, Request, Track
 from audiostudio.model.assets import resolve_path
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.project import REQUEST_KINDS, TRACK_KINDS
-from audiostudio.providers.base import ParamSpec, Provider
+from audiostudio.providers.base import ParamSpec, Provider, VoiceOption
 
 ERROR = "error"
 WARNING = "warning"
@@ -275,27 +275,39 @@ def _text_script(text: str) -> str | None:
     return max(counts, key=lambda s: counts[s])
 
 
-def _voice_language(project: Project, clip: Clip, provider: Provider) -> tuple[str, str] | None:
-    """(voice id, language) of the voice the line would be spoken with, when the provider
+# Providers whose voices read text by the rules of their one language (eSpeak NG spells out
+# letters it has no rules for); a multilingual service such as ElevenLabs reads any language
+# with any voice, whatever language its voice list names.
+ONE_LANGUAGE_VOICES = frozenset({"offline"})
+
+
+def _voice_language(project: Project, clip: Clip, provider: Provider,
+                    voices: list[VoiceOption]) -> tuple[str, str] | None:
+    """(voice name, language) of the voice the line would be spoken with, when the provider
     lists it with a language."""
     request = clip.request
     assert request is not None
     cast = project.cast.get(clip.speaker or "")
     voice = request.voice or (cast.voice if cast and cast.provider == provider.name else None)
     voice = voice or provider.default_voice()
-    option = next((v for v in provider.voices() if v.id == voice), None)
+    option = next((v for v in voices if v.id == voice), None)
     if option is None or not re.fullmatch(r"[A-Za-z]{2,3}([-_].*)?", option.language or ""):
         return None  # unlisted, or multilingual: nothing to compare with
     return option.name or voice, option.language
 
 
 def _language_problems(project: Project, providers: Mapping[str, Provider]) -> Iterator[Problem]:
+    voices: dict[str, list[VoiceOption]] = {}  # asked once per pass: a service may be asked
     for track, clip in project.iter_clips():
         request = clip.request
         if request is None or request.kind != "voice" or not (request.text or "").strip():
             continue
         provider = providers.get(request.provider)
-        found = _voice_language(project, clip, provider) if provider else None
+        if provider is None or provider.name not in ONE_LANGUAGE_VOICES:
+            continue
+        if provider.name not in voices:
+            voices[provider.name] = provider.voices()
+        found = _voice_language(project, clip, provider, voices[provider.name])
         script = _text_script(request.text or "")
         if found is None or script is None:
             continue

@@ -41,6 +41,7 @@ from audiostudio.ui.jobs_dock import JobsDock
 from audiostudio.ui.loudness_panel import LoudnessPanel
 from audiostudio.ui.mixer import MixerDock
 from audiostudio.ui.preview import Preview
+from audiostudio.ui.problems_dock import ProblemsDock
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
 
@@ -82,11 +83,18 @@ class MainWindow(QMainWindow):
         self.loudness = LoudnessPanel(self.document, self.preview)
         self._add_dock("Loudness", self.loudness, "loudnessDock",
                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems = ProblemsDock(self.document, self.generation.service.providers)
+        problems_dock = self._add_dock("Problems", self.problems, "problemsDock",
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems.show_requested.connect(lambda: (problems_dock.show(), problems_dock.raise_()))
+        self.problems.clip_chosen.connect(lambda clip_id: self.panel.view.ensure_time_visible(
+            self.document.project.find_clip(clip_id)[1].start))
         self.findChild(QDockWidget, "mixerDock").raise_()
         self._build_actions()
         self._build_menus()
         self._build_transport()
         self.statusBar().showMessage("Ready")
+        self.statusBar().addPermanentWidget(self.problems.status_button)
         self.panel.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.preview.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.preview.playing_changed.connect(self._playing_changed)
