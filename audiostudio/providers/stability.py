@@ -24,10 +24,10 @@ from audiostudio.errors import (
 )
 from audiostudio.progress import Cancelled, Progress
 from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
-from audiostudio.providers.config import ProviderConfig
+from audiostudio.providers.config import ProviderConfig, service
 from audiostudio.providers.http_audio import json_body, masked, retry_after, save_audio, send
 
-DEFAULT_URL = "https://api.stability.ai"
+NAME = "stability"
 PATH = "/v2beta/audio/stable-audio-2/text-to-audio"
 MODELS = ("stable-audio-2.5", "stable-audio-2")
 STEPS = {"stable-audio-2": (30, 100), "stable-audio-2.5": (4, 8)}
@@ -42,12 +42,16 @@ FORM_FIELDS = ("prompt", "duration", "seed", "steps", "cfg_scale", "output_forma
 
 
 class StabilityProvider:
-    name = "stability"
+    name = NAME
+    title = "Stable Audio"
     kinds = frozenset({"sfx", "music"})
     default_models: ClassVar[dict[str, str]] = {"sfx": MODELS[0], "music": MODELS[0]}
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
+
+    def unavailable_reason(self) -> str | None:
+        return None if self.config.api_key else service(NAME).key_hint()
 
     def max_concurrency(self) -> int:
         return self.config.concurrency or DEFAULT_CONCURRENCY
@@ -130,8 +134,7 @@ class StabilityProvider:
               progress: Progress) -> Path:
         key = self.config.api_key
         if not key:
-            raise AuthenticationError("no API key: set STABILITY_API_KEY or add one in "
-                                      "Preferences", self.name)
+            raise AuthenticationError(f"no API key. {service(NAME).key_hint()}", self.name)
         response = send(
             "POST", self.config.base_url.rstrip("/") + PATH, provider=self.name,
             timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),

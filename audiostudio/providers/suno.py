@@ -32,12 +32,12 @@ from audiostudio.errors import (
 from audiostudio.model.request import cache_key
 from audiostudio.progress import Cancelled, Progress
 from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
-from audiostudio.providers.config import ProviderConfig
+from audiostudio.providers.config import ProviderConfig, service
 from audiostudio.providers.http_audio import json_body, masked, save_audio, send
 from audiostudio.providers.pending_tasks import PendingTasks
 from audiostudio.providers.suno_flavours import SUNOAPI_ORG, Made, Song, SunoFlavour
 
-DEFAULT_URL = "https://api.sunoapi.org"
+NAME = "suno"
 DEFAULT_CONCURRENCY = 4  # a job holds its slot while it polls, minutes at a time
 SONGS_PER_TASK = 2
 POLL_GROWTH = 1.5
@@ -45,7 +45,8 @@ POLL_CAP = 8.0  # the interval grows to at most this many times the configured o
 
 
 class SunoProvider:
-    name = "suno"
+    name = NAME
+    title = "Suno"
     kinds = frozenset({"music"})
 
     def __init__(self, config: ProviderConfig, flavour: SunoFlavour = SUNOAPI_ORG) -> None:
@@ -57,6 +58,9 @@ class SunoProvider:
     def __repr__(self) -> str:
         return (f"SunoProvider({self.config.base_url!r}, {self.flavour.name}, "
                 f"key from {self.config.key_source})")
+
+    def unavailable_reason(self) -> str | None:
+        return None if self.config.api_key else service(NAME).key_hint()
 
     def max_concurrency(self) -> int:
         return self.config.concurrency or DEFAULT_CONCURRENCY
@@ -135,8 +139,7 @@ class SunoProvider:
     def _headers(self) -> dict[str, str]:
         key = self.config.api_key
         if not key:
-            raise AuthenticationError("no API key: set SUNO_API_KEY or add one in Preferences",
-                                      self.name)
+            raise AuthenticationError(f"no API key. {service(NAME).key_hint()}", self.name)
         return {"Authorization": f"Bearer {key}", "Accept": "application/json"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:

@@ -283,8 +283,11 @@ def test_the_key_stays_out_of_messages_reprs_and_files(server, pool, tmp_path):
 
 
 def test_no_key_is_a_clear_error_and_no_call(server, tmp_path):
+    keyless = provider_for(server, tmp_path, key=None)
+    assert "SUNO_API_KEY" in keyless.unavailable_reason()  # listed, disabled, how to fix
+    assert provider_for(server, tmp_path).unavailable_reason() is None
     with pytest.raises(AuthenticationError, match="SUNO_API_KEY"):
-        run(provider_for(server, tmp_path, key=None), resolved(), tmp_path)
+        run(keyless, resolved(), tmp_path)
     assert server.received == []
 
 
