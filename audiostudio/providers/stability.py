@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
+import requests
+
 from audiostudio.errors import (
     AuthenticationError,
     BadRequestError,
@@ -23,12 +25,14 @@ from audiostudio.errors import (
     ServiceError,
 )
 from audiostudio.progress import Cancelled, Progress
+from audiostudio.providers.account import Account
 from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
 from audiostudio.providers.config import ProviderConfig, service
 from audiostudio.providers.http_audio import json_body, masked, retry_after, save_audio, send
 
 NAME = "stability"
 PATH = "/v2beta/audio/stable-audio-2/text-to-audio"
+BALANCE_PATH = "/v1/user/balance"  # {"credits": float}
 MODELS = ("stable-audio-2.5", "stable-audio-2")
 STEPS = {"stable-audio-2": (30, 100), "stable-audio-2.5": (4, 8)}
 CREDITS = {"stable-audio-2.5": 20.0, "stable-audio-2": 23.0}  # 2.5 is flat; 2 is 20-23
@@ -81,6 +85,18 @@ class StabilityProvider:
                       kinds=("sfx", "music")),
         ]
 
+    def account(self) -> Account:
+        """The credit balance (``GET /v1/user/balance``): the cheap authenticated call."""
+        response = send("GET", self.config.base_url.rstrip("/") + BALANCE_PATH,
+                        provider=self.name, headers={**self._auth(), "Accept": "application/json"},
+                        timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
+        with response:
+            if response.status_code != 200:
+                raise self._error(response)
+            credits = json_body(response).get("credits")
+        return Account(None, float(credits) if isinstance(credits, int | float) else None,
+                       self.max_concurrency())
+
     def estimate_cost(self, request: Resolved) -> Cost:
         return Cost(CREDITS.get(request.model or "", max(CREDITS.values())) * request.variants,
                     "credits")
@@ -132,13 +148,10 @@ class StabilityProvider:
 
     def _call(self, form: dict[str, str], workdir: Path, stem: str, cancelled: Cancelled,
               progress: Progress) -> Path:
-        key = self.config.api_key
-        if not key:
-            raise AuthenticationError(f"no API key. {service(NAME).key_hint()}", self.name)
         response = send(
             "POST", self.config.base_url.rstrip("/") + PATH, provider=self.name,
             timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
-            headers={"Authorization": f"Bearer {key}", "Accept": "audio/*"},
+            headers={**self._auth(), "Accept": "audio/*"},
             files={name: (None, value) for name, value in form.items()},  # multipart form
         )
         if response.status_code != 200:
@@ -151,7 +164,12 @@ class StabilityProvider:
         return save_audio(response, workdir, stem, provider=self.name, cancelled=cancelled,
                           progress=progress)
 
-    def _error(self, response) -> ProviderError:
+    def _auth(self) -> dict[str, str]:
+        if not self.config.api_key:
+            raise AuthenticationError(f"no API key. {service(NAME).key_hint()}", self.name)
+        return {"Authorization": f"Bearer {self.config.api_key}"}
+
+    def _error(self, response: requests.Response) -> ProviderError:
         body = json_body(response)
         name = str(body.get("name", ""))
         errors = body.get("errors") or []

@@ -31,6 +31,7 @@ from audiostudio.errors import (
 )
 from audiostudio.model.request import cache_key
 from audiostudio.progress import Cancelled, Progress
+from audiostudio.providers.account import Account
 from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
 from audiostudio.providers.config import ProviderConfig, service
 from audiostudio.providers.http_audio import json_body, masked, save_audio, send
@@ -77,6 +78,12 @@ class SunoProvider:
     def params(self) -> list[ParamSpec]:
         return [ParamSpec("instrumental", "bool", False, description=(
             "no vocals (only without lyrics)"), kinds=("music",))]
+
+    def account(self) -> Account:
+        """The credits left (the flavour's credit call): the cheap authenticated call."""
+        credits = self._ok(*self._call("GET", self.flavour.credit_path)).get("data")
+        return Account(None, float(credits) if isinstance(credits, int | float) else None,
+                       self.max_concurrency())
 
     def estimate_cost(self, request: Resolved) -> Cost:
         return Cost(self.flavour.credits_per_task, "credits")  # one task makes both songs

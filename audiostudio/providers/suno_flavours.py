@@ -48,6 +48,7 @@ class SunoFlavour:
     name: str
     generate_path: str
     status_path: str
+    credit_path: str  # GET -> {"code": 200, "data": credits left}
     task_param: str
     models: tuple[str, ...]
     default_model: str
@@ -134,6 +135,7 @@ SUNOAPI_ORG = SunoFlavour(
     name="sunoapi.org",
     generate_path="/api/v1/generate",
     status_path="/api/v1/generate/record-info",
+    credit_path="/api/v1/generate/credit",
     task_param="taskId",
     models=("V4_5", "V4_5PLUS", "V4_5ALL", "V5", "V4", "V3_5"),
     default_model="V4_5",

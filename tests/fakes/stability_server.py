@@ -1,4 +1,5 @@
-"""A fake Stability AI Stable Audio service: ``POST /v2beta/audio/stable-audio-2/text-to-audio``.
+"""A fake Stability AI Stable Audio service: ``POST /v2beta/audio/stable-audio-2/text-to-audio``
+and ``GET /v1/user/balance``.
 
 It checks what the real one checks (Bearer key, multipart fields and their ranges per model),
 answers with real WAV or MP3 bytes of the asked duration and the ``seed`` / ``finish-reason``
@@ -13,6 +14,7 @@ import uuid
 from tests.fakes.audio_http import FakeService, Received, Reply, mp3_bytes, wav_bytes
 
 PATH = "/v2beta/audio/stable-audio-2/text-to-audio"
+BALANCE = "/v1/user/balance"
 STEPS = {"stable-audio-2": (30, 100), "stable-audio-2.5": (4, 8)}
 
 _ERRORS = {
@@ -29,16 +31,20 @@ _ERRORS = {
 class StabilityServer(FakeService):
     def __init__(self, api_key: str = "sk-stab-test-0123456789") -> None:
         self.api_key = api_key
+        self.credits = 118.5
         super().__init__()
 
     def generations(self) -> list[Received]:
         return self.requests_to(PATH)
 
     def handle(self, request: Received, reply: Reply) -> None:
-        if request.method != "POST" or request.path != PATH:
+        route = (request.method, request.path)
+        if route not in (("POST", PATH), ("GET", BALANCE)):
             return _error(reply, 404, "not_found", f"{request.path}: no such endpoint")
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(reply, 401, "unauthorized", "authorization: invalid or missing")
+        if request.path == BALANCE:
+            return reply.json(200, {"credits": self.credits})
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return _error(reply, 400, "bad_request", "content-type: must be multipart/form-data")
         cue = self.next_cue()

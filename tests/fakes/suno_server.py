@@ -19,6 +19,7 @@ from tests.fakes.audio_http import FakeService, Received, Reply, mp3_bytes
 
 GENERATE = "/api/v1/generate"
 RECORD_INFO = "/api/v1/generate/record-info"
+CREDIT = "/api/v1/generate/credit"
 STATES = ("PENDING", "TEXT_SUCCESS", "FIRST_SUCCESS", "SUCCESS")
 MODELS = ("V3_5", "V4", "V4_5", "V4_5PLUS", "V4_5ALL", "V5")
 SONG_SECONDS = (1.0, 1.5)  # the two songs of every task, told apart by length and pitch
@@ -44,6 +45,7 @@ class SunoServer(FakeService):
         self.tasks: dict[str, Task] = {}
         self.hold = False
         self.outcome = "SUCCESS"
+        self.credits = 488
         super().__init__()
 
     def generate_calls(self) -> list[Received]:
@@ -62,6 +64,8 @@ class SunoServer(FakeService):
             return self._generate(request, reply)
         if request.path == RECORD_INFO and request.method == "GET":
             return self._record_info(request, reply)
+        if request.path == CREDIT and request.method == "GET":
+            return reply.json(200, {"code": 200, "msg": "success", "data": self.credits})
         reply.json(404, {"code": 404, "msg": "Invalid request method or path", "data": None})
 
     def _generate(self, request: Received, reply: Reply) -> None:

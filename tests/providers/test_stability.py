@@ -231,3 +231,13 @@ def test_the_service_refuses_voice_for_stable_audio(server, pool, tmp_path):
     service = service_for(provider_for(server), pool, tmp_path)
     with pytest.raises(BadRequestError, match="cannot make voice"):
         service.submit(Request(kind="voice", provider="stability", text="Hi"), seed=1)
+
+
+def test_the_account_check_shows_the_credit_balance(server):
+    account = provider_for(server).account()
+    assert account.credits_left == 118.5 and account.concurrency == 4
+    [asked] = server.received
+    assert (asked.method, asked.path) == ("GET", "/v1/user/balance")
+    assert asked.headers["authorization"] == f"Bearer {KEY}"
+    with pytest.raises(AuthenticationError, match="key was refused"):
+        provider_for(server, key="sk-wrong").account()

@@ -296,3 +296,13 @@ def test_cost_is_one_task_whatever_the_variants(server, pool, tmp_path):
     assert service.estimate(suno_request()).amount == 12.0
     assert service.estimate(suno_request(variants=2)).amount == 12.0
     assert GENERATE not in [r.path for r in server.received]
+
+
+def test_the_account_check_shows_the_credits_left(server, tmp_path):
+    account = provider_for(server, tmp_path).account()
+    assert account.credits_left == 488 and account.concurrency == 4
+    [asked] = server.received
+    assert (asked.method, asked.path) == ("GET", "/api/v1/generate/credit")
+    assert asked.headers["authorization"] == f"Bearer {KEY}"
+    with pytest.raises(AuthenticationError, match="key was refused"):
+        provider_for(server, tmp_path, key="wrong").account()
