@@ -91,7 +91,10 @@ class SunoProvider:
     def generate(self, request: Resolved, seed: int, workdir: Path, progress: Progress,
                  cancelled: Cancelled) -> list[ProviderResult]:
         body = self.flavour.generate_body(self.song(request))
-        key = cache_key(request.to_json(), None, 0, self.engine_version(request.kind))
+        # Keyed without the seed (Suno takes none): a rerun that draws a new seed for an
+        # unseeded clip must still find the task it paid for.
+        key = cache_key({"request": request.to_json(), "origin": self.config.base_url}, None,
+                        0, self.engine_version(request.kind))
         task = self.pending.claim(key)
         if task is None:
             task = self._submit(body)
@@ -256,8 +259,10 @@ def _check_length(field: str, text: str, limit: int, what: str) -> None:
 
 
 def _title_from(text: str, limit: int) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else "Untitled"
-    words = " ".join(first.split()[:8])
+    """The first words of the first line that is not a section tag ("[Chorus]")."""
+    lines = [line for line in text.splitlines() if line.strip() and
+             not line.strip().startswith("[")]
+    words = " ".join(lines[0].split()[:8]) if lines else ""
     return words[:limit].strip() or "Untitled"
 
 

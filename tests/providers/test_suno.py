@@ -112,6 +112,13 @@ def test_lyrics_are_a_custom_task_styled_and_titled_by_the_prompt(server, tmp_pa
     assert body["title"] == "sea shanty, male choir, accordion" and body["model"] == "V5"
 
 
+def test_without_a_prompt_the_title_comes_from_the_first_sung_line(server, tmp_path):
+    run(provider_for(server, tmp_path), resolved(prompt=None, lyrics="[Verse]\nWe sail at dawn",
+                                                 style="shanty"), tmp_path)
+    body = server.generate_calls()[0].json
+    assert body["title"] == "We sail at dawn" and body["style"] == "shanty"
+
+
 def test_style_and_title_params_override_the_prompt(server, tmp_path):
     run(provider_for(server, tmp_path),
         resolved(lyrics="la la", style="dream pop", title="Night Drive"), tmp_path)
