@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from audiostudio.errors import AudiostudioError
 from audiostudio.model import Track, new_id, timecode
 from audiostudio.model.edits import AddTrack
+from audiostudio.model.reflow import reflow_edit
 from audiostudio.model.selection_edits import Clipboard
 from audiostudio.providers.registry import available_providers
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
@@ -42,6 +43,7 @@ from audiostudio.ui.loudness_panel import LoudnessPanel
 from audiostudio.ui.mixer import MixerDock
 from audiostudio.ui.preview import Preview
 from audiostudio.ui.problems_dock import ProblemsDock
+from audiostudio.ui.script_dialog import ScriptDialog
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
 
@@ -138,6 +140,14 @@ class MainWindow(QMainWindow):
         create = commands.create
         self.new_action = create(self, "new", "&New", self.new_project)
         self.open_action = create(self, "open", "&Open…", self.open_dialog)
+        self.script_action = QAction("New from &Script…", self)
+        self.script_action.setToolTip("A project laid out from a script: its lines, sound "
+                                      "effects, music cues and scenes")
+        self.script_action.triggered.connect(self.new_from_script)
+        self.reflow_action = QAction("&Re-flow Script Timing", self)
+        self.reflow_action.setToolTip("Move the script's clips to follow their lines' real "
+                                      "lengths (pinned @ cues stay)")
+        self.reflow_action.triggered.connect(self.reflow)
         self.save_action = create(self, "save", "&Save", self.save)
         self.save_as_action = create(self, "save_as", "Save &As…", self.save_as)
         self.import_action = create(self, "import", "&Import Audio…", self.import_dialog)
@@ -207,7 +217,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.new_action, self.open_action])
+        file_menu.addActions([self.new_action, self.script_action, self.open_action])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -222,6 +232,7 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.commands[name] for name in (
             "split", "duplicate", "copy", "paste", "delete", "nudge_left", "nudge_right",
             "mute_track")])
+        edit_menu.addAction(self.reflow_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.prefs_action)
         track_menu = bar.addMenu("&Track")
@@ -312,6 +323,31 @@ class MainWindow(QMainWindow):
     def new_project(self) -> None:
         if self._confirm_discard():
             self.document.replace(self.settings.blank_project("Untitled"), None)
+
+    def new_from_script(self) -> ScriptDialog | None:
+        """The dialog (returned for tests, which drive it and call ``finish_script``)."""
+        if not self._confirm_discard():
+            return None
+        dialog = ScriptDialog(self.generation.service, self.settings, self)
+        dialog.finished.connect(lambda _r: self.finish_script(dialog))
+        dialog.open()
+        return dialog
+
+    def finish_script(self, dialog: ScriptDialog) -> None:
+        if dialog.folder is None:
+            return
+        if self.open_path(dialog.folder, ask_recovery=False) and dialog.generate:
+            self.generation.generate()
+
+    def reflow(self) -> None:
+        edit = reflow_edit(self.document.project)
+        if edit is None:
+            self.statusBar().showMessage("Nothing to re-flow: the script's clips already "
+                                         "follow their lines", 6000)
+            return
+        error = self.document.try_apply(edit, "Re-flow script timing")
+        if error:
+            self.show_error("Cannot re-flow", AudiostudioError(error))
 
     def open_dialog(self) -> None:
         if not self._confirm_discard():
