@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 import soundfile as sf
 
@@ -36,12 +34,6 @@ FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02)
 def server():
     with StabilityServer(KEY) as fake:
         yield fake
-
-
-@pytest.fixture
-def pool():
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        yield executor
 
 
 def provider_for(server, key=KEY, **kw) -> StabilityProvider:
