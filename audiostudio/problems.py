@@ -10,15 +10,18 @@ Nothing here changes the project: unknown keys, for instance, are reported and s
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from audiostudio.errors import AudiostudioError
-from audiostudio.model import CastEntry, Clip, Project, Request, Track
+from audiostudio.model import CastEntry, Clip, Duck, FrameRate, Marker, Mix, Project, Request, Track
 from audiostudio.model.assets import resolve_path
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.project import REQUEST_KINDS, TRACK_KINDS
@@ -77,18 +80,41 @@ class _Place:
 
 
 # --- unknown keys -----------------------------------------------------------------------------
+_SCHEMA_DEFS = {Project: None, FrameRate: "frame_rate", Marker: "marker", CastEntry: "cast_entry",
+                Track: "track", Clip: "clip", Request: "request", Duck: "duck", Mix: "mix"}
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("audiostudio.model").joinpath(
+        "project.schema.json").read_text(encoding="utf-8"))
+
+
+def _documented_keys(cls: type) -> frozenset[str]:
+    """The keys of ``cls`` the format documents (project.schema.json): some are kept in
+    ``extra`` by design (a request's ``fit``), and are no mistake."""
+    schema = _schema()
+    name = _SCHEMA_DEFS.get(cls)
+    part = schema if name is None else schema["$defs"].get(name, {})
+    return frozenset(part.get("properties", {}))
+
+
 def _known_keys(obj: Any) -> list[str]:
-    return [f.name for f in fields(obj) if f.name != "extra"]
+    return sorted({f.name for f in fields(obj) if f.name != "extra"}
+                  | _documented_keys(type(obj)))
 
 
 def _unknown_keys(obj: Any, place: _Place, noun: str, prefix: str = "",
                   params: Iterable[str] = (), provider: str = "") -> Iterator[Problem]:
     params = set(params)
+    known = _known_keys(obj)
     for key in obj.extra:
+        if key in known:
+            continue
         if key in params:  # a provider param written beside the request's keys
             hint = f" — provider params go in `{prefix}params.{provider}.{key}`"
         else:
-            hint = _suggest(key, _known_keys(obj))
+            hint = _suggest(key, known)
         yield place.problem(WARNING, f"`{prefix}{key}`: unknown {noun} key{hint} (kept as is, "
                                      "not used)")
 
