@@ -50,7 +50,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     print_problems((Problem(**w) for w in report["warnings"]), args.quiet)
     lufs = report["integrated_lufs"]
     print(
-        f"Wrote {', '.join(report['files'])} to {out_dir} — "
+        f"Wrote {', '.join(report['files'] + report['handoff'])} to {out_dir} — "
         f"{'n/a' if lufs is None else f'{lufs:.1f}'} LUFS, "
         f"true peak {report['true_peak_dbtp']} dBTP, {report['duration_s']:.1f} s"
     )

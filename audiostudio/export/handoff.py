@@ -32,7 +32,6 @@ from pathlib import Path
 from audiostudio.errors import ExportError
 from audiostudio.export.outputs import OutputSet
 from audiostudio.model import FrameRate, Project, timecode
-from audiostudio.providers.offline.tags import strip_tags
 from audiostudio.video import ffmpeg_exe
 
 VIDEO_AUDIO = ("aac", "pcm")
@@ -66,6 +65,10 @@ def timeline_zero_samples(project: Project, sample_rate: int) -> int:
 def voice_lines(project: Project, track_ids: set[str], start: float, end: float) -> list[Line]:
     """The heard voice lines (their tracks exported, not muted) inside [start, end), in time
     order, clipped to the range and counted from ``start``."""
+    # Here, not at the top: the offline provider's package imports scipy (~0.5 s), which a
+    # render without stems must not pay for.
+    from audiostudio.providers.offline.tags import strip_tags
+
     lines = []
     for track, clip in project.iter_clips():
         request = clip.request

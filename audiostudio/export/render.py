@@ -416,8 +416,8 @@ def _export(
                 ],
             )
             report["warnings"] = [p.to_json() for p in render_problems(project, folder, report)]
-            report["files"] = sorted(report["files"] + _handoff(
-                project, options, out_dir, outputs, plan, names, span))
+            # the video editors' files (and the video), apart from the audio files
+            report["handoff"] = _handoff(project, options, out_dir, outputs, plan, names, span)
             report_path = outputs.path_for(out_dir / "report.json")
             report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     finally:

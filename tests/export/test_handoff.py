@@ -96,7 +96,7 @@ def test_stems_are_broadcast_wavs_at_the_start_timecode(ntsc):
 def test_the_mux_copies_the_picture_bit_for_bit_and_carries_the_mix(ntsc):
     _, video, out, report, _ = ntsc
     muxed = out / "picture-mix.mov"
-    assert "picture-mix.mov" in report["files"]
+    assert "picture-mix.mov" in report["handoff"]
     assert picture_hash(muxed) == picture_hash(video)
     info = probe_video(muxed)
     assert info.start_timecode == "01:00:00;00" and info.has_audio
@@ -116,6 +116,10 @@ def test_the_mux_copies_the_picture_bit_for_bit_and_carries_the_mix(ntsc):
 
 def test_otio_re_reads_with_the_stems_names_lengths_and_markers(ntsc):
     _, _, out, report, _ = ntsc
+    assert report["handoff"] == [
+        "edl/01-narration.edl", "edl/02-door-sfx.edl", "markers.csv", "subtitles.srt",
+        "subtitles.vtt", "timeline.otio", "timeline.xml", "picture-mix.mov"]
+    assert all((out / name).is_file() for name in report["handoff"])
     timeline = otio.adapters.read_from_file(str(out / "timeline.otio"))
     rate = 30000 / 1001
     assert timeline.global_start_time.rate == pytest.approx(rate)
@@ -188,7 +192,7 @@ def test_25fps_pcm_mux_a_range_and_no_start_timecode(tmp_path):
                             ExportOptions(stems=True, video=video, video_audio="pcm"),
                             cache=tmp_path / "cache")
     muxed = out / "pal-mix.mov"  # MP4 holds no PCM editors read: MOV
-    assert "pal-mix.mov" in report["files"]
+    assert "pal-mix.mov" in report["handoff"]
     assert picture_hash(muxed) == picture_hash(video)
     probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(muxed)],
                            capture_output=True, text=True).stderr

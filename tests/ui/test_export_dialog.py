@@ -225,7 +225,9 @@ def test_stems_only_writes_no_mix(qtbot, document, store, tmp_path):
     assert not dialog.format_combo.isVisibleTo(dialog)  # no mix, no mix format to choose
     report = export(qtbot, dialog, tmp_path / "out")
     written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.*"))
-    assert written == ["report.json", "stems/01-narration.wav", "stems/02-sfx.wav",
-                       "stems/03-music-bed.wav"]
+    editors = ["timeline.otio", "timeline.xml", "markers.csv", "subtitles.srt", "subtitles.vtt",
+               "edl/01-narration.edl", "edl/02-sfx.edl", "edl/03-music-bed.edl"]  # the hand-off
+    assert written == sorted(["report.json", "stems/01-narration.wav", "stems/02-sfx.wav",
+                              "stems/03-music-bed.wav", *editors])
     assert report["file"] is None  # the report named a mix.mp3 that was never written
     assert "-16.0 LUFS" in dialog.status.text()  # the delivered mix is still measured
