@@ -36,7 +36,7 @@ from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved
 from audiostudio.providers.config import ProviderConfig, service
 from audiostudio.providers.http_audio import json_body, masked, save_audio, send
 from audiostudio.providers.pending_tasks import PendingTasks
-from audiostudio.providers.suno_flavours import SUNOAPI_ORG, Made, Song, SunoFlavour
+from audiostudio.providers.suno_flavours import Made, Song, SunoFlavour, flavour_for
 
 NAME = "suno"
 DEFAULT_CONCURRENCY = 4  # a job holds its slot while it polls, minutes at a time
@@ -50,11 +50,12 @@ class SunoProvider:
     title = "Suno"
     kinds = frozenset({"music"})
 
-    def __init__(self, config: ProviderConfig, flavour: SunoFlavour = SUNOAPI_ORG) -> None:
+    def __init__(self, config: ProviderConfig, flavour: SunoFlavour | None = None) -> None:
+        """``flavour``: the partner's API; by default the one ``config.base_url``'s host speaks."""
         self.config = config
-        self.flavour = flavour
-        self.default_models = {"music": flavour.default_model}
-        self.pending = PendingTasks(config.state_dir, f"suno-{_slug(flavour.name)}")
+        self.flavour = flavour or flavour_for(config.base_url)
+        self.default_models = {"music": self.flavour.default_model}
+        self.pending = PendingTasks(config.state_dir, f"suno-{_slug(self.flavour.name)}")
 
     def __repr__(self) -> str:
         return (f"SunoProvider({self.config.base_url!r}, {self.flavour.name}, "

@@ -1,7 +1,7 @@
 """How one Suno partner API spells things: paths, request body, task states, song fields, error
 codes. Everything partner-specific lives here, so another partner is one more ``SunoFlavour``.
 
-The sunoapi.org flavour (kie.ai serves the same API at another origin):
+The sunoapi.org flavour (kie.ai serves the same API with a few other codes: ``KIE_AI``):
 ``POST /api/v1/generate`` {prompt, style, title, customMode, instrumental, model, callBackUrl}
 -> ``{"code": 200, "data": {"taskId"}}``; ``GET /api/v1/generate/record-info?taskId=`` ->
 ``{"code": 200, "data": {"status", "response": {"sunoData": [{"id", "audioUrl", "duration"}]},
@@ -11,8 +11,9 @@ The sunoapi.org flavour (kie.ai serves the same API at another origin):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from audiostudio.errors import (
     AuthenticationError,
@@ -59,6 +60,7 @@ class SunoFlavour:
     callback_failed: frozenset[str]  # only the placeholder callback failed: the songs still come
     refused: frozenset[str]  # the prompt or lyrics were refused (content)
     failed: frozenset[str]
+    codes: dict[int, str]  # body code -> key / credits / rate / too_long / path / maintenance / bad
     busy_codes: frozenset[int]  # "polling too often": wait longer, keep polling
     # limits per model family: (description, lyrics, style, title) characters
     limits: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
@@ -107,23 +109,24 @@ class SunoFlavour:
     def error(self, code: int, message: str, provider: str) -> ProviderError:
         """The error for a body ``code`` (or HTTP status) other than 200."""
         detail = f" ({message})" if message else ""
-        if code == 401:
+        meaning = self.codes.get(code, "bad" if 400 <= code < 500 else "failed")
+        if meaning == "key":
             return AuthenticationError("the API key was refused: check SUNO_API_KEY or the key "
                                        "in Preferences", provider)
-        if code == 429:
+        if meaning == "credits":
             return QuotaExceededError(f"the account has too few credits left{detail}: top up "
                                       f"at {self.name}", provider)
-        if code in (405, 430):
+        if meaning == "rate":
             return RateLimitedError(f"too many requests{detail}: backing off", provider)
-        if code == 413:
+        if meaning == "too_long":
             return BadRequestError(f"too long{detail}: shorten the prompt or lyrics", provider,
                                    field="prompt")
-        if code == 404:
+        if meaning == "path":
             return BadRequestError(f"no such endpoint: check the Suno base URL{detail}",
                                    provider)
-        if code == 455:
+        if meaning == "maintenance":
             return ServiceError(f"the service is down for maintenance{detail}", provider)
-        if 400 <= code < 500:
+        if meaning == "bad":
             return BadRequestError(f"refused{detail}", provider,
                                    field=_field_named(message, BODY_FIELDS))
         return ServiceError(f"the service failed (code {code}){detail}", provider)
@@ -146,6 +149,8 @@ SUNOAPI_ORG = SunoFlavour(
     refused=frozenset({"SENSITIVE_WORD_ERROR"}),
     callback_failed=frozenset({"CALLBACK_EXCEPTION"}),
     failed=frozenset({"CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED"}),
+    codes={401: "key", 429: "credits", 405: "rate", 430: "rate", 413: "too_long", 404: "path",
+           455: "maintenance"},
     busy_codes=frozenset({430}),
     limits={"V3_5": (500, 3000, 200, 80), "V4": (500, 3000, 200, 80),
             "*": (500, 5000, 1000, 80)},
@@ -155,3 +160,18 @@ SUNOAPI_ORG = SunoFlavour(
 def _field_named(message: str, names: tuple[str, ...]) -> str | None:
     lowered = message.lower()
     return next((n for n in names if n.lower() in lowered), None)
+
+# kie.ai serves the same API; it says "no credits" as 402 and "too many requests" as 429, and
+# has its credit call elsewhere. (Credits per task: as sunoapi.org, an estimate.)
+KIE_AI = replace(SUNOAPI_ORG, name="kie.ai", credit_path="/api/v1/chat/credit",
+                 codes={401: "key", 402: "credits", 429: "rate", 404: "path", 455: "maintenance"},
+                 busy_codes=frozenset({429}))
+
+FLAVOURS = (SUNOAPI_ORG, KIE_AI)
+
+
+def flavour_for(base_url: str) -> SunoFlavour:
+    """The flavour an origin speaks (by its host name); sunoapi.org's for any other host."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return next((f for f in FLAVOURS if host == f.name or host.endswith("." + f.name)),
+                SUNOAPI_ORG)

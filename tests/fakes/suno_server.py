@@ -5,9 +5,10 @@ booleans, custom-mode fields, per-model lengths, a callBackUrl) and answers a ta
 ``GET /api/v1/generate/record-info?taskId=`` moves the task one state on, PENDING ->
 TEXT_SUCCESS -> FIRST_SUCCESS -> SUCCESS, with two songs whose ``audioUrl`` point at
 ``/files/...`` here: real MP3s, served to anyone (like the real CDN links). Errors are a ``code``
-in a JSON body. Cues: ``at="generate"``: "401", "429" (credits), "430", "455", "500", "slow";
-``at="poll"``: "430", "500", "slow"; ``at="file"``: "cut", "cut_chunked", "404". ``hold``
-keeps tasks PENDING; ``outcome`` makes new tasks end in another state ("SENSITIVE_WORD_ERROR").
+in a JSON body. Cues: ``at="generate"``: "401", "402", "429" (credits), "430", "455", "500",
+"slow"; ``at="poll"``: "429", "430", "500", "slow"; ``at="file"``: "cut", "cut_chunked",
+"404". ``hold`` keeps tasks PENDING; ``outcome`` makes new tasks end in another state
+("SENSITIVE_WORD_ERROR").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ MODELS = ("V3_5", "V4", "V4_5", "V4_5PLUS", "V4_5ALL", "V5")
 SONG_SECONDS = (1.0, 1.5)  # the two songs of every task, told apart by length and pitch
 
 _CODES = {"401": (401, "You do not have access permissions"),
+          "402": (402, "Insufficient credits"),  # kie.ai's way of saying it
           "429": (429, "The current credits are insufficient"),
           "430": (430, "Your call frequency is too high. Please try again later."),
           "455": (455, "System maintenance"),
@@ -40,8 +42,11 @@ class Task:
 
 
 class SunoServer(FakeService):
-    def __init__(self, api_key: str = "suno-test-key-abcdef0123") -> None:
+    def __init__(self, api_key: str = "suno-test-key-abcdef0123", credit_path: str = CREDIT
+                 ) -> None:
+        """``credit_path``: where the credit call is (kie.ai: ``/api/v1/chat/credit``)."""
         self.api_key = api_key
+        self.credit_path = credit_path
         self.tasks: dict[str, Task] = {}
         self.hold = False
         self.outcome = "SUCCESS"
@@ -64,7 +69,7 @@ class SunoServer(FakeService):
             return self._generate(request, reply)
         if request.path == RECORD_INFO and request.method == "GET":
             return self._record_info(request, reply)
-        if request.path == CREDIT and request.method == "GET":
+        if request.path == self.credit_path and request.method == "GET":
             return reply.json(200, {"code": 200, "msg": "success", "data": self.credits})
         reply.json(404, {"code": 404, "msg": "Invalid request method or path", "data": None})
 

@@ -25,6 +25,7 @@ from audiostudio.model.assets import resolve_path
 from audiostudio.providers.base import Resolved
 from audiostudio.providers.config import ProviderConfig
 from audiostudio.providers.suno import SunoProvider
+from audiostudio.providers.suno_flavours import KIE_AI, SUNOAPI_ORG, flavour_for
 from tests.fakes.suno_server import GENERATE, RECORD_INFO, SunoServer, song_bytes
 
 KEY = "suno-test-key-abcdef0123"
@@ -305,3 +306,19 @@ def test_the_account_check_shows_the_credits_left(server, tmp_path):
     assert asked.headers["authorization"] == f"Bearer {KEY}"
     with pytest.raises(AuthenticationError, match="key was refused"):
         provider_for(server, tmp_path, key="wrong").account()
+
+
+def test_another_partner_is_a_flavour_kie_ai_says_credits_and_rates_its_own_way(tmp_path):
+    assert flavour_for("https://api.kie.ai") is KIE_AI
+    assert flavour_for("https://api.sunoapi.org") is SUNOAPI_ORG
+    assert flavour_for("http://127.0.0.1:8080") is SUNOAPI_ORG
+    with SunoServer(KEY, credit_path="/api/v1/chat/credit") as kie:
+        provider = SunoProvider(ProviderConfig(kie.url, KEY, "env", poll_interval_s=0.005),
+                                KIE_AI)
+        assert provider.account().credits_left == 488
+        kie.cue("402", at="generate")
+        with pytest.raises(QuotaExceededError, match=r"kie\.ai"):
+            run(provider, resolved(), tmp_path)
+        kie.cue("429", "429", at="poll")  # kie.ai's "too many requests": poll less often
+        assert len(run(provider, resolved(), tmp_path)) == 2
+        assert len(kie.tasks) == 1 and len(kie.requests_to(RECORD_INFO)) == 6
