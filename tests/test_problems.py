@@ -186,3 +186,17 @@ def test_check_exit_codes_and_output(clean, capsys, monkeypatch):
                                                                ("c-new", ERROR)}
     assert main(["check", str(clean / "nowhere")]) == 1
     assert "No Audiostudio project" in capsys.readouterr().err
+
+
+def test_a_multilingual_service_may_read_any_script(tmp_path):
+    # ElevenLabs-like: a voice listed as English reads Japanese too; only the offline engines
+    # read text by their one language's rules.
+    from tests.fakes.providers import FakeProvider
+
+    project = Project(tracks=[Track("t", kind="voice", clips=[
+        Clip("c-ja", name="Line", request=Request(kind="voice", provider="fake",
+                                                  text="扉を開けて。"))])])
+    assert find_problems(project, None, {"fake": FakeProvider(), **PROVIDERS}) == []
+    project.tracks[0].clips[0].request.provider = "offline"
+    [problem] = find_problems(project, None, PROVIDERS)
+    assert "Japanese script" in problem.message
