@@ -326,6 +326,11 @@ class LoudnessMeter:
     def sample_peak_dbfs(self) -> float | None:
         return _to_db(self._sample_peak, 20.0)
 
+    @property
+    def sample_peak(self) -> float:
+        """The largest |sample| so far, linear."""
+        return self._sample_peak
+
 
 def _loudness(power: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore"):

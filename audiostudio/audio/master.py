@@ -10,6 +10,16 @@ warm-up of ``17 x release + look-ahead`` before its start and throws it away: th
 difference from a whole render is below the limiter's own "no reduction" threshold (1e-6 dB).
 Keeping limiter checkpoints from the measuring pass would save the warm-up (~0.9 s of audio,
 a few ms of work) but would have to be invalidated on every edit; the warm-up needs no state.
+
+Delivered as promised. The limiter lowers the loudness a normalisation gain was computed for,
+by up to a few LU on a hot mix. ``normalise`` therefore works as a two-pass loudness normaliser
+does: it runs the master stage over the whole pre-master mix at the plain gain, measures the
+limited result and corrects the gain (secant steps: the limiter makes the loudness grow slower
+than the gain) until the delivered loudness is within 0.05 LU of the target, or says it cannot
+be (the ceiling caps it). The correction is part of the normalisation gain the stream is given,
+so the ceiling still holds, and export and preview both take their gain from ``normalise``.
+A mix whose peaks, even at the largest inter-sample overshoot, stay under the ceiling needs no
+pass at all.
 """
 
 from __future__ import annotations
@@ -21,13 +31,19 @@ from pathlib import Path
 import numpy as np
 
 from audiostudio.audio.limiter import TruePeakLimiter, apply_gain
-from audiostudio.audio.loudness import LoudnessMeter
+from audiostudio.audio.loudness import LoudnessMeter, OversampledPeaks, gain_to_target_db
 from audiostudio.audio.mixer import RenderPlan, render_tracks
 from audiostudio.progress import Progress
 
 RELEASE_MS = 50.0
 WARMUP_RELEASES = 17  # the release decays to < 1e-6 dB of gain reduction within this
 BLOCK_FRAMES = 4800  # 100 ms at 48 kHz: the master stage's own work size
+
+TARGET_TOLERANCE_LU = 0.2  # the delivered mix is this close to its target, or says why not
+AIM_LU = 0.05  # the corrections stop once this close
+LIMITER_PASSES = 5  # most mixes need 0 or 1, a hard-limited one 2 or 3
+MAX_CORRECTION_DB = 20.0  # over the plain normalisation gain
+MIN_SLOPE = 0.05  # LU per dB: flatter than this, the limiter holds the loudness where it is
 
 # Pre-master audio of timeline frames [b0, b1): (parts, frames, 2), summing to the mix.
 Source = Callable[[int, int], np.ndarray]
@@ -46,21 +62,117 @@ def track_source(plan: RenderPlan, stems: bool) -> Source:
 
 
 @dataclass(frozen=True)
+class Normalisation:
+    """The gain the master stage is given, and what it delivers."""
+
+    norm_db: float
+    delivered_lufs: float | None  # the whole delivered mix at ``norm_db`` (limited)
+    target_lufs: float | None  # None: not normalised
+    ceiling_dbtp: float
+    passes: int = 0  # limiter passes measured to find ``norm_db``
+
+    @property
+    def target_met(self) -> bool:
+        if self.target_lufs is None:
+            return True
+        return (self.delivered_lufs is not None
+                and abs(self.delivered_lufs - self.target_lufs) <= TARGET_TOLERANCE_LU)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the target is missed, in one line (None when it is met)."""
+        if self.target_met:
+            return None
+        if self.delivered_lufs is None:
+            return "the mix is silent (or shorter than 400 ms): it has no loudness to normalise"
+        return (f"the {self.ceiling_dbtp:g} dBTP ceiling holds this mix at "
+                f"{self.delivered_lufs:.1f} LUFS, not {self.target_lufs:g}: lower the target "
+                "or raise the ceiling")
+
+
+def normalise(
+    source: Callable[[], Source], rate: int, frames: int, pre_lufs: float | None,
+    pre_peak: float, target_lufs: float | None, ceiling_dbtp: float,
+    progress: Progress | None = None,
+) -> Normalisation:
+    """The normalisation gain that delivers ``target_lufs`` through the limiter (module note).
+    ``source`` makes a fresh pre-master mix source; ``pre_lufs`` and ``pre_peak`` (linear
+    sample peak) are that mix measured. ``progress`` may raise to cancel."""
+    if target_lufs is None:
+        return Normalisation(0.0, pre_lufs, None, ceiling_dbtp)
+    gain = gain_to_target_db(pre_lufs, target_lufs)
+    if pre_lufs is None:
+        return Normalisation(0.0, None, target_lufs, ceiling_dbtp)
+    # The highest true peak the sample peak allows; under the ceiling the limiter never acts.
+    bound = pre_peak * OversampledPeaks(2).gain_bound * 10.0 ** (gain / 20.0)
+    if bound <= 10.0 ** (ceiling_dbtp / 20.0):
+        return Normalisation(gain, pre_lufs + gain, target_lufs, ceiling_dbtp)
+    tried: list[tuple[float, float]] = []
+    for index in range(LIMITER_PASSES):
+        def part(fraction: float, _label: str = "", index: int = index) -> None:
+            if progress:
+                progress((index + fraction) / LIMITER_PASSES)
+
+        lufs = _delivered_lufs(source(), rate, frames, gain, ceiling_dbtp, part)
+        if lufs is None:
+            break
+        tried.append((gain, lufs))
+        if abs(lufs - target_lufs) <= AIM_LU:
+            break
+        gain = _next_gain(tried, target_lufs, tried[0][0] + MAX_CORRECTION_DB)
+    if not tried:
+        return Normalisation(gain, None, target_lufs, ceiling_dbtp, 1)
+    best_gain, best_lufs = min(tried, key=lambda t: abs(t[1] - target_lufs))
+    return Normalisation(best_gain, best_lufs, target_lufs, ceiling_dbtp, len(tried))
+
+
+def _next_gain(tried: list[tuple[float, float]], target: float, highest: float) -> float:
+    """A secant step towards ``target`` from the last two (gain, loudness) points."""
+    gain, lufs = tried[-1]
+    slope = 1.0
+    if len(tried) > 1 and tried[-2][0] != gain:
+        slope = (lufs - tried[-2][1]) / (gain - tried[-2][0])
+    return min(highest, gain + (target - lufs) / max(slope, MIN_SLOPE))
+
+
+def _delivered_lufs(source: Source, rate: int, frames: int, norm_db: float, ceiling: float,
+                    progress: Progress) -> float | None:
+    """Integrated loudness of the delivered mix of the whole timeline at ``norm_db``."""
+    stream = MasterStream(source, rate, norm_db, ceiling)
+    meter = LoudnessMeter(rate, 2, true_peak=False)
+    for b0 in range(0, frames, BLOCK_FRAMES):
+        meter.add(stream.read(min(BLOCK_FRAMES, frames - b0)).mix)
+        progress(min(1.0, (b0 + BLOCK_FRAMES) / frames))
+    return meter.integrated()
+
+
+@dataclass(frozen=True)
 class MixLoudness:
     integrated: float | None  # LUFS of the whole pre-master mix
     short_term: np.ndarray  # 3 s loudness every 100 ms (``LoudnessMeter.short_term_curve``)
+    normalisation: Normalisation  # the gain to play it at (``normalise``)
+
+    @property
+    def norm_db(self) -> float:
+        return self.normalisation.norm_db
 
 
-def premaster_loudness(plan: RenderPlan, progress: Progress | None = None) -> MixLoudness:
-    """The whole pre-master mix measured: the normalisation gain comes from its integrated
-    loudness (``loudness.gain_to_target_db``). ``progress`` may raise to cancel."""
+def premaster_loudness(plan: RenderPlan, progress: Progress | None = None,
+                       target_lufs: float | None = None,
+                       ceiling_dbtp: float = 0.0) -> MixLoudness:
+    """The whole pre-master mix measured, and the normalisation gain that delivers
+    ``target_lufs`` under ``ceiling_dbtp`` (``normalise``, as the export does). ``progress``
+    may raise to cancel."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
     source = track_source(plan, stems=False)
     for b0, b1 in plan.blocks():
         meter.add(source(b0, b1)[0])
         if progress:
-            progress(b1 / plan.frames)
-    return MixLoudness(meter.integrated(), meter.short_term_curve())
+            progress(b1 / plan.frames / 2)
+    norm = normalise(lambda: track_source(plan, stems=False), plan.rate, plan.frames,
+                     meter.integrated(), meter.sample_peak, target_lufs, ceiling_dbtp,
+                     None if progress is None else lambda f, _l="": progress(0.5 + f / 2))
+    return MixLoudness(meter.integrated(), meter.short_term_curve(), norm)
 
 
 @dataclass

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,8 +36,21 @@ import numpy as np
 import soundfile as sf
 
 from audiostudio.audio.limiter import TruePeakLimiter
-from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db, measure_file
-from audiostudio.audio.master import MasterBlock, MasterStream, file_source, track_source
+from audiostudio.audio.loudness import (
+    LoudnessMeter,
+    mean_loudness,
+    measure_file,
+    speech_gate,
+)
+from audiostudio.audio.master import (
+    TARGET_TOLERANCE_LU,
+    MasterBlock,
+    MasterStream,
+    Normalisation,
+    file_source,
+    normalise,
+    track_source,
+)
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.handoff import (
@@ -56,7 +69,11 @@ from audiostudio.progress import Progress
 
 OUTPUT_THREADS = 3  # lanes 0, 1: the meter, the mix; stems go round all three
 MP3_RATES = (32000, 44100, 48000)
-MP3_MAX_TRIES = 4
+MP3_MAX_TRIES = 5
+MP3_AIM_LU = 0.1  # the MP3's own loudness correction stops this close to the target
+TARGET_RANGE_LUFS = (-70.0, -5.0)
+CEILING_RANGE_DBTP = (-9.0, 0.0)
+RATE_RANGE_HZ = (8000, 384000)  # what the WAV writer (and the project format) take
 
 
 @dataclass
@@ -74,6 +91,8 @@ class ExportOptions:
     end: float | None = None  # seconds; None = its end (a later end is the end too)
     video: Path | None = None  # mux the mix into a copy of this video (export/handoff.py)
     video_audio: str = "aac"  # its audio: "aac" or "pcm"
+    stems_format: str = "wav"  # or "mp3"
+    auto_level: bool = True  # False: render as if the project's auto-level were off
 
 
 def _db(value: float) -> float | None:
@@ -104,16 +123,21 @@ class _Phase:
 
 
 class _StemStats:
-    """Sample peak and RMS of each track, accumulated block by block."""
+    """Sample peak, RMS and loudness of each track, accumulated block by block."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, rate: int) -> None:
         self.peak = np.zeros(count)
         self.sum_sq = np.zeros(count)
         self.frames = 0
+        self.meters = [LoudnessMeter(rate, 2, true_peak=False) for _ in range(count)]
 
     def add_track(self, index: int, audio: np.ndarray) -> None:
-        """One track's next block; the frames are counted by ``count``. Safe from several
-        threads as long as each index is updated by one of them."""
+        """One track's next block, silent or not (the meters keep time); the frames are
+        counted by ``count``. Safe from several threads as long as each index is updated by
+        one of them."""
+        self.meters[index].add(audio)
+        if not audio.any():
+            return
         self.peak[index] = max(self.peak[index], float(np.abs(audio).max(initial=0.0)))
         flat = audio.ravel()
         self.sum_sq[index] += float(np.dot(flat, flat))  # float32 per block is plenty
@@ -131,13 +155,14 @@ class _StemStats:
 
 
 def _measure_pass(
-    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None
-) -> tuple[float | None, _StemStats]:
-    """Loudness of the pre-master mix. For a mix-only export (``keep`` given) also keep the
-    mix on disk, so the writing pass need not render the tracks again, and the per-track
-    levels, which an export with stems measures on the written stems instead."""
+    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None, per_track: bool
+) -> tuple[LoudnessMeter, _StemStats]:
+    """Loudness of the pre-master mix. ``keep``: also keep the mix on disk, for the limiter
+    passes of ``normalise`` and for a mix-only export's writing pass (which then need not
+    render the tracks again). ``per_track``: the per-track levels too, which an export with
+    stems measures on the written stems instead."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
-    stats = _StemStats(len(plan.tracks))
+    stats = _StemStats(len(plan.tracks) if per_track else 0, plan.rate)
     worker = _BackgroundWorker()  # the meter (and the kept mix) beside the rendering
     try:
         for b0, b1 in plan.blocks():
@@ -147,11 +172,12 @@ def _measure_pass(
             worker.submit(meter.add, mix)
             if keep is not None:
                 worker.submit(mix.tofile, keep)
+            if per_track:
                 stats.add(tracks)
             phase(b1 / plan.frames)
     finally:
         worker.close()
-    return meter.integrated(), stats
+    return meter, stats
 
 
 class _BackgroundWorker:
@@ -247,32 +273,55 @@ class _Mp3Writer:
             raise ExportError(f"MP3 encoding failed: {message or f'ffmpeg exit code {code}'}")
 
 
-def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path) -> dict:
-    """Limit with growing margin until the decoded MP3 stays under ``ceiling``."""
+def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path,
+                target_lufs: float | None = None) -> dict:
+    """Limit with growing margin until the decoded MP3 stays under ``ceiling``; with a
+    ``target_lufs``, also correct the gain until the decoded MP3 is within ``MP3_AIM_LU`` of
+    it (the extra margin lowers a hot mix's loudness again)."""
     data = np.memmap(master, dtype="<f4", mode="r").reshape(-1, 2)
-    margin = 0.5
+    margin, gain_db = 0.5, 0.0
+    best: dict | None = None
     for _ in range(MP3_MAX_TRIES):
-        limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling - margin)
-        skip = limiter.latency_frames  # the limiter's output starts with its look-ahead delay
-        out = _Mp3Writer(target, rate, kbps)
-        try:
-            step = 1 << 16
-            for i in range(0, len(data), step):
-                limited = limiter.process(np.asarray(data[i : i + step]))
-                drop = min(skip, len(limited))
-                skip -= drop
-                out.write(limited[drop:])
-            out.write(limiter.flush()[skip:])
-        finally:
-            out.close()
-        figures = measure_file(target).to_json_dict()
-        peak = figures["true_peak_dbtp"]
-        if peak is None or peak <= ceiling:
-            figures["limiter_margin_db"] = round(margin, 2)
-            figures["bitrate_kbps"] = kbps
-            return figures
-        margin += peak - ceiling + 0.2
-    raise ExportError(f"Could not keep the MP3 under {ceiling} dBTP (decoded peak {peak} dBTP)")
+        figures = _mp3_try(data, rate, ceiling - margin, gain_db, kbps, target)
+        peak, lufs = figures["true_peak_dbtp"], figures["integrated_lufs"]
+        under = peak is None or peak <= ceiling
+        if under:
+            figures.update(limiter_margin_db=round(margin, 2), gain_db=round(gain_db, 2),
+                           bitrate_kbps=kbps)
+            if target_lufs is None or lufs is None or abs(lufs - target_lufs) <= MP3_AIM_LU:
+                return figures
+            if best is None or abs(lufs - target_lufs) < abs(best["integrated_lufs"]
+                                                              - target_lufs):
+                best = figures
+            gain_db += target_lufs - lufs
+        else:
+            margin += peak - ceiling + 0.2
+    if best is None:
+        raise ExportError(f"Could not keep the MP3 under {ceiling} dBTP (decoded peak {peak} "
+                          "dBTP)")
+    if best is not figures:  # the closest try is the one to deliver
+        _mp3_try(data, rate, ceiling - best["limiter_margin_db"], best["gain_db"], kbps, target)
+    return best
+
+
+def _mp3_try(data: np.ndarray, rate: int, ceiling: float, gain_db: float, kbps: int,
+             target: Path) -> dict:
+    """One MP3: the master x ``gain_db``, limited to ``ceiling``, encoded, decoded, measured."""
+    limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling)
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    skip = limiter.latency_frames  # the limiter's output starts with its look-ahead delay
+    out = _Mp3Writer(target, rate, kbps)
+    try:
+        step = 1 << 16
+        for i in range(0, len(data), step):
+            limited = limiter.process(np.asarray(data[i : i + step]) * gain)
+            drop = min(skip, len(limited))
+            skip -= drop
+            out.write(limited[drop:])
+        out.write(limiter.flush()[skip:])
+    finally:
+        out.close()
+    return measure_file(target).to_json_dict()
 
 
 def export_project(
@@ -288,7 +337,7 @@ def export_project(
     """Render and write everything; returns the report (also written as report.json).
     ``cache``: the user cache folder sources are decoded into."""
     options = options or ExportOptions()
-    _check_options(options, options.sample_rate or project.sample_rate_hz)
+    check_options(options, options.sample_rate or project.sample_rate_hz)
     try:
         return _export(project, folder, out_dir, options, _Phase(progress, cancelled), cache)
     except (OSError, sf.SoundFileError) as exc:
@@ -298,13 +347,32 @@ def export_project(
         raise ExportError(f"Could not write the export ({where}): {reason}") from exc
 
 
-def _check_options(options: ExportOptions, rate: int) -> None:
-    """Refuse impossible options before any work, not after a long render."""
+def check_options(options: ExportOptions, rate: int) -> None:
+    """Refuse impossible options before any work, not after a long render, in one line each
+    (the CLI and the window's export dialog both come through here)."""
+    low, high = TARGET_RANGE_LUFS
+    if options.target_lufs is not None and not low <= options.target_lufs <= high:
+        raise ExportError(f"The loudness target must be between {low:g} and {high:g} LUFS, "
+                          f"not {options.target_lufs:g}")
+    low, high = CEILING_RANGE_DBTP
+    if options.true_peak_dbtp is not None and not low <= options.true_peak_dbtp <= high:
+        raise ExportError(f"The true-peak ceiling must be between {low:g} and {high:g} dBTP, "
+                          f"not {options.true_peak_dbtp:g}")
+    if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+        raise ExportError(f"The sample rate must be between {RATE_RANGE_HZ[0]} and "
+                          f"{RATE_RANGE_HZ[1]} Hz, not {rate} Hz")
     if options.bit_depth not in SUBTYPES:
         raise ExportError(f"Bit depth must be one of {', '.join(SUBTYPES)}")
-    if "mp3" in options.formats:
+    if options.stems_format not in ("wav", "mp3"):
+        raise ExportError(f"Stems are written as wav or mp3, not {options.stems_format!r}")
+    mp3_files = [what for what, wanted in (
+        ("the mix", "mp3" in options.formats),
+        ("the stems", options.stems and options.stems_format == "mp3")) if wanted]
+    if mp3_files:
         if rate not in MP3_RATES:
-            raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz")
+            also = " (the WAV mix alone can)" if "wav" in options.formats else ""
+            raise ExportError(f"MP3 needs a 32, 44.1 or 48 kHz sample rate, not {rate} Hz: "
+                              f"{' and '.join(mp3_files)} cannot be MP3 at that rate{also}")
         _check_mp3_bitrate(options.mp3_bitrate)
     if options.video is not None and ("wav" not in options.formats
                                       or options.start is not None or options.end is not None):
@@ -332,6 +400,8 @@ def _export(
     cache: Path,
 ) -> dict[str, Any]:
     phase.start("Preparing sources", 0.1)
+    if not options.auto_level and project.mix.auto_level is not None:
+        project = replace(project, mix=replace(project.mix, auto_level=None))
     plan = build_plan(
         project, folder, rate=options.sample_rate, export=True,
         skip_missing=options.skip_missing, progress=phase, cache=cache,
@@ -352,7 +422,7 @@ def _export(
     span = _span(options, plan)
     whole = span == (0, plan.frames)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = stem_names([t.name or t.track_id for t in plan.tracks])
+    names = stem_names([t.name or t.track_id for t in plan.tracks], options.stems_format)
     report: dict[str, Any] = {}
     temps: list[Path] = []
 
@@ -364,56 +434,61 @@ def _export(
 
     try:
         with OutputSet() as outputs:
-            phase.start("Measuring loudness", 0.35)
-            pre_master = None if options.stems or not whole else temp_file("premaster")
-            pre_lufs, stats = _measure_pass(plan, phase, pre_master)
+            phase.start("Measuring loudness", 0.3)
+            mix_only = not options.stems and whole
+            pre_master = (temp_file("premaster") if mix_only or target is not None else None)
+            pre_meter, stats = _measure_pass(plan, phase, pre_master, per_track=mix_only)
+            pre_lufs = pre_meter.integrated()
             kept = None
             if pre_master is not None:
                 pre_master.flush()
-                kept = temps[0]  # read back in place by the writing pass
-            norm_db = gain_to_target_db(pre_lufs, target) if target is not None else 0.0
-            norm = 10.0 ** (norm_db / 20.0)
-            phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.55)
+                kept = temps[0]  # read back in place by the limiter passes and the writing
+            phase.start("Matching the loudness target", 0.1)
+            norm = normalise(
+                lambda: (file_source(kept) if kept is not None
+                         else track_source(plan, stems=False)),
+                plan.rate, plan.frames, pre_lufs, pre_meter.sample_peak, target, ceiling, phase)
+            phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.5)
             master = temp_file("master") if "mp3" in options.formats else None
-            stem_stats = _StemStats(len(plan.tracks))
+            stem_stats = _StemStats(len(plan.tracks), plan.rate)
             origin = timeline_zero_samples(project, plan.rate)  # the bext time reference
-            report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling, norm,
-                                      kept, master, phase, stem_stats, span, origin))
+            report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling,
+                                      norm.norm_db, kept if mix_only else None, master, phase,
+                                      stem_stats, span, origin))
             # Track levels: of the written stems (and of each delivered track of a range),
             # else of each track after normalisation (before the limiter, which only the
             # stems carry).
-            levels, scale = (stem_stats, 1.0) if options.stems or not whole else (stats, norm)
+            scale_db = 0.0 if not mix_only else norm.norm_db
+            levels = stats if mix_only else stem_stats
             if master is not None:
                 master.close()
                 phase.start("Encoding MP3", 0.1)
                 mp3 = outputs.path_for(out_dir / "mix.mp3")
                 report["mp3"] = _encode_mp3(temps[-1], plan.rate, ceiling, options.mp3_bitrate,
-                                            mp3)
+                                            mp3, target if whole else None)
+                report["mp3"]["file"] = "mix.mp3"
+                if "wav" not in options.formats:  # the figures at the top: the file asked for
+                    report.update({k: v for k, v in report["mp3"].items() if k in report})
             if pre_master is not None:
                 pre_master.close()
+            report.update(_target_report(norm, report, whole))
             report.update(
                 target_lufs=target,
                 true_peak_ceiling_dbtp=ceiling,
                 pre_normalization_lufs=None if pre_lufs is None else round(pre_lufs, 2),
-                normalization_gain_db=round(norm_db, 2),
+                normalization_gain_db=round(norm.norm_db, 2),
                 sample_rate_hz=plan.rate,
                 range_s=None if whole else [round(span[0] / plan.rate, 3),
                                             round(span[1] / plan.rate, 3)],
                 bit_depth=options.bit_depth,
+                stems_format=options.stems_format if options.stems else None,
+                auto_level=project.mix.auto_level is not None and project.mix.auto_level.enabled,
                 files=sorted(
                     [f"mix.{fmt}" for fmt in options.formats]
                     + ([f"stems/{n}" for n in names] if options.stems else [])
                 ),
-                tracks=[
-                    {
-                        "id": t.track_id,
-                        "name": t.name,
-                        "stem": f"stems/{n}" if options.stems else None,
-                        "sample_peak_dbfs": _db(float(levels.peak[i]) * scale),
-                        "rms_dbfs": _db(float(levels.rms()[i]) * scale),
-                    }
-                    for i, (t, n) in enumerate(zip(plan.tracks, names, strict=True))
-                ],
+                tracks=_track_reports(plan, names, options.stems, levels, scale_db),
+                dialogue_to_music_lu=_dialogue_to_music(plan, levels),
             )
             report["warnings"] = [p.to_json() for p in render_problems(project, folder, report)]
             # the video editors' files (and the video), apart from the audio files
@@ -427,6 +502,71 @@ def _export(
     return report
 
 
+def _target_report(norm: Normalisation, report: dict[str, Any], whole: bool) -> dict[str, Any]:
+    """``target_met`` (None: not normalised) and, when it is missed, ``target_reason``. A
+    whole export is judged on the files delivered (an MP3 measured decoded); a range, whose
+    part of the scene has a loudness of its own, on the whole mix the normalisation measured."""
+    target = norm.target_lufs
+    if target is None:
+        return {"target_met": None, "target_reason": None}
+    met, reason = norm.target_met, norm.reason
+    if whole and met:
+        figures = [report, *([report["mp3"]] if "mp3" in report else [])]
+        for figure in figures:
+            lufs = figure.get("integrated_lufs")
+            if lufs is None or abs(lufs - target) > TARGET_TOLERANCE_LU:
+                met = False
+                reason = (f"{figure.get('file') or 'the mix'} measures "
+                          f"{'no loudness' if lufs is None else f'{lufs:.1f} LUFS'}")
+                break
+    return {"target_met": met, "target_reason": reason}
+
+
+def _combined_blocks(meters: list[LoudnessMeter]) -> np.ndarray:
+    """Gating-block loudness of several tracks together (their powers add)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(sum(10.0 ** (m.gating_blocks() / 10.0) for m in meters))
+
+
+def _track_reports(plan: RenderPlan, names: list[str], stems: bool, levels: _StemStats,
+                   scale_db: float) -> list[dict[str, Any]]:
+    """Each track's peak, RMS and loudness (``scale_db``: the gain still to apply to
+    levels measured before normalisation); voice tracks also speech-gated."""
+    scale = 10.0 ** (scale_db / 20.0)
+    out = []
+    for i, (track, name) in enumerate(zip(plan.tracks, names, strict=True)):
+        meter = levels.meters[i]
+        integrated = meter.integrated()
+        speech = meter.speech_gated() if track.kind == "voice" else None
+        out.append({
+            "id": track.track_id,
+            "name": track.name,
+            "kind": track.kind,
+            "stem": f"stems/{name}" if stems else None,
+            "sample_peak_dbfs": _db(float(levels.peak[i]) * scale),
+            "rms_dbfs": _db(float(levels.rms()[i]) * scale),
+            "integrated_lufs": None if integrated is None else round(integrated + scale_db, 2),
+            "speech_gated_lufs": None if speech is None else round(speech + scale_db, 2),
+        })
+    return out
+
+
+def _dialogue_to_music(plan: RenderPlan, levels: _StemStats) -> float | None:
+    """Voice over music while the voice is active (its speech-gated blocks), in LU; None
+    without both, or when the music is silent under every line."""
+    voice = [levels.meters[i] for i, t in enumerate(plan.tracks) if t.kind == "voice"]
+    music = [levels.meters[i] for i, t in enumerate(plan.tracks) if t.kind == "music"]
+    if not voice or not music:
+        return None
+    voice_blocks = _combined_blocks(voice)
+    active = speech_gate(voice_blocks)
+    dialogue = mean_loudness(voice_blocks, active)
+    under = mean_loudness(_combined_blocks(music), active)
+    if dialogue is None or under is None:
+        return None
+    return round(dialogue - under, 2)
+
+
 def _write_pass(
     plan: RenderPlan,
     options: ExportOptions,
@@ -434,7 +574,7 @@ def _write_pass(
     outputs: OutputSet,
     names: list[str],
     ceiling: float,
-    norm: float,
+    norm_db: float,
     pre_master: Path | None,
     master: BinaryIO | None,
     phase: _Phase,
@@ -464,22 +604,22 @@ def _write_pass(
     lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
     # A range reports each delivered track's levels, so it renders the tracks even for a mix.
     per_track = options.stems or span != (0, plan.frames)
+    stem_files: list[Any] = []
     try:
         try:
             mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None
-            stem_files = [wav(out_dir / "stems" / n) for n in names] if options.stems else []
+            stem_files = _stem_writers(options, out_dir, outputs, names, plan.rate, wav)
             meter = LoudnessMeter(plan.rate, 2)
             source = (file_source(pre_master) if pre_master is not None
                       else track_source(plan, stems=per_track))
-            stream = MasterStream(source, plan.rate, 20.0 * np.log10(norm), ceiling, start=f0,
+            stream = MasterStream(source, plan.rate, norm_db, ceiling, start=f0,
                                   block_frames=plan.block_frames)
 
             def put_stem(index: int, block: MasterBlock) -> None:
                 stem = block.stem(index)  # scaled here, on the stem's own output thread
                 if stem_files:
                     stem_files[index].write(stem)
-                if stem.any():
-                    stem_stats.add_track(index, stem)
+                stem_stats.add_track(index, stem)
 
             for b0, b1 in plan.blocks(f0, f1):
                 block = stream.read(b1 - b0)
@@ -500,6 +640,9 @@ def _write_pass(
     finally:
         for writer in writers:
             writer.close()
+        for stem in stem_files:
+            if isinstance(stem, _Mp3Writer):
+                stem.close()
     lufs = meter.integrated()
     return {
         "file": next((f"mix.{fmt}" for fmt in ("wav", "mp3") if fmt in options.formats), None),
@@ -526,6 +669,19 @@ def _handoff(project: Project, options: ExportOptions, out_dir: Path, outputs: O
                   outputs.path_for(out_dir / name), options.video_audio)
         files.append(name)
     return files
+
+
+def _stem_writers(options: ExportOptions, out_dir: Path, outputs: OutputSet, names: list[str],
+                  rate: int, wav: Callable[[Path], WavWriter]) -> list[Any]:
+    """One writer per stem: a WAV (``wav``) or a constant-bitrate MP3. MP3 stems are encoded
+    as they are: each is under the ceiling before encoding, as the mix is, but only the mix
+    gets the extra limiter margin for the encoder's new peaks."""
+    if not options.stems:
+        return []
+    if options.stems_format == "mp3":
+        return [_Mp3Writer(outputs.path_for(out_dir / "stems" / n), rate, options.mp3_bitrate)
+                for n in names]
+    return [wav(out_dir / "stems" / n) for n in names]
 
 
 def _round(value: float | None) -> float | None:
