@@ -126,7 +126,7 @@ def build_timeline(project: Project, stems: Sequence[StemFile], out_dir: Path, s
     fps = rate.num / rate.den
     zero = timecode.start_frames(project.start_timecode, rate)
     first = timecode.frame_at(start, rate)
-    length = max(1, round(seconds * fps))
+    length = max(1, timecode.frame_at(seconds, rate))  # whole frames the stems hold
     tc_meta = _fcp_timecode(rate)
     timeline = otio.schema.Timeline(
         name=project.name or "Audiostudio",

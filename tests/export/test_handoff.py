@@ -132,7 +132,7 @@ def test_otio_re_reads_with_the_stems_names_lengths_and_markers(ntsc):
         assert clip.name == stem.name
         assert Path(unquote(urlparse(clip.media_reference.target_url).path)) == stem.resolve()
         seconds = sf.info(str(stem)).frames / RATE
-        assert clip.duration().value == round(seconds * rate)
+        assert clip.duration().value == int(seconds * rate + 1e-6)  # never past the file's end
         assert clip.source_range.start_time.value == 107892  # the stem's own timecode
     markers = sorted(timeline.tracks.markers, key=lambda m: m.marked_range.start_time.value)
     assert [m.name for m in markers] == ["Door opens", "Slam"]
@@ -214,7 +214,7 @@ def test_non_drop_2997_edl_keeps_non_drop_labels():
     project = Project(name="ndf", frame_rate=FrameRate(30000, 1001),
                       start_timecode="01:00:00:00")
     timeline = build_timeline(project, [StemFile("t", "Narration", "stems/01-narration.wav")],
-                              Path("/tmp"), 0.0, 2.0)
+                              Path("/tmp"), 0.0, 60 * 1001 / 30000)
     text = edl(timeline, 0, project.frame_rate)
     assert "FCM: NON-DROP FRAME" in text
     assert "01:00:00:00 01:00:02:00 01:00:00:00 01:00:02:00" in text  # ':' and whole frames
