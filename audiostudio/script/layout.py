@@ -81,7 +81,8 @@ class _Builder:
     clips: dict[str, tuple[str, Clip]] = field(default_factory=dict)  # id -> (track key, clip)
     markers: list[Marker] = field(default_factory=list)
     previous: str | None = None  # the sequential clip (a line) that played last
-    open_beds: dict[tuple[str, str], Clip] = field(default_factory=dict)
+    # bed -> (its clip, the line that had played last when it began)
+    open_beds: dict[tuple[str, str], tuple[Clip, str | None]] = field(default_factory=dict)
 
     def _after(self, offset: float) -> dict:
         return {"after": self.previous, "offset": offset if self.previous else self.base + offset}
@@ -120,16 +121,16 @@ class _Builder:
         if cue.bed is not None:
             clip.loop = True
             data["until"] = None  # to the end of the scene, unless its end cue comes
-            self.open_beds[(cue.kind, cue.bed)] = clip
+            self.open_beds[(cue.kind, cue.bed)] = (clip, self.previous)
         clip.script = data
         self.clips[clip_id] = (SFX_TRACK if cue.kind == "sfx" else MUSIC_TRACK, clip)
         if cue.sequential:
             self.previous = clip_id
 
     def end(self, cue: BedEnd) -> None:
-        clip = self.open_beds.pop((cue.kind, cue.bed))  # check_script made sure it is open
-        if self.previous is None or _index(self.clips, self.previous) < _index(self.clips,
-                                                                                clip.id):
+        # check_script made sure it is open
+        clip, previous = self.open_beds.pop((cue.kind, cue.bed))
+        if self.previous == previous:
             opened = clip.script["line"]
             raise self.script.error(cue.line, (
                 f"the {cue.kind} cue of line {opened} ends before any line plays under it: "
@@ -140,10 +141,6 @@ class _Builder:
         marker = Marker(new_id("m"), label=cue.label)
         marker.script = anchor(marker.id, line=cue.line, **self._after(0.0))
         self.markers.append(marker)
-
-
-def _index(clips: Mapping[str, object], clip_id: str) -> int:
-    return list(clips).index(clip_id)
 
 
 def plan_import(script: Script, project: Project, providers: Mapping[str, Provider],
