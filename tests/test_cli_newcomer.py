@@ -83,6 +83,10 @@ def test_analyze_a_missing_file_says_not_found(tmp_path, capsys):
 def test_a_request_back_to_an_older_take_reuses_it(fake, folder, capsys):
     assert main(["generate", str(folder)]) == 0
     first = load_project(folder).project.find_clip("c-hello")[1]
+    capsys.readouterr()
+    assert main(["generate", str(folder), "--clip", "c-hello"]) == 0
+    assert "leaving c-hello alone: its audio is current (--new-take makes another take)" in \
+        capsys.readouterr().out
     _edit(folder, _set_text("Hello again."))
     assert main(["generate", str(folder)]) == 0
     assert fake.calls == 4 and load_project(folder).project.find_clip("c-hello")[1].take == 1

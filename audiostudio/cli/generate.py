@@ -42,6 +42,16 @@ def _check_clip_ids(project, clip_ids) -> None:
                                f"Its clips: {_clip_list(project)}")
 
 
+def _why_not(project, clip_id: str) -> str:
+    """Why ``generate --clip`` leaves a clip alone, for people."""
+    track, clip = project.find_clip(clip_id)
+    if clip.request is None:
+        return "it has no prompt (imported audio): nothing to generate"
+    if clip.locked or track.locked:
+        return "it is locked" if clip.locked else f"its track '{track.name}' is locked"
+    return "its audio is current (--new-take makes another take)"
+
+
 def _describe(clip, cost, reused: int | None) -> str:
     request = clip.request
     what = f"reuses its take {reused + 1} (no cost)" if reused is not None else \
@@ -66,6 +76,9 @@ def _run_generation(
 
     _check_clip_ids(project, clip_ids)
     clips = clips_to_generate(project, clip_ids, new_take, only_stale, folder=folder)
+    for clip_id in dict.fromkeys(clip_ids or ()):
+        if clip_id not in {c.id for c in clips}:
+            print(f"note: leaving {clip_id} alone: {_why_not(project, clip_id)}")
     with ThreadPoolExecutor(max_workers=4) as executor:
         service = _generation_service(executor)
         print_problems(find_problems(project, providers=service.providers), quiet)
