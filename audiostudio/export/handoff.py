@@ -164,7 +164,8 @@ def _fcp_timecode(rate: FrameRate) -> dict[str, str]:
 def edl(timeline, stem_index: int, rate: FrameRate) -> str:
     """One stem's track of ``timeline`` as a CMX 3600 EDL (the adapter writes the first track
     and wants one video track beside it: an empty one). The adapter counts record times from
-    the track's start, so a gap as long as the start timecode puts them on the timecode."""
+    the track's start, so a gap as long as the start timecode puts them on the timecode. The
+    markers become the stem's ``* LOC`` lines (Resolve reads them as timeline markers)."""
     import opentimelineio as otio
 
     fps = rate.num / rate.den if rate.drop_frame else timecode.nominal_fps(rate)
@@ -173,6 +174,11 @@ def edl(timeline, stem_index: int, rate: FrameRate) -> str:
     for item in audio:
         _rescale(item, fps)
     zero = otio.opentime.RationalTime(timeline.global_start_time.value, fps)
+    stem = next(iter(audio.find_clips()))
+    for marker in timeline.tracks.markers:  # at the stem's own timecode, which is the record's
+        at = zero + otio.opentime.RationalTime(marker.marked_range.start_time.value, fps)
+        stem.markers.append(otio.schema.Marker(name=marker.name, marked_range=(
+            otio.opentime.TimeRange(at, otio.opentime.RationalTime(0, fps)))))
     audio.insert(0, otio.schema.Gap(duration=zero))
     single.tracks.append(audio)
     single.tracks.append(otio.schema.Track(kind=otio.schema.TrackKind.Video))

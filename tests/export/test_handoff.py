@@ -159,6 +159,9 @@ def test_fcp7_xml_and_edls_parse_back_through_the_adapters(ntsc):
         # the adapter reads record times from zero: the record in of the event line itself
         event = re.search(r"^001 +\S+ +A +C +(\S+) (\S+) (\S+) (\S+)$", path.read_text(), re.M)
         assert event.groups() == ("01:00:00;00", "01:00:02;00", "01:00:00;00", "01:00:02;00")
+        # the markers (the adapter reads back only non-drop LOC lines: see the 25 fps test)
+        assert re.findall(r"^\* LOC: (\S+) RED +(.+)$", path.read_text(), re.M) == [
+            ("01:00:00;14", "DOOR OPENS"), ("01:00:01;11", "SLAM")]
 
 
 def test_subtitles_and_markers_csv_hold_the_final_times(ntsc):
@@ -199,6 +202,10 @@ def test_25fps_pcm_mux_a_range_and_no_start_timecode(tmp_path):
     assert "Audio: pcm_s24le" in probe
     assert _bext_time_reference(out / report["tracks"][0]["stem"]) == 0  # 00:00:00:00
     assert "FCM: NON-DROP FRAME" in (out / "edl" / "01-narration.edl").read_text()
+    read = otio.adapters.read_from_file(str(out / "edl" / "02-door-sfx.edl"), "cmx_3600", rate=25)
+    [clip] = list(read.find_clips())
+    assert [(m.name, m.marked_range.start_time.to_timecode(25)) for m in clip.markers] == [
+        ("DOOR OPENS", "00:00:00:12"), ("SLAM", "00:00:01:10")]
     # a range: stems placed at its start, subtitles counted from it
     ranged = tmp_path / "range"
     report = export_project(project, folder, ranged, ExportOptions(stems=True, start=0.8),
