@@ -19,9 +19,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
     if args.from_script:
         return _new_from_script(args)
-    if args.voice or args.narration_track or args.generate or args.render:
-        raise AudiostudioError("--voice, --narration-track, --generate and --render need "
-                               "--from-script FILE")
+    if args.voice or args.narration_track or args.generate or args.render or args.script_format:
+        raise AudiostudioError("--voice, --narration-track, --script-format, --generate and "
+                               "--render need --from-script FILE")
     project = new_project(Path(args.project), name=args.name,
                           template=load_settings().blank_project())
     print(f"Created project '{project.name}' in {args.project}")
@@ -59,15 +59,15 @@ def _new_from_script(args: argparse.Namespace) -> int:
     folder = Path(args.project)
     if (folder / PROJECT_FILE).exists():
         raise ProjectError(f"{folder} already holds a project; choose another folder")
-    script = read_script(Path(args.from_script))
+    script = read_script(Path(args.from_script), args.script_format)
     project = load_settings().blank_project(args.name or folder.name)
     options = ImportOptions(gap=args.gap, narration_track=args.narration_track,
                             voices=dict(args.voice or ()))
     plan = plan_import(script, project, available_providers(), options)
     apply(project, plan.edit)
     new_project(folder, template=project)
-    print(f"Created project '{project.name}' in {folder} from {script.file}: "
-          f"{plan.summary.describe()}")
+    print(f"Created project '{project.name}' in {folder} from {script.file} "
+          f"({script.format}): {plan.summary.describe()}")
     cast = ", ".join(f"{name} = {entry.voice}" for name, entry in project.cast.items())
     print(f"Cast: {cast or 'nobody speaks'}")
     if not (args.generate or args.render):
@@ -167,6 +167,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--from-script", metavar="FILE",
                      help="lay out a script (plain text, CSV, SRT, Fountain, podcastfy, "
                           "WavJourney JSON; see docs/script-format.md)")
+    new.add_argument("--script-format", metavar="FORMAT",
+                     help="text, csv, srt, fountain, podcastfy or wavjourney (default: from "
+                          "the file's extension and contents)")
     new.add_argument("--voice", action="append", type=_voice_choice, metavar="NAME=VOICE",
                      help="a speaker's voice id (repeatable; others get distinct defaults)")
     new.add_argument("--narration-track", action="store_true",

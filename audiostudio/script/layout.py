@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from audiostudio.model import Clip, Marker, Project, Request, Track, new_id
+from audiostudio.model import CastEntry, Clip, Marker, Project, Request, Track, new_id
 from audiostudio.model.edits import AddClip, AddMarker, AddTrack, Compound, Edit, Scope, SetFields
 from audiostudio.model.reflow import Placed, anchor, bed_fades, clip_length, solve
 from audiostudio.providers.base import Provider
@@ -32,10 +32,10 @@ LINE_EDGES_S = 0.2
 _TAG = re.compile(r"\[[^\]]*\]")
 
 
-def estimate_speech_seconds(text: str) -> float:
+def estimate_speech_seconds(text: str, speed: float = 1.0) -> float:
     """How long a line will take to say, from its length (before it is generated)."""
     words = " ".join(_TAG.sub(" ", text).split())
-    return round(LINE_EDGES_S + len(words) / CHARS_PER_SECOND, 3)
+    return round(LINE_EDGES_S + len(words) / (CHARS_PER_SECOND * speed), 3)
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,18 @@ class _Builder:
             return anchor(item_id, at=self.base + at, line=line)
         return anchor(item_id, line=line, **self._after(offset))
 
-    def line(self, cue: Line, cast_provider: str) -> None:
+    def line(self, cue: Line, cast: CastEntry) -> None:
         clip_id = new_id("c")
+        speed = cast.params.get("speed", 1.0)  # a faster voice takes less time
+        speed = speed if isinstance(speed, int | float) and speed > 0 else 1.0
         gap = self.options.gap if self.previous else 0.0
         offset = gap if cue.timing.after is None else cue.timing.after
-        request = Request(kind="voice", provider=cast_provider, text=cue.text)
+        request = Request(kind="voice", provider=cast.provider, text=cue.text)
         if cue.timing.length is not None:
             request.extra["fit"] = True
         clip = Clip(clip_id, start=0.0, speaker=cue.speaker, request=request,
                     gain_db=cue.gain_db,
-                    duration=cue.timing.length or estimate_speech_seconds(cue.text))
+                    duration=cue.timing.length or estimate_speech_seconds(cue.text, speed))
         clip.script = self._anchor(clip_id, cue.line, cue.timing.at, offset)
         key = NARRATION_TRACK if self.options.narration_track else cue.speaker
         self.clips[clip_id] = (key, clip)
@@ -154,7 +156,7 @@ def plan_import(script: Script, project: Project, providers: Mapping[str, Provid
     builder = _Builder(script, project, options, base=end + options.gap if end else 0.0)
     for cue in script.cues:
         if isinstance(cue, Line):
-            builder.line(cue, cast[cue.speaker].provider)
+            builder.line(cue, cast[cue.speaker])
         elif isinstance(cue, Sound):
             builder.sound(cue)
         elif isinstance(cue, BedEnd):

@@ -87,7 +87,7 @@ def test_offline_generation_then_reflow_leaves_no_overlaps(providers, tmp_path) 
     text = ("A: Hello there.\n[SFX: door knock ~0.5s]\n"
             "B: Yes, what is it, at this late hour of the night?\nA: Nothing.\n")
     # eSpeak voices: Piper's model takes seconds to load on a busy machine.
-    project, clips = scene(providers, text, A="espeak:en-us+f3", B="espeak:en-gb+m1")
+    project, clips = scene(providers, text, A="espeak:en-us+f5", B="espeak:en-us+klatt")
     folder = tmp_path / "p"
     save_project(project, folder)
     with ThreadPoolExecutor(max_workers=2) as pool:
