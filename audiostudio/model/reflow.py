@@ -16,7 +16,7 @@ after an import and after a re-flow follow one rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +88,8 @@ def solve(items: Mapping[str, Placed]) -> dict[str, tuple[float, float]]:
     return done
 
 
-def _start_of(data: Mapping[str, Any], items: Mapping[str, Placed], place) -> float | None:
+def _start_of(data: Mapping[str, Any], items: Mapping[str, Placed],
+              place: Callable[[str], tuple[float, float]]) -> float | None:
     if isinstance(data.get("at"), int | float):
         return float(data["at"])
     offset = data.get("offset", 0.0)
