@@ -13,12 +13,13 @@ from audiostudio.errors import AudiostudioError
 def _generation_service(executor):
     from audiostudio.generation.cache import AssetCache
     from audiostudio.generation.service import GenerationService
-    from audiostudio.providers.registry import available_providers
+    from audiostudio.provider_setup import configured_providers
     from audiostudio.settings import cache_dir, load_settings
 
+    settings = load_settings()
     return GenerationService(
-        available_providers(), executor, AssetCache(cache_dir()),
-        limits=load_settings().concurrency,
+        configured_providers(settings), executor, AssetCache(cache_dir()),
+        limits=settings.concurrency,
     )
 
 

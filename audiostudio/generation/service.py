@@ -285,22 +285,27 @@ class GenerationService:
                 return
             job.started = True
             workdir = self.cache.workdir()
+            outcome: list[GeneratedAudio] | BaseException | None = None
             try:
                 results = self._call_with_retries(provider, job.resolved, job.seed, workdir, job)
-                if results is None:
-                    return  # back in its queue, waiting for a slot
-                out = []
-                for result in results:
-                    key = job.keys[min(result.variant, len(job.keys) - 1)]
-                    path = self.cache.put(key, result.audio)
-                    out.append(GeneratedAudio(path, key, result.seed, result.variant,
-                                              result.request_id, result.cost, cached=False))
-                job.report(1.0)
-                job.future.set_result(out)
+                if results is not None:  # None: back in its queue, waiting for a slot
+                    outcome = []
+                    for result in results:
+                        key = job.keys[min(result.variant, len(job.keys) - 1)]
+                        path = self.cache.put(key, result.audio)
+                        outcome.append(GeneratedAudio(path, key, result.seed, result.variant,
+                                                      result.request_id, result.cost,
+                                                      cached=False))
             except BaseException as exc:
-                job.future.set_exception(exc)
+                outcome = exc
             finally:
+                # Before the job ends: whoever waits on it finds no half-written file.
                 shutil.rmtree(workdir, ignore_errors=True)
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            elif outcome is not None:
+                job.report(1.0)
+                job.future.set_result(outcome)
         finally:
             with self._lock:
                 self._running[job.provider] -= 1

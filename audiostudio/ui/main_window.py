@@ -30,7 +30,7 @@ from audiostudio.model import Track, new_id, timecode
 from audiostudio.model.edits import AddTrack
 from audiostudio.model.reflow import reflow_edit
 from audiostudio.model.selection_edits import Clipboard
-from audiostudio.providers.registry import available_providers
+from audiostudio.provider_setup import configured_providers
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import theme, workers
 from audiostudio.ui.actions import ActionRegistry
@@ -69,8 +69,10 @@ class MainWindow(QMainWindow):
         self.panel = TimelinePanel(self.document, clipboard, self.commands)
         self.setCentralWidget(self.panel)
         self.generation = GenerationController(
-            self.document, cache_dir(), available_providers(), self.settings.concurrency)
-        self.inspector = Inspector(self.document, self.generation, self.settings.output_device)
+            self.document, cache_dir(), configured_providers(self.settings),
+            self.settings.concurrency)
+        self.inspector = Inspector(self.document, self.generation,
+                                   play=lambda path: self.preview.audition(path))
         self._add_dock("Inspector", self.inspector, "inspectorDock")
         self.panel.view.clip_activated.connect(self.inspector.focus_text)
         self.panel.view.generate_requested.connect(lambda ids: self.generation.generate(ids))

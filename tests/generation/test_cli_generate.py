@@ -98,7 +98,7 @@ def test_a_provider_bug_fails_generate_loudly(tmp_path, monkeypatch, capsys):
     from tests.fakes.providers import FakeProvider
 
     fake = FakeProvider(fail_prompts={"Hi": TypeError("bad argument")})
-    monkeypatch.setattr(registry, "available_providers", lambda: {"fake": fake})
+    monkeypatch.setattr(registry, "available_providers", lambda configs=None: {"fake": fake})
     folder = tmp_path / "p"
     save_project(Project(tracks=[Track("tv", kind="voice", clips=[
         Clip("c-hi", name="Hi line", request=Request(kind="voice", provider="fake", text="Hi"))
