@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -61,13 +60,14 @@ class FakeService:
     """Subclasses implement ``handle``; cues (``cue("429", "cut")``) apply, in order, to the
     next requests of a route (``at``: a name the subclass chooses; "" by default)."""
 
-    slow_s = 0.6  # how long a "slow" answer waits: longer than the tests' read timeout
+    slow_s = 5.0  # how long a "slow" answer waits (far past the tests' read timeouts)
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.cues: dict[str, deque[str]] = {}
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
+        self.released = threading.Event()  # set on close: slow answers stop waiting
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,6 +103,7 @@ class FakeService:
         self.close()
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
         with self.lock:  # kept-alive connections: their handler threads end on EOF
@@ -141,7 +142,7 @@ class FakeService:
             request.json = json.loads(body)
         with self.lock:
             self.received.append(request)
-        self.handle(request, Reply(handler))
+        self.handle(request, Reply(handler, self.released))
 
 
 class _Server(ThreadingHTTPServer):
@@ -155,8 +156,9 @@ class _Server(ThreadingHTTPServer):
 class Reply:
     """How a fake answers: JSON, whole audio, or audio that stops half-way."""
 
-    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+    def __init__(self, handler: BaseHTTPRequestHandler, released: threading.Event) -> None:
         self.handler = handler
+        self.released = released
 
     def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.bytes(status, json.dumps(body).encode(), "application/json", headers)
@@ -199,7 +201,8 @@ class Reply:
         h.connection.shutdown(socket.SHUT_RDWR)
 
     def slow(self, seconds: float) -> None:
-        time.sleep(seconds)
+        """Wait before answering: ``seconds``, or until the fake closes."""
+        self.released.wait(seconds)
 
 
 def _form_fields(content_type: str, body: bytes) -> dict[str, str]:

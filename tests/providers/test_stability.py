@@ -167,7 +167,7 @@ def test_rate_limits_and_server_errors_are_retried(server, pool, tmp_path, cue, 
 def test_a_slow_answer_is_a_timeout(server, tmp_path):
     server.cue("slow")
     with pytest.raises(ProviderTimeoutError) as caught:
-        run(provider_for(server, read_timeout_s=0.2), resolved(), tmp_path)
+        run(provider_for(server, read_timeout_s=0.5), resolved(), tmp_path)
     assert caught.value.retryable
 
 

@@ -221,7 +221,7 @@ def test_polling_too_often_slows_down_instead_of_failing(server, tmp_path):
 
 def test_a_slow_poll_is_a_timeout_and_the_task_is_kept(server, tmp_path):
     server.cue("slow", at="poll")
-    slow = SunoProvider(ProviderConfig(server.url, KEY, "env", read_timeout_s=0.2,
+    slow = SunoProvider(ProviderConfig(server.url, KEY, "env", read_timeout_s=0.5,
                                        state_dir=tmp_path / "cache" / "tasks",
                                        poll_interval_s=0.005))
     with pytest.raises(ProviderTimeoutError) as caught:
