@@ -19,7 +19,7 @@ from audiostudio.model.edits import AddClip, AddMarker, AddTrack, Compound, Edit
 from audiostudio.model.reflow import Placed, anchor, bed_fades, clip_length, solve
 from audiostudio.providers.base import Provider
 from audiostudio.script.cast import cast_for
-from audiostudio.script.cues import BedEnd, Heading, Line, Script, Sound
+from audiostudio.script.cues import BedEnd, Heading, Line, Script, Sound, Timing
 
 DEFAULT_GAP_S = 0.4
 NARRATION_TRACK = "Narration"
@@ -75,7 +75,6 @@ class ScriptPlan:
 @dataclass
 class _Builder:
     script: Script
-    project: Project
     options: ImportOptions
     base: float  # where the script's timeline zero falls (after what the project holds)
     clips: dict[str, tuple[str, Clip]] = field(default_factory=dict)  # id -> (track key, clip)
@@ -87,6 +86,12 @@ class _Builder:
     def _after(self, offset: float) -> dict:
         return {"after": self.previous, "offset": offset if self.previous else self.base + offset}
 
+    def _turn_offset(self, timing: Timing) -> float:
+        """A sequential cue waits one gap after the line before it (none for the first)."""
+        if timing.after is not None:
+            return timing.after
+        return self.options.gap if self.previous else 0.0
+
     def _anchor(self, item_id: str, line: int, at: float | None, offset: float) -> dict:
         if at is not None:
             return anchor(item_id, at=self.base + at, line=line)
@@ -96,8 +101,7 @@ class _Builder:
         clip_id = new_id("c")
         speed = cast.params.get("speed", 1.0)  # a faster voice takes less time
         speed = speed if isinstance(speed, int | float) and speed > 0 else 1.0
-        gap = self.options.gap if self.previous else 0.0
-        offset = gap if cue.timing.after is None else cue.timing.after
+        offset = self._turn_offset(cue.timing)
         request = Request(kind="voice", provider=cast.provider, text=cue.text)
         if cue.timing.length is not None:
             request.extra["fit"] = True
@@ -114,11 +118,7 @@ class _Builder:
         request = Request(kind=cue.kind, provider=self.options.sound_provider,
                           prompt=cue.prompt, duration=cue.timing.length)
         clip = Clip(clip_id, start=0.0, request=request, gain_db=cue.gain_db)
-        if cue.sequential:
-            gap = self.options.gap if self.previous else 0.0
-            offset = gap if cue.timing.after is None else cue.timing.after
-        else:
-            offset = cue.timing.after or 0.0
+        offset = self._turn_offset(cue.timing) if cue.sequential else cue.timing.after or 0.0
         data = self._anchor(clip_id, cue.line, cue.timing.at, offset)
         if cue.bed is not None:
             clip.loop = True
@@ -153,7 +153,7 @@ def plan_import(script: Script, project: Project, providers: Mapping[str, Provid
     speakers = script.speakers()
     cast = cast_for(speakers, options.voices, providers, project.cast, script.file)
     end = project.content_end()
-    builder = _Builder(script, project, options, base=end + options.gap if end else 0.0)
+    builder = _Builder(script, options, base=end + options.gap if end else 0.0)
     for cue in script.cues:
         if isinstance(cue, Line):
             builder.line(cue, cast[cue.speaker])
