@@ -17,9 +17,11 @@ from audiostudio.providers import registry
 from audiostudio.providers.base import Provider
 from audiostudio.providers.config import SERVICES, ProviderConfig
 from audiostudio.providers.keys import KeyStore
-from audiostudio.settings import Settings, config_dir, load_settings
+from audiostudio.settings import Settings, cache_dir, config_dir, load_settings
 
-OPTIONS = ("base_url", "connect_timeout_s", "read_timeout_s", "task_deadline_s")
+OPTIONS = ("base_url", "connect_timeout_s", "read_timeout_s", "task_deadline_s",
+           "poll_interval_s")
+STATE = "provider-state"  # in the cache dir: paid task ids waiting to be collected (Suno)
 
 
 def key_store() -> KeyStore:
@@ -49,7 +51,8 @@ def provider_configs(settings: Settings, keys: KeyStore,
         configs[service.name] = ProviderConfig(
             base_url=url.rstrip("/"), api_key=key, key_source=source,
             **{"read_timeout_s": service.read_timeout_s, **timing},
-            concurrency=settings.concurrency.get(service.name))
+            concurrency=settings.concurrency.get(service.name),
+            state_dir=cache_dir() / STATE / service.name)
     return configs
 
 

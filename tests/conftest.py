@@ -26,6 +26,9 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Windows under test preview into the null output, never a developer's speakers (the
     # real device path is tested against a private PulseAudio server, in its own process).
     os.environ["AUDIOSTUDIO_OUTPUT_DEVICE"] = "none"
+    # API keys never touch a developer's keyring: no backend, so the 0600 file (tests that
+    # need a keyring install an in-memory one).
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)
