@@ -1,3 +1,4 @@
 from audiostudio.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when the audio engine's process imports the main module
+    raise SystemExit(main())

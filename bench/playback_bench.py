@@ -1,16 +1,20 @@
 """Live preview benchmark on the null output (real-time consumption, no sound card needed).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/playback_bench.py [--seconds 60] [--no-scroll]
+        [--in-process]
 
-1. press-play-to-first-block: from Player.play() to the first rendered block in the ring, for
-   the 32-track stress scene (includes the limiter warm-up render); median of 20 presses at
-   random positions (target < 50 ms);
+The window's own path: the audio engine's process (``playback.engine``) builds the plan from the
+project and plays it into the null output, which consumes in real time.
+
+1. press-play-to-first-block: from ``play()`` to the first rendered block in the ring, for the
+   32-track stress scene (includes the limiter warm-up render); median of 20 presses at random
+   positions (target < 50 ms);
 2. underruns over ``--seconds`` of the 32-track scene played in real time while the timeline
    (the window's real view, 1600x1000, offscreen) is scrolled by 40 px every 16 ms on the GUI
-   thread, with a 40 ms device buffer simulated on top of the ring (target 0): an underrun is a
-   sink read the ring could not fill;
+   thread (target 0): an underrun is a sink read the ring could not fill;
 3. feeder CPU: the feeder thread's CPU seconds per second of audio played.
-Exit status 1 if a target is missed.
+``--in-process`` runs the same player on a thread of this process instead (as before the engine
+had a process of its own), for comparison. Exit status 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -33,45 +37,38 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--minutes", type=float, default=2.0, help="length of the scene")
     parser.add_argument("--no-scroll", action="store_true", help="play without scrolling")
+    parser.add_argument("--in-process", action="store_true",
+                        help="the player on a thread of this process, not the engine's process")
     args = parser.parse_args()
 
     import numpy as np
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from audiostudio.audio.master import MasterStream, track_source
-    from audiostudio.audio.mixer import build_plan
     from audiostudio.model.store import load_project
-    from audiostudio.playback.player import Player
-    from audiostudio.playback.sink import NullSink
-    from audiostudio.settings import cache_dir
     from audiostudio.ui.document import Document
     from audiostudio.ui.timeline import TimelinePanel
 
     folder = ensure("stress", args.minutes)
     loaded = load_project(folder)
-    plan = build_plan(loaded.project, loaded.folder, export=False, cache=cache_dir())
-    rate = plan.rate
-    print(f"scene: {folder} ({len(plan.tracks)} tracks, {plan.frames / rate:.0f} s)")
-
-    def opener(frame: int) -> MasterStream:
-        return MasterStream(track_source(plan, stems=True), rate, 0.0, -1.0, start=frame,
-                            block_frames=round(0.05 * rate))
+    rate = loaded.project.sample_rate_hz
+    frames = round(loaded.project.timeline_length() * rate)
+    print(f"scene: {folder} ({len(loaded.project.tracks)} tracks, {frames / rate:.0f} s), "
+          f"{'a thread of the GUI process' if args.in_process else 'the engine process'}")
+    transport = (InProcess(loaded, rate) if args.in_process else Engine(loaded, rate))
 
     # 1. press-play-to-first-block
-    player = Player(rate, NullSink(rate))
-    player.set_source(opener)
     rng = np.random.default_rng(1)
+    transport.play(0)  # the first play waits for the plan: not a press to measure
+    transport.wait_for_block()
+    transport.pause()
     waits = []
     for _ in range(20):
-        before = player.blocks_rendered
         pressed = time.perf_counter()
-        player.play(int(rng.integers(0, plan.frames - 10 * rate)))
-        while player.blocks_rendered == before:
-            time.sleep(0.0002)
+        transport.play(int(rng.integers(0, frames - 10 * rate)))
+        transport.wait_for_block()
         waits.append(1000 * (time.perf_counter() - pressed))
-        player.pause()
-    player.close()
+        transport.pause()
     first_block = statistics.median(waits)
     print(f"press-play-to-first-block: median {first_block:.1f} ms, max {max(waits):.1f} ms "
           "(target < 50 ms)")
@@ -95,38 +92,113 @@ def main() -> int:
     while not view.waveforms_settled() and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
-    sink = NullSink(rate)
-    player = Player(rate, sink)
-    player.set_source(opener)
     timer = QTimer()
     timer.timeout.connect(scroll)
     if not args.no_scroll:
         timer.start(16)
-    cpu_before = player.feeder_cpu_s
-    player.play(0)
+    underruns_before, cpu_before = transport.underruns(), transport.cpu_s()
+    transport.play(0)
     started = time.monotonic()
     played_until = started + args.seconds
+    polled = started
     while time.monotonic() < played_until:
         app.processEvents()
-        if player.position() >= plan.frames - rate:
-            player.seek(0)
+        if time.monotonic() - polled > 0.03:  # as the window's timer polls the position
+            polled = time.monotonic()
+            if transport.position() >= frames - rate:
+                transport.play(0)
         time.sleep(0.002)
     heard_s = time.monotonic() - started
     timer.stop()
-    player.pause()
-    cpu = player.feeder_cpu_s - cpu_before
-    underruns = player.underruns
-    if sink.underrun_at:
-        print("underruns at (s played):", " ".join(f"{t:.2f}" for t in sink.underrun_at[:40]))
-    player.close()
+    transport.pause()
+    cpu = transport.cpu_s() - cpu_before
+    underruns = transport.underruns() - underruns_before
+    transport.close()
     panel.close()
     doing = "without scrolling" if args.no_scroll else "while the timeline scrolls"
-    print(f"underruns over {heard_s:.0f} s of {len(plan.tracks)} tracks {doing}: "
+    print(f"underruns over {heard_s:.0f} s of {len(loaded.project.tracks)} tracks {doing}: "
           f"{underruns} (target 0)")
     print(f"feeder CPU: {cpu / heard_s * 1000:.0f} ms per second of audio "
           f"({cpu / heard_s * 100:.1f} % of one core)")
     print(f"load: {os.getloadavg()[0]:.2f}")
     return 0 if first_block < 50 and underruns == 0 else 1
+
+
+class Engine:
+    """The window's path: the engine process builds the plan from the project and plays it."""
+
+    def __init__(self, loaded, rate: int) -> None:
+        from audiostudio.playback.engine import PlaybackEngine
+        from audiostudio.settings import cache_dir
+
+        self.engine = PlaybackEngine(rate, "none")
+        self.engine.set_mix(loaded.project, loaded.folder, cache_dir())
+        self.engine.set_gain(0.0, ramp=False)
+        self._blocks = 0
+
+    def play(self, frame: int) -> None:
+        self._blocks = self.engine.status().blocks_rendered
+        self.engine.play(frame)
+
+    def wait_for_block(self) -> None:
+        while self.engine.status().blocks_rendered == self._blocks:
+            time.sleep(0.0002)
+
+    def pause(self) -> None:
+        self.engine.pause()
+
+    def position(self) -> int:
+        return self.engine.position()
+
+    def underruns(self) -> int:
+        return self.engine.underruns
+
+    def cpu_s(self) -> float:
+        return self.engine.status().feeder_cpu_s
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+class InProcess:
+    """The same player and null output on threads of this (the GUI's) process."""
+
+    def __init__(self, loaded, rate: int) -> None:
+        from audiostudio.audio.master import MasterStream, track_source
+        from audiostudio.audio.mixer import build_plan
+        from audiostudio.playback.player import Player
+        from audiostudio.playback.sink import NullSink
+        from audiostudio.settings import cache_dir
+
+        plan = build_plan(loaded.project, loaded.folder, export=False, cache=cache_dir())
+        self.player = Player(rate, NullSink(rate))
+        self.player.set_source(lambda frame: MasterStream(
+            track_source(plan, stems=True), rate, 0.0, -1.0, start=frame,
+            block_frames=round(0.05 * rate)))
+        self._blocks = 0
+
+    def play(self, frame: int) -> None:
+        self._blocks = self.player.blocks_rendered
+        self.player.play(frame)
+
+    def wait_for_block(self) -> None:
+        while self.player.blocks_rendered == self._blocks:
+            time.sleep(0.0002)
+
+    def pause(self) -> None:
+        self.player.pause()
+
+    def position(self) -> int:
+        return self.player.position()
+
+    def underruns(self) -> int:
+        return self.player.underruns
+
+    def cpu_s(self) -> float:
+        return self.player.feeder_cpu_s
+
+    def close(self) -> None:
+        self.player.close()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ sink's thread, so a busy GUI thread (a long repaint, a dialog opening) cannot st
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
 from audiostudio.playback.ring import RingBuffer
@@ -171,3 +171,14 @@ class QtSink:
         self.stop()
         self._thread.quit()
         self._thread.wait()
+
+
+_application: QCoreApplication | None = None
+
+
+def ensure_application() -> None:
+    """Qt's device list and audio threads need an application object: the audio engine's
+    process has no window, so it makes a core one (kept: Qt must not see it collected)."""
+    global _application
+    if QCoreApplication.instance() is None:
+        _application = QCoreApplication([])

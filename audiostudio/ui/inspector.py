@@ -7,6 +7,8 @@ edits to the same field of the same object merge, so turning a spin box is one u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -57,8 +59,9 @@ DUCK_FIELDS = [
 
 class Inspector(QScrollArea):
     def __init__(self, document: Document, generation: GenerationController,
-                 output_device: str = "", parent: QWidget | None = None) -> None:
-        """``output_device``: "none" makes voice samples without playing them (tests)."""
+                 play: Callable[[Path], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``play``: hears a voice sample through the preview (None: made, not played)."""
         super().__init__(parent)
         self.document = document
         self.setWidgetResizable(True)
@@ -74,7 +77,7 @@ class Inspector(QScrollArea):
         self.error.setStyleSheet("color: #ff6b6b;")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        self.request_form = PromptForm(document, generation, output_device)
+        self.request_form = PromptForm(document, generation, play)
         self.clip_form = FieldForm(CLIP_FIELDS)
         self.mix_form = FieldForm(MIX_FIELDS)
         self.duck_form = FieldForm(DUCK_FIELDS)

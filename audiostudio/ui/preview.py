@@ -1,11 +1,12 @@
 """Live preview for the window: what plays is the export's master stage, built off the GUI thread.
 
-After every edit a snapshot of the project goes to a worker on a pool of its own, which builds
-the render plan (sources opened, ducking envelope over the whole timeline) and hands it back;
-the player swaps it in at once (the change is heard within a block plus the device's ~40 ms),
-still at the old normalisation gain. A second job measures the whole mix's loudness; its gain
-then ramps in over 50 ms. A newer edit cancels a measurement under way. Play pressed before the
-first measurement of a project waits for it, so playback never starts at a provisional gain.
+After every edit a snapshot of the project goes to the audio engine's process
+(``playback.engine``), which builds its render plan and plays it as soon as it is in (the
+change is heard within a block plus the device's ~40 ms), still at the old normalisation gain.
+Here, a worker on a pool of its own builds the same plan for measuring and the ducking line: a
+job measures the whole mix's loudness; its gain then ramps in over 50 ms. A newer edit cancels a
+measurement under way. Play pressed before the first measurement of a project waits for it, so
+playback never starts at a provisional gain.
 """
 
 from __future__ import annotations
@@ -17,23 +18,18 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from audiostudio.audio.loudness import gain_to_target_db
-from audiostudio.audio.master import MasterStream, MixLoudness, premaster_loudness, track_source
+from audiostudio.audio.master import MixLoudness, premaster_loudness
 from audiostudio.audio.mixer import RenderPlan, build_plan
 from audiostudio.errors import CancelledError
 from audiostudio.model import Project
 from audiostudio.model.assets import resolve_path
+from audiostudio.playback.engine import PlaybackEngine, Status
 from audiostudio.playback.feeder import Levels
-from audiostudio.playback.player import Player
-from audiostudio.playback.sink import NullSink, Sink
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline.duck_line import DuckLine
 from audiostudio.ui.workers import Worker
 
 POLL_MS = 30
-MEASURE_DELAY_MS = 300
-RAMP_S = 0.05
-STREAM_BLOCK_S = 0.05
 
 
 @dataclass
@@ -43,26 +39,6 @@ class _Built:
     target_lufs: float | None  # None: not normalised
     ceiling_dbtp: float
     silent_clips: int  # prompt clips without audio yet: they play as silence
-
-
-class _Opener:
-    """Opens master streams on one plan; the first one ramps from an earlier gain."""
-
-    def __init__(self, built: _Built, norm_db: float, ramp_from_db: float | None) -> None:
-        self.built = built
-        self.norm_db = norm_db
-        self._ramp_from_db = ramp_from_db
-
-    def __call__(self, frame: int) -> MasterStream:
-        plan = self.built.plan
-        start_db = self.norm_db if self._ramp_from_db is None else self._ramp_from_db
-        stream = MasterStream(track_source(plan, stems=True), plan.rate, start_db,
-                              self.built.ceiling_dbtp, start=frame,
-                              block_frames=round(STREAM_BLOCK_S * plan.rate))
-        if self._ramp_from_db is not None:  # once: a later seek starts at the new gain
-            stream.set_norm_db(self.norm_db, round(RAMP_S * plan.rate), at=frame)
-            self._ramp_from_db = None
-        return stream
 
 
 def _build(project: Project, folder: Path | None, cache: Path, revision: int) -> _Built:
@@ -79,17 +55,17 @@ class Preview(QObject):
     plan_changed = Signal()  # a new plan plays (read ``duck_line``)
     message = Signal(str)  # for the status bar
 
-    def __init__(self, document: Document, cache: Path, sink: Sink | None = None,
-                 device: str = "") -> None:
-        """``sink``: play into this one (tests); else ``device`` names the output by its
-        description ("" = the system default, "none" = no sound: the null output)."""
+    def __init__(self, document: Document, cache: Path, device: str = "",
+                 record: bool = False) -> None:
+        """``device`` names the output by its description ("" = the system default, "none" =
+        no sound: the null output); ``record`` keeps what the null output played (tests)."""
         super().__init__()
         self.document = document
         self._cache = cache
         self._device = device
+        self._record = record
         self._pool = QThreadPool(self)  # its own: never queued behind imports or waveforms
         self._pool.setMaxThreadCount(1)
-        self._sink = sink
         self.player = self._new_player()
         self.measuring = True
         self.lufs: float | None = None  # the whole pre-master mix's, for the normalisation gain
@@ -105,6 +81,7 @@ class Preview(QObject):
         self._closed = False
         self._play_from = 0.0  # where play started: Stop returns there
         self._moving_playhead = False
+        self._auditioning = False  # a voice sample plays: the playhead stays where it is
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
@@ -116,7 +93,7 @@ class Preview(QObject):
     # --- transport --------------------------------------------------------------------------
     @property
     def playing(self) -> bool:
-        return self.player.playing or self._play_when_measured
+        return (self.player.playing and not self._auditioning) or self._play_when_measured
 
     def toggle(self) -> None:
         if self.playing:
@@ -132,6 +109,7 @@ class Preview(QObject):
             self.playing_changed.emit(True)
             return
         self._play_from = self.document.playhead
+        self._auditioning = False
         self.player.play(self._frame(self.document.playhead))
         self._timer.start()
         if self._built.silent_clips:
@@ -144,12 +122,14 @@ class Preview(QObject):
         if self.player.playing:
             self.player.pause()
             self._timer.stop()
-            self._set_playhead(self.player.position() / self.player.rate)
+            if not self._auditioning:
+                self._set_playhead(self.player.position() / self.player.rate)
+        self._auditioning = False
         self.playing_changed.emit(False)
 
     def stop(self) -> None:
         """Stop and return the playhead to where play started."""
-        was_playing = self.player.playing
+        was_playing = self.player.playing and not self._auditioning
         self.pause()
         if was_playing:
             self._set_playhead(self._play_from)
@@ -167,7 +147,12 @@ class Preview(QObject):
 
     def levels(self) -> Levels | None:
         """The meters' latest reading while playing (track peaks in ``audible_ids`` order)."""
-        return self.player.levels() if self.player.playing else None
+        return self.player.last.levels if self.player.playing else None
+
+    @property
+    def audible_ids(self) -> list[str]:
+        """Ids of the tracks the engine plays, in the order of ``levels().track_peaks``."""
+        return list(self.player.last.track_ids)
 
     def duck_line(self) -> DuckLine | None:
         """The ducking envelope of the plan playing, for the timeline to draw."""
@@ -194,11 +179,6 @@ class Preview(QObject):
         """Integrated loudness the export will deliver (before the limiter's small trim)."""
         return None if self.lufs is None else self.lufs + self._norm_db
 
-    @property
-    def audible_ids(self) -> list[str] | None:
-        """Ids of the tracks the preview renders, in the order of ``levels().track_peaks``."""
-        return None if self._built is None else [t.track_id for t in self._built.plan.tracks]
-
     def close(self) -> None:
         """Stop playing and wait for the background work; later edits start none."""
         self._closed = True
@@ -223,6 +203,7 @@ class Preview(QObject):
         self.loudness_changed.emit()
         doc = self.document
         snapshot, folder, revision = copy.deepcopy(doc.project), doc.folder, doc.revision
+        self.player.set_mix(snapshot, folder, self._cache)
         job = Worker(lambda _progress, _cancelled: _build(snapshot, folder, self._cache,
                                                           revision))
         job.signals.finished.connect(self._built_plan)
@@ -244,7 +225,6 @@ class Preview(QObject):
             self._schedule()
             return
         self._built = built
-        self._install()
         self.plan_changed.emit()
         plan = built.plan
 
@@ -253,16 +233,13 @@ class Preview(QObject):
                 if cancelled():
                     raise CancelledError("superseded by an edit")
 
-            return premaster_loudness(plan, check)
+            return premaster_loudness(plan, check, built.target_lufs, built.ceiling_dbtp)
 
         job = Worker(measure)
         job.signals.finished.connect(lambda loudness: self._measured(job, built, loudness))
         job.signals.failed.connect(lambda exc: self._measure_failed(job, exc))
         self._measure_job = job
-        # While playing, the feeder first refills the ring from the new plan: a whole-mix
-        # render competing for the GIL right then would starve it (heard as a dropout).
-        QTimer.singleShot(MEASURE_DELAY_MS if self.player.playing else 0,
-                          lambda: self._start(job) if job is self._measure_job else None)
+        self._start(job)
 
     def _measured(self, job: Worker, built: _Built, loudness: MixLoudness) -> None:
         if job is not self._measure_job:
@@ -271,13 +248,13 @@ class Preview(QObject):
         lufs = loudness.integrated
         self._curve = loudness.short_term
         previous = self._norm_db
-        normalise = lufs is not None and built.target_lufs is not None
-        self._norm_db = gain_to_target_db(lufs, built.target_lufs) if normalise else 0.0
+        self._norm_db = loudness.norm_db  # the export's gain: its limiter passes included
         self.lufs = lufs
         self.measuring = False
         first = self._measured_revision < 0
         self._measured_revision = built.revision
-        self.player.set_source(_Opener(built, self._norm_db, None if first else previous))
+        if first or self._norm_db != previous:
+            self.player.set_gain(self._norm_db, ramp=not first)
         self.loudness_changed.emit()
         if self._play_when_measured:
             self._play_when_measured = False
@@ -304,12 +281,18 @@ class Preview(QObject):
         return round(seconds * self.player.rate)
 
     def _poll(self) -> None:
-        error = self.player.error
-        if error is not None:
-            self.pause()
-            self.message.emit(error)
+        status = self.player.status()
+        self._say_notes(status)
+        if self._auditioning:
+            if not status.playing:  # heard to its end
+                self._timer.stop()
+                self._auditioning = False
             return
-        frame = self.player.position()
+        if status.error is not None:
+            self.pause()
+            self.message.emit(status.error)
+            return
+        frame = status.position
         end = self._built.plan.frames if self._built is not None else 0
         if self.player.loop is None and frame >= end:
             self.pause()
@@ -337,7 +320,6 @@ class Preview(QObject):
         if self.document.project.sample_rate_hz != self.player.rate:
             self.player.close()
             self.player = self._new_player()
-            self._install()
         self._schedule()
 
     def set_device(self, device: str) -> None:
@@ -349,31 +331,25 @@ class Preview(QObject):
         self.pause()
         self.player.close()
         self.player = self._new_player()
-        self._install()
+        self.player.set_mix(copy.deepcopy(self.document.project), self.document.folder,
+                            self._cache)
+        if self._measured_revision >= 0:
+            self.player.set_gain(self._norm_db, ramp=False)
         if was_playing:
             self.play()
 
-    def _new_player(self) -> Player:
-        rate = self.document.project.sample_rate_hz
-        return Player(rate, self._sink or self._output(rate))
+    def audition(self, path: Path) -> None:
+        """Play one audio file (a voice sample) through the preview's output."""
+        self.pause()
+        self._auditioning = True
+        self.player.audition(path)
+        self._timer.start()
 
-    def _output(self, rate: int) -> Sink:
-        from audiostudio.playback.qt_sink import QtSink, default_device, output_devices
+    def _new_player(self) -> PlaybackEngine:
+        engine = PlaybackEngine(self.document.project.sample_rate_hz, self._device, self._record)
+        QTimer.singleShot(0, lambda: self._say_notes(engine.status()))  # after the window is wired
+        return engine
 
-        if self._device == "none":
-            return NullSink(rate)
-        chosen = next((d for d in output_devices() if d.description() == self._device), None)
-        if chosen is None and self._device:
-            self._say(f"The output '{self._device}' is not connected: using the default")
-        device = chosen or default_device()
-        if device is None:
-            self._say("No audio output device: playback runs silently (the playhead moves)")
-            return NullSink(rate)
-        return QtSink(device, rate)
-
-    def _say(self, text: str) -> None:
-        QTimer.singleShot(0, lambda: self.message.emit(text))  # after the window connected
-
-    def _install(self) -> None:
-        if self._built is not None:
-            self.player.set_source(_Opener(self._built, self._norm_db, None))
+    def _say_notes(self, status: Status) -> None:
+        for note in status.notes:
+            self.message.emit(note)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -129,14 +129,16 @@ class PromptForm(QWidget):
     message = Signal(str)  # refusals and hints, shown by the inspector
 
     def __init__(self, document: Document, generation: GenerationController,
-                 output_device: str = "", parent: QWidget | None = None) -> None:
+                 play: Callable[[Path], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``play``: hears a sample file through the preview's output (None: samples are made,
+        not played)."""
         super().__init__(parent)
         self.document = document
         self.generation = generation
-        self.output_device = output_device  # "none": auditions are made but not played
+        self._play = play
         self.clip: Clip | None = None
         self._built_for: tuple[str, str] | None = None  # (provider, kind) of the param rows
-        self._player: Any = None
         self._heard = _Heard()
         self._heard.ready.connect(self._audition_ready)
         self.last_audition: Path | None = None
@@ -530,16 +532,10 @@ class PromptForm(QWidget):
             self.message.emit(f"Cannot play a sample: {result}")
             return
         self.last_audition = result[0].path
-        if self.output_device == "none":
-            self.message.emit("Sample made (the preview output is off in Preferences)")
+        if self._play is None:
+            self.message.emit("Sample made (this form has no output to play it)")
             return
-        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-
-        if self._player is None:
-            self._player = QMediaPlayer(self)
-            self._player.setAudioOutput(QAudioOutput(self._player))
-        self._player.setSource(QUrl.fromLocalFile(str(self.last_audition)))
-        self._player.play()
+        self._play(self.last_audition)
         self.message.emit("")
 
 

@@ -63,7 +63,7 @@ def make(qtbot, tmp_path):
         gen = GenerationController(document, tmp_path / "cache", providers,
                                    dict.fromkeys(providers, 2))
         made.append(gen)
-        inspector = Inspector(document, gen, output_device="none")
+        inspector = Inspector(document, gen)
         qtbot.addWidget(inspector)
         inspector.resize(420, 900)
         document.select({tracks[0].clips[0].id} if tracks[0].clips else set())

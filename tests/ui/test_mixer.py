@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from audiostudio.errors import ContentRefusedError
 from audiostudio.model import Clip, Request
 from audiostudio.model.edits import AddClip
-from audiostudio.playback.sink import NullSink
 from audiostudio.settings import cache_dir
 from audiostudio.ui.document import Document
 from audiostudio.ui.generation import GenerationController
@@ -17,7 +16,7 @@ from audiostudio.ui.jobs_dock import JobsDock
 from audiostudio.ui.loudness_panel import LoudnessPanel
 from audiostudio.ui.mixer import MixerDock
 from audiostudio.ui.preview import Preview
-from tests.conftest import RATE, SAMPLE_PROJECT
+from tests.conftest import SAMPLE_PROJECT
 from tests.fakes.providers import FakeProvider
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
@@ -27,7 +26,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
 def studio(qtbot, tmp_path):
     document = Document()
     document.open(Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene")))
-    preview = Preview(document, cache_dir(), sink=NullSink(RATE))
+    preview = Preview(document, cache_dir(), device="none")
     mixer = MixerDock(document, preview)
     panel = LoudnessPanel(document, preview)
     qtbot.addWidget(mixer)
