@@ -8,18 +8,10 @@ import pytest
 
 from audiostudio.errors import ScriptError
 from audiostudio.model import Project
-from audiostudio.model.edits import apply
 from audiostudio.model.schema import to_json
-from audiostudio.script import ImportOptions, parse_script, plan_import
+from tests.script.conftest import imported
 
 GAP = 0.4
-
-
-def imported(text: str, name: str, providers, **options) -> Project:
-    project = Project(name="scene")
-    plan = plan_import(parse_script(text, name), project, providers, ImportOptions(**options))
-    apply(project, plan.edit)
-    return project
 
 
 def rows(project: Project) -> list[tuple]:
@@ -35,7 +27,7 @@ def test_csv_with_a_header_times_and_kinds(providers) -> None:
             "Bob;\"Hi, Alice; nice day.\";;;voice\n"
             ";rain on a tin roof;0;12;sfx\n"
             ";warm lo-fi beat;;;music\n")
-    project = imported(text, "lines.csv", providers)
+    project = imported(text, providers, "lines.csv")
     [alice], [bob] = project.tracks[0].clips, project.tracks[1].clips
     assert (alice.start, alice.duration, to_json(alice.request)["fit"]) == (1.5, 2.5, True)
     assert bob.request.text == "Hi, Alice; nice day." and bob.start == pytest.approx(4.0 + GAP)
@@ -48,7 +40,7 @@ def test_csv_with_a_header_times_and_kinds(providers) -> None:
 
 
 def test_csv_without_a_header_is_speaker_line_start_end(providers) -> None:
-    project = imported("NARRATOR,One.\nNARRATOR,Two.,10,12\n", "plain.csv", providers)
+    project = imported("NARRATOR,One.\nNARRATOR,Two.,10,12\n", providers, "plain.csv")
     one, two = project.tracks[0].clips
     assert one.start == 0.0 and (two.start, two.duration) == (10.0, 2.0)
 
@@ -62,7 +54,7 @@ def test_csv_without_a_header_is_speaker_line_start_end(providers) -> None:
 ])
 def test_csv_errors_name_the_row(providers, text, line, words) -> None:
     with pytest.raises(ScriptError, match=words) as caught:
-        imported(text, "bad.csv", providers)
+        imported(text, providers, "bad.csv")
     assert str(caught.value).startswith(f"bad.csv:{line}: ")
 
 
@@ -82,7 +74,7 @@ MARY: {\\an8}Out where?
 
 
 def test_srt_lines_are_pinned_to_their_slots_with_speakers(providers) -> None:
-    project = imported(SRT, "dub.srt", providers)
+    project = imported(SRT, providers, "dub.srt")
     assert rows(project) == [
         ("JOHN", "voice", 1.0, 2.5, "Where were you?"),
         ("JOHN", "voice", 4.0, 2.0, "I was out. Walking."),
@@ -94,15 +86,15 @@ def test_srt_lines_are_pinned_to_their_slots_with_speakers(providers) -> None:
 
 def test_srt_error_names_the_block(providers) -> None:
     with pytest.raises(ScriptError, match=r"^x\.srt:6: expected a subtitle time line"):
-        imported("1\n00:00:01,000 --> 00:00:02,000\nHi.\n\n2\n00:00:03 -> 4\nHo.\n", "x.srt",
-                 providers)
+        imported("1\n00:00:01,000 --> 00:00:02,000\nHi.\n\n2\n00:00:03 -> 4\nHo.\n", providers,
+                 "x.srt")
 
 
 def test_podcastfy_turns_alternate_speakers(providers) -> None:
     text = ("<Person1> Welcome to the show! <emphasis>Today</emphasis> we talk sound.</Person1>"
             "\n<Person2>[laughs] Thanks for\n having me.<break time=\"1s\"/></Person2>\n"
             "<Person1>Let's start.</Person1>\n")
-    project = imported(text, "episode.txt", providers, gap=0.3)
+    project = imported(text, providers, "episode.txt", gap=0.3)
     assert [(t.name, [c.request.text for c in t.clips]) for t in project.tracks] == [
         ("Person1", ["Welcome to the show! Today we talk sound.", "Let's start."]),
         ("Person2", ["[laughs] Thanks for having me."])]
@@ -114,7 +106,7 @@ def test_podcastfy_turns_alternate_speakers(providers) -> None:
 
 def test_podcastfy_unclosed_turn_names_its_line(providers) -> None:
     with pytest.raises(ScriptError, match=r"^ep\.txt:2: expected a turn"):
-        imported("<Person1>Hi.</Person1>\n<Person2>Hello.\n", "ep.txt", providers)
+        imported("<Person1>Hi.</Person1>\n<Person2>Hello.\n", providers, "ep.txt")
 
 
 def test_wavjourney_foreground_in_turn_background_under_it_volumes_as_gains(providers
@@ -134,7 +126,7 @@ def test_wavjourney_foreground_in_turn_background_under_it_volumes_as_gains(prov
         {"audio_type": "speech", "layout": "foreground", "character": "Host", "vol": -15,
          "text": "Welcome."},
     ]
-    project = imported(json.dumps(entries, indent=1), "story.json", providers, gap=0.0)
+    project = imported(json.dumps(entries, indent=1), providers, "story.json", gap=0.0)
     clips = {c.request.text or c.request.prompt: c for _, c in project.iter_clips()}
     evening, slam, late, welcome = (clips[k] for k in ("Good evening.", "door slam",
                                                       "Sorry I'm late.", "Welcome."))
@@ -162,7 +154,7 @@ def test_wavjourney_foreground_in_turn_background_under_it_volumes_as_gains(prov
 ])
 def test_wavjourney_errors_name_the_entry(providers, entries, line, words) -> None:
     with pytest.raises(ScriptError, match=words) as caught:
-        imported(entries, "s.json", providers)
+        imported(entries, providers, "s.json")
     assert str(caught.value).startswith(f"s.json:{line}: ")
 
 
@@ -194,7 +186,7 @@ Yippee.
 
 
 def test_fountain_dialogue_characters_scenes_and_cues(providers) -> None:
-    project = imported(FOUNTAIN, "scene.fountain", providers)
+    project = imported(FOUNTAIN, providers, "scene.fountain")
     assert [(t.name, [c.request.text or c.request.prompt for c in t.clips])
             for t in project.tracks] == [
         ("MAYA", ["[whispering] Did you hear that? [beat] Someone's there."]),

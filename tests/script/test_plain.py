@@ -13,17 +13,9 @@ from audiostudio.model.edits import apply
 from audiostudio.model.schema import project_from_dict, project_to_dict, to_json
 from audiostudio.script import ImportOptions, parse_script, plan_import, read_script
 from audiostudio.script.layout import estimate_speech_seconds
-from tests.script.conftest import EXAMPLE
+from tests.script.conftest import EXAMPLE, imported
 
 GAP = 0.4
-
-
-def imported(text: str, providers, project: Project | None = None, **options) -> Project:
-    project = project or Project(name="scene")
-    plan = plan_import(parse_script(text, "scene.txt"), project, providers,
-                       ImportOptions(**options))
-    apply(project, plan.edit)
-    return project
 
 
 def by_text(project: Project) -> dict[str, tuple[Track, Clip]]:
