@@ -14,11 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audiostudio import __version__
-from audiostudio.cli import analyze, catalog, check, generate, project, render
+from audiostudio.cli import (
+    analyze,
+    catalog,
+    check,
+    examples,
+    generate,
+    project,
+    providers,
+    render,
+)
 from audiostudio.errors import AudiostudioError, CancelledError
 
 # Listed, not discovered: a frozen app (PyInstaller) sees only what is imported by name.
-COMMANDS = (render, generate, check, project, analyze, catalog)
+COMMANDS = (render, generate, check, project, analyze, catalog, providers)
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
@@ -64,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     open_cmd.set_defaults(func=_cmd_open)
     for command in COMMANDS:
         command.register(sub)
+    examples.attach(parser)
     return parser
 
 

@@ -203,7 +203,8 @@ class ElevenLabsProvider:
             call = self._call(request, sent_seed, output_format)
             raw = workdir / f"elevenlabs-{variant}.part"
             try:
-                headers = self._receive(call, raw, self._expected_bytes(request, output_format),
+                headers = self._receive(call, request, raw,
+                                        self._expected_bytes(request, output_format),
                                         progress, cancelled)
                 break
             except FormatRefused:
@@ -261,8 +262,9 @@ class ElevenLabsProvider:
             prompt=prompt, model_id=request.model, output_format=output_format,
             **length)
 
-    def _receive(self, call: Callable[[], AbstractContextManager[Any]], target: Path,
-                 expected: float, progress: Progress, cancelled: Cancelled) -> dict[str, str]:
+    def _receive(self, call: Callable[[], AbstractContextManager[Any]], request: Resolved,
+                 target: Path, expected: float, progress: Progress, cancelled: Cancelled
+                 ) -> dict[str, str]:
         """Stream the answer into ``target``; its headers. Any early end is an error."""
         import httpx
 
@@ -293,7 +295,7 @@ class ElevenLabsProvider:
         except (ProviderError, CancelledError):
             raise
         except Exception as exc:  # the SDK's ApiError, mapped (key-free)
-            raise self._mapped(exc, call) from None
+            raise self._mapped(exc, request) from None
         if not got:
             raise ServiceError("the service answered with no audio", NAME)
         progress(1.0)
@@ -330,7 +332,7 @@ class ElevenLabsProvider:
                     httpx_client=httpx.Client(timeout=timeout, follow_redirects=True))
             return self._client
 
-    def _mapped(self, exc: Exception, call: object) -> ProviderError:
+    def _mapped(self, exc: Exception, request: Resolved | None) -> ProviderError:
         """The SDK's error as one of ours, in words, with no header or key in it."""
         import httpx
         from elevenlabs.core.api_error import ApiError
@@ -347,7 +349,7 @@ class ElevenLabsProvider:
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
         retry_after = _seconds(headers.get("retry-after"))
         said = f"{message} ({code})" if message and code else message or code or f"HTTP {status}"
-        if status == 403 and code in FORMAT_REFUSED and call is not None:
+        if status == 403 and code in FORMAT_REFUSED and request is not None:
             return FormatRefused(said, NAME)
         if status == 401 and code == "quota_exceeded":
             return QuotaExceededError(f"out of credits: {said}", NAME)
@@ -356,7 +358,8 @@ class ElevenLabsProvider:
                                        f"Preferences > Providers or {service(NAME).key_env}",
                                        NAME)
         if status == 404 and code == "voice_not_found":
-            return BadRequestError(f"this account has no voice with that id: {said}; choose "
+            voice = request.voice if request is not None else None
+            return BadRequestError(f"this account has no voice '{voice}' ({said}): choose "
                                    "another voice", NAME, field="voice")
         if status == 429 and code in SLOTS_BUSY:
             return SlotsBusyError(f"every concurrent request of the plan is in use: {said}",

@@ -141,7 +141,7 @@ def test_each_error_answer_is_a_clear_error(server, provider, tmp_path, cue, err
 
 
 def test_an_unknown_voice_names_the_voice_field(server, provider, tmp_path):
-    with pytest.raises(BadRequestError, match="no voice with that id") as raised:
+    with pytest.raises(BadRequestError, match="no voice 'nobody'") as raised:
         run(provider, voice(voice="nobody"), tmp_path)
     assert raised.value.field == "voice"
 
