@@ -393,14 +393,13 @@ def find_problems(project: Project, folder: Path | None = None,
 
 
 def loudness_problems(report: Mapping[str, Any]) -> list[Problem]:
-    """A missed loudness target, as the export measured it (``target_met`` in the report)."""
+    """A missed loudness target, as the export measured it (``target_met`` and
+    ``target_reason`` in the report)."""
     if report.get("target_met") is not False:
         return []
-    reason = report.get("target_reason") or report.get("reason") or ""
-    measured = report.get("integrated_lufs")
-    message = (f"the mix is {measured} LUFS, not the {report.get('target_lufs')} LUFS target"
-               + (f": {reason}" if reason else ""))
-    return [Problem(WARNING, message, "mix")]
+    reason = report.get("target_reason") or f"the mix measures {report.get('integrated_lufs')} LUFS"
+    return [Problem(WARNING, f"missed the {report.get('target_lufs'):g} LUFS target: {reason}",
+                    "mix")]
 
 
 def render_problems(project: Project, folder: Path, report: Mapping[str, Any]) -> list[Problem]:

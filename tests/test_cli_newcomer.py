@@ -149,3 +149,18 @@ def test_catalog_lists_sfx_families_and_music_words(capsys):
     assert music.parse_prompt(f"{words['sting'][0]}").kind == "sting"
     assert main(["music"]) == 0
     assert "Instruments:" in capsys.readouterr().out
+
+
+def test_a_missed_loudness_target_is_a_warning(fake, folder, tmp_path, capsys):
+    # A sine under a -9 dBTP ceiling cannot be made as loud as -5 LUFS.
+    assert main(["generate", str(folder)]) == 0
+    out = tmp_path / "out"
+    assert main(["render", str(folder), "-o", str(out), "--target-lufs", "-5",
+                 "--true-peak", "-9"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["target_met"] is False
+    [warning] = report["warnings"]
+    assert warning["where"] == "mix" and "missed the -5 LUFS target" in warning["message"]
+    assert f"warning: mix: {warning['message']}" in capsys.readouterr().err
+    assert main(["render", str(folder), "-o", str(out)]) == 0  # the project's -16: met
+    assert json.loads((out / "report.json").read_text())["warnings"] == []
