@@ -353,16 +353,17 @@ def _audio_problems(project: Project, folder: Path) -> Iterator[Problem]:
         place = _Place(track, clip)
         state = clip_state(clip)
         if state is ClipState.EMPTY:
-            yield place.problem(ERROR, "not generated yet: run `audiostudio generate` (render "
-                                       "fails, or plays silence with --skip-missing)")
+            yield place.problem(ERROR, "not generated yet: generate it before rendering (else "
+                                       "the render fails, or plays silence there when told to "
+                                       "skip missing audio)")
             continue
         if clip.source is not None and not _exists(folder, clip.source):
-            fix = "`audiostudio generate` restores or regenerates it" if clip.request else \
-                "import the file again"
+            fix = "generating restores it from the cache or makes it again" if clip.request \
+                else "import the file again"
             yield place.problem(ERROR, f"its audio file {clip.source} is missing: {fix}")
         elif state is ClipState.STALE and clip.take is not None:  # (not audio placed by hand)
             yield place.problem(WARNING, "stale: the request changed since its audio was made, "
-                                         "so the old audio plays (run `audiostudio generate`)")
+                                         "so the old audio plays (generate it again)")
 
 
 def _exists(folder: Path, rel: str) -> bool:
