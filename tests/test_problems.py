@@ -166,7 +166,7 @@ def test_a_missing_audio_file_is_an_error(clean):
     loaded = load_project(clean)
     [problem] = find_problems(loaded.project, loaded.folder, PROVIDERS)
     assert problem.severity == ERROR and problem.clip_id == "c-knock"
-    assert "is missing" in problem.message and "generate" in problem.message
+    assert "is missing" in problem.message and "restores it from the cache" in problem.message
 
 
 def test_check_exit_codes_and_output(clean, capsys, monkeypatch):
