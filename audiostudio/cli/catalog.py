@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 
 def _sfx_listing() -> dict:
@@ -21,11 +22,7 @@ def _sfx_listing() -> dict:
                           for effect, words in sfx.modifier_words()]}
 
 
-def _cmd_sfx(args: argparse.Namespace) -> int:
-    listing = _sfx_listing()
-    if args.json:
-        print(json.dumps(listing, indent=2))
-        return 0
+def _print_sfx(listing: dict) -> None:
     print("Offline SFX: a prompt's words pick one family (keywords count more than hints).")
     for f in listing["families"]:
         hints = f"; hints: {', '.join(f['hints'])}" if f["hints"] else ""
@@ -36,16 +33,15 @@ def _cmd_sfx(args: argparse.Namespace) -> int:
     print("Words that change any family:")
     for m in listing["modifiers"]:
         print(f"  {m['effect']:<12} {', '.join(m['words'])}")
-    return 0
 
 
-def _cmd_music(args: argparse.Namespace) -> int:
+def _music_listing() -> dict:
     from audiostudio.providers.offline.music import prompt_words
 
-    words = prompt_words()
-    if args.json:
-        print(json.dumps(words, indent=2))
-        return 0
+    return prompt_words()
+
+
+def _print_music(words: dict) -> None:
     print("Offline music: the first mood word sets the tempo (and the mode, where it has one).")
     for mood in words["moods"]:
         mode = mood["mode"] or "major or minor"
@@ -59,12 +55,25 @@ def _cmd_music(args: argparse.Namespace) -> int:
     print(f"Only the instruments named: {', '.join(words['solo'])}")
     print(f"Leave an instrument out: {', '.join(words['without'])} (e.g. 'no drums')")
     print(f"Exact values: {', '.join(words['values'])}")
-    return 0
+
+
+def _command(listing: Callable[[], dict], show: Callable[[dict], None]):
+    def run(args: argparse.Namespace) -> int:
+        data = listing()
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            show(data)
+        return 0
+
+    return run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for name, func, what in (("sfx", _cmd_sfx, "the offline SFX families and their words"),
-                             ("music", _cmd_music, "the words offline music prompts read")):
+    for name, func, what in (
+        ("sfx", _command(_sfx_listing, _print_sfx), "the offline SFX families and their words"),
+        ("music", _command(_music_listing, _print_music), "the words offline music prompts read"),
+    ):
         parser = sub.add_parser(name, help=f"list {what}")
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.set_defaults(func=func)
