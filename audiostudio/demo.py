@@ -6,7 +6,7 @@ laid out back to back once their real lengths are known, the way a creator would
 
 from __future__ import annotations
 
-from audiostudio.model import CastEntry, Clip, Project, Request, Track, new_id
+from audiostudio.model import AutoLevel, CastEntry, Clip, Mix, Project, Request, Track, new_id
 from audiostudio.model.edits import Compound, MoveClip, Scope, SetFields, apply
 
 LINES = [
@@ -27,7 +27,7 @@ def build_demo_project(name: str = "Audiostudio demo") -> Project:
             new_id("c"), name=f"Line {i + 1}", start=LEAD_IN_S + 4.0 * i, speaker=speaker,
             request=Request(kind="voice", text=text), fade_out=0.05,
         ))
-    sfx = Track(new_id("t"), name="SFX", kind="sfx", gain_db=-4.0, clips=[
+    sfx = Track(new_id("t"), name="SFX", kind="sfx", clips=[
         Clip(new_id("c"), name="Door", start=0.3,
              request=Request(kind="sfx", prompt="creaky old wooden door opening", duration=2.5,
                              seed=11)),
@@ -38,7 +38,7 @@ def build_demo_project(name: str = "Audiostudio demo") -> Project:
              request=Request(kind="sfx", prompt="distant rolling thunder", duration=5.0,
                              seed=13)),
     ])
-    music = Track(new_id("t"), name="Music", kind="music", gain_db=-2.0, clips=[
+    music = Track(new_id("t"), name="Music", kind="music", clips=[
         Clip(new_id("c"), name="Bed", start=0.0, loop=True, fade_in=1.5, fade_out=3.0,
              fade_out_curve="s_curve",
              request=Request(kind="music", duration=30.0, seed=7,
@@ -52,6 +52,7 @@ def build_demo_project(name: str = "Audiostudio demo") -> Project:
             "MAYA": CastEntry("offline", "espeak:en-us+f3"),
         },
         tracks=[voice, sfx, music],
+        mix=Mix(auto_level=AutoLevel()),  # balanced by kind: the faders start at 0 dB
     )
 
 

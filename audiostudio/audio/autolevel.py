@@ -1,10 +1,13 @@
 """Auto-level: each clip's gain set from its audio's measured loudness, by kind.
 
 Voice clips go to the mix's ``dialogue_lufs`` (their speech-gated loudness, so the pauses
-between words do not count), music ``music_under_lu`` under it (in a scene without voice
-music is the scene: it is not lowered), SFX ``sfx_under_lu`` under it. It is a clip gain: the
-clip's own ``gain_db``, its fades, the track fader and the ducking all apply on top, so "music
-under voice" is the bed's level plus the duck depth. A clip's ``auto_gain_db`` fixes its gain;
+between words do not count), SFX ``sfx_under_lu`` under it, and music so that it sits
+``music_under_lu`` under the dialogue while the voice plays. It is a clip gain: the clip's own
+``gain_db``, its fades, the track fader and the ducking all apply on top. So a ducked bed is set
+``|depth_db|`` higher, and the duck takes it down to its place under the voice; between the
+lines it comes up by the depth, never above the dialogue level. A bed that is not ducked sits
+``music_under_lu`` under all the time; in a scene without voice music is the scene, at the
+dialogue level. A clip's ``auto_gain_db`` fixes its gain;
 a track with ``auto_level: false`` (or of kind "audio": imported or reference audio) is left
 alone. Nothing is written into the audio: the gain is recomputed from the model at every
 render, so a new take is levelled as soon as it plays.
@@ -130,10 +133,19 @@ def has_dialogue(project: Project) -> bool:
                for t in project.tracks for c in t.clips)
 
 
-def kind_target(settings: AutoLevel, kind: str, dialogue: bool) -> float:
-    """Where a clip of ``kind`` sits, in LUFS."""
+def ducked_by(project: Project, track: Track) -> float:
+    """The duck depth in dB (<= 0) ``track`` gets while a key track plays; 0 if none ducks it."""
+    keys = any(t.in_mix and t.duck_role == "key" and t.clips for t in project.tracks)
+    return min(0.0, project.mix.duck.depth_db) if keys and track.duck_role == "ducked" else 0.0
+
+
+def kind_target(settings: AutoLevel, kind: str, dialogue: bool, duck_db: float = 0.0) -> float:
+    """Where a clip of ``kind`` sits, in LUFS, before ducking (``duck_db``: its depth)."""
     if kind == "music":
-        return settings.dialogue_lufs - (settings.music_under_lu if dialogue else 0.0)
+        if not dialogue:
+            return settings.dialogue_lufs
+        return min(settings.dialogue_lufs, settings.dialogue_lufs - settings.music_under_lu
+                   - duck_db)
     if kind == "sfx":
         return settings.dialogue_lufs - settings.sfx_under_lu
     return settings.dialogue_lufs
@@ -154,7 +166,7 @@ def clip_gain(project: Project, track: Track, clip: Clip, level: SourceLevel | N
     if clip.auto_gain_db is not None:
         return AutoGain(clip.auto_gain_db, None, None)
     assert project.mix.auto_level is not None
-    target = kind_target(project.mix.auto_level, kind, dialogue)
+    target = kind_target(project.mix.auto_level, kind, dialogue, ducked_by(project, track))
     measured = None if level is None else level.of_kind(kind)
     if measured is None or not math.isfinite(measured):
         return AutoGain(0.0, None, target)  # silence is never boosted

@@ -40,7 +40,7 @@ ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 LRA_RELATIVE_GATE_LU = -20.0
 LRA_PERCENTILES = (10.0, 95.0)
-SPEECH_GATE_LU = -15.0  # speech gate: blocks this far under the loud blocks are pauses
+SPEECH_GATE_LU = -20.0  # speech gate: 100 ms this far under the loud ones are pauses
 SPEECH_LOUD_PERCENTILE = 95.0
 SUB_BLOCKS_PER_SECOND = 10  # 100 ms: the hop of both gating and short-term blocks
 GATING_SUB_BLOCKS = 4  # 400 ms momentary/gating block
@@ -275,17 +275,20 @@ class LoudnessMeter:
         gated = loud[_loudness(loud) > relative_gate]
         return float(_loudness(gated.mean())) if len(gated) else None
 
-    def gating_blocks(self) -> np.ndarray:
-        """Loudness in LUFS of every 400 ms gating block (a new one every 100 ms: block i
-        covers [i / 10, i / 10 + 0.4) s); -inf for silence."""
-        return _loudness(self._block_powers(GATING_SUB_BLOCKS))
+    def sub_blocks(self) -> np.ndarray:
+        """Ungated loudness in LUFS of every complete 100 ms sub-block (i covers
+        [i / 10, (i + 1) / 10) s); -inf for silence."""
+        sums = self._sums_so_far()
+        frames = np.diff(self._boundary(np.arange(len(sums) + 1)))
+        return _loudness(sums / np.maximum(frames, 1))
 
     def speech_gated(self) -> float | None:
-        """Loudness of speech without its pauses: the gating blocks above the absolute gate
-        and within ``SPEECH_GATE_LU`` of the loud blocks (their 95th percentile), so breaths,
-        room tone and the gaps between words do not pull a line's level down (a simple
-        stand-in for a speech detector, which TTS output, clean and dry, does not need)."""
-        return speech_gated_mean(self.gating_blocks())
+        """Loudness of the words without their pauses: the 100 ms sub-blocks above the
+        absolute gate and within ``SPEECH_GATE_LU`` of the loud ones (their 95th percentile),
+        so the gaps between words and sentences, breaths and room tone do not pull a line's
+        level down, as they do inside 400 ms gating blocks (a simple stand-in for a speech
+        detector, which clean, dry TTS output does not need)."""
+        return speech_gated_mean(self.sub_blocks())
 
     def recent(self, seconds: float) -> float | None:
         """Loudness of the last ``seconds`` of complete sub-blocks, ungated (0.4 s: EBU
@@ -342,7 +345,7 @@ def _power(loudness: np.ndarray) -> np.ndarray:
 
 
 def speech_gate(block_lufs: np.ndarray) -> np.ndarray:
-    """Which gating blocks hold speech (see ``LoudnessMeter.speech_gated``)."""
+    """Which 100 ms sub-blocks hold speech (see ``LoudnessMeter.speech_gated``)."""
     loud = block_lufs[block_lufs > ABSOLUTE_GATE_LUFS]
     if not len(loud):
         return np.zeros(len(block_lufs), bool)
@@ -356,8 +359,8 @@ def speech_gated_mean(block_lufs: np.ndarray) -> float | None:
 
 
 def mean_loudness(block_lufs: np.ndarray, where: np.ndarray) -> float | None:
-    """Loudness of the mean power of the blocks ``where`` is true; None if there are none
-    (or they are all silent)."""
+    """Loudness of the mean power of the (equally long) blocks ``where`` is true; None if
+    there are none (or they are all silent)."""
     chosen = block_lufs[where[: len(block_lufs)]]
     if not len(chosen) or not np.isfinite(chosen).any():
         return None

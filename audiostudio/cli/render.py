@@ -39,6 +39,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         end=args.end,
         video=Path(args.video) if args.video else None,
         video_audio=args.video_audio,
+        stems_format=args.stems_format,
+        auto_level=not args.no_auto_level,
     )
     bar = ProgressBar()
     out_dir = Path(args.output)
@@ -62,10 +64,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("project", help="project folder or its project.json")
     render.add_argument("-o", "--output", required=True, help="output folder")
     render.add_argument("--format", choices=("wav", "mp3", "both"), default="wav")
-    render.add_argument("--stems", action="store_true", help="also write one WAV per track")
+    render.add_argument("--stems", action="store_true", help="also write one file per track")
+    render.add_argument("--stems-format", choices=("wav", "mp3"), default="wav",
+                        help="the stems' format (default: wav)")
     render.add_argument("--target-lufs", type=float, help="integrated loudness target")
     render.add_argument("--true-peak", type=float, help="true-peak ceiling in dBTP")
     render.add_argument("--no-normalize", action="store_true", help="no loudness normalisation")
+    render.add_argument("--no-auto-level", action="store_true",
+                        help="keep every clip at its own gain (no balancing by kind)")
     render.add_argument("--sample-rate", type=int, help="output rate (default: the project's)")
     render.add_argument("--bit-depth", choices=("16", "24", "32f"), default="24")
     render.add_argument("--mp3-bitrate", type=int, default=192, help="kbps, constant")

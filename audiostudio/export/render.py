@@ -523,9 +523,9 @@ def _target_report(norm: Normalisation, report: dict[str, Any], whole: bool) -> 
 
 
 def _combined_blocks(meters: list[LoudnessMeter]) -> np.ndarray:
-    """Gating-block loudness of several tracks together (their powers add)."""
+    """100 ms loudness of several tracks together (their powers add)."""
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(sum(10.0 ** (m.gating_blocks() / 10.0) for m in meters))
+        return 10.0 * np.log10(sum(10.0 ** (m.sub_blocks() / 10.0) for m in meters))
 
 
 def _track_reports(plan: RenderPlan, names: list[str], stems: bool, levels: _StemStats,
@@ -552,7 +552,7 @@ def _track_reports(plan: RenderPlan, names: list[str], stems: bool, levels: _Ste
 
 
 def _dialogue_to_music(plan: RenderPlan, levels: _StemStats) -> float | None:
-    """Voice over music while the voice is active (its speech-gated blocks), in LU; None
+    """Voice over music while the voice is active (its speech-gated 100 ms), in LU; None
     without both, or when the music is silent under every line."""
     voice = [levels.meters[i] for i, t in enumerate(plan.tracks) if t.kind == "voice"]
     music = [levels.meters[i] for i, t in enumerate(plan.tracks) if t.kind == "music"]

@@ -175,7 +175,7 @@ class AutoLevel:
 
     enabled: bool = True
     dialogue_lufs: float = -18.0  # voice clips are brought to this (speech-gated)
-    music_under_lu: float = 16.0  # music beds this far under the dialogue (before ducking)
+    music_under_lu: float = 16.0  # music this far under the dialogue while the voice plays
     sfx_under_lu: float = 6.0  # sound effects this far under the dialogue
     extra: dict[str, Any] = field(default_factory=dict)
 
