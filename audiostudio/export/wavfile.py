@@ -72,7 +72,10 @@ def _set_bext(file: sf.SoundFile, bext: Bext) -> None:
     info.originator = bext.originator.encode("ascii", "replace")[:31]
     info.time_reference_low = bext.time_reference & 0xFFFFFFFF
     info.time_reference_high = bext.time_reference >> 32
-    info.version = 1
+    info.version = 2  # what libsndfile writes anyway; its loudness fields then say "not set"
+    for name in ("loudness_value", "loudness_range", "max_true_peak_level",
+                 "max_momentary_loudness", "max_shortterm_loudness"):
+        setattr(info, name, 0x7FFF)
     raw = _BEXT_FFI.buffer(info)
     done = sf._snd.sf_command(file._file, SFC_SET_BROADCAST_INFO, sf._ffi.from_buffer(raw),
                               len(raw))

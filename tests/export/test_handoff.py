@@ -78,6 +78,7 @@ def _bext_time_reference(path: Path) -> int:
         if chunk == b"bext":
             body = data[at + 8:at + 8 + size]
             assert body[256:256 + 11] == b"Audiostudio"  # the originator
+            assert struct.unpack("<5h", body[412:422]) == (0x7FFF,) * 5  # loudness: not set
             low, high = struct.unpack("<II", body[338:346])
             return low | high << 32
         at += 8 + size + (size & 1)
