@@ -152,6 +152,14 @@ class GenerationService:
                 f"Unknown provider '{name}' (this Audiostudio has: {known})"
             ) from None
 
+    def update_providers(self, providers: Mapping[str, Provider]) -> None:
+        """Rebuilt providers (a key added in Preferences): the same names, new objects; a job
+        already running finishes with the one it started with."""
+        with self._lock:
+            for name, provider in providers.items():
+                if name in self.providers:
+                    self.providers[name] = provider
+
     def limit(self, name: str) -> int:
         """How many jobs of provider ``name`` may run at once now."""
         limit = self._settings_limits.get(name)

@@ -40,8 +40,7 @@ class Service:
     read_timeout_s: float = 30.0
 
     def key_hint(self) -> str:
-        return (f"Add a {self.title} API key in Preferences > Providers, or set {self.key_env} "
-                f"(make one at {self.keys_page})")
+        return f"no API key: add one in Preferences > Providers, or set {self.key_env}"
 
 
 SERVICES: tuple[Service, ...] = (

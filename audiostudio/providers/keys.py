@@ -65,7 +65,7 @@ class KeyStore:
     def _read_file(self) -> dict[str, str]:
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         except (OSError, ValueError) as exc:
             raise SettingsError(f"Cannot read the API key file {self.file}: "

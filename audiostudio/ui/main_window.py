@@ -30,7 +30,7 @@ from audiostudio.model import Track, new_id, timecode
 from audiostudio.model.edits import AddTrack
 from audiostudio.model.reflow import reflow_edit
 from audiostudio.model.selection_edits import Clipboard
-from audiostudio.provider_setup import configured_providers
+from audiostudio.provider_setup import configured_providers, key_store, provider_configs
 from audiostudio.settings import Settings, cache_dir, load_settings, save_settings
 from audiostudio.ui import theme, workers
 from audiostudio.ui.actions import ActionRegistry
@@ -43,6 +43,7 @@ from audiostudio.ui.loudness_panel import LoudnessPanel
 from audiostudio.ui.mixer import MixerDock
 from audiostudio.ui.preview import Preview
 from audiostudio.ui.problems_dock import ProblemsDock
+from audiostudio.ui.provider_keys import ProviderKeysBox
 from audiostudio.ui.script_dialog import ScriptDialog
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
@@ -661,6 +662,9 @@ class MainWindow(QMainWindow):
             found = output.count() - 1
         output.setCurrentIndex(found)
         form.addRow("Play through", output)
+        keys = key_store()
+        key_box = ProviderKeysBox(keys, provider_configs(self.settings, keys))
+        form.addRow(key_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dialog.accept)
@@ -671,6 +675,13 @@ class MainWindow(QMainWindow):
             self.autosave_timer.start(int(interval.value() * 1000))
             self.settings.output_device = output.currentData()
             self.preview.set_device(self.settings.output_device)
+            try:
+                if key_box.apply():  # a new key takes effect at once
+                    self.generation.service.update_providers(
+                        configured_providers(self.settings, keys))
+                    self.inspector.refresh()
+            except AudiostudioError as exc:
+                self.show_error("Could not store the API key", exc)
             try:
                 save_settings(self.settings)
             except (AudiostudioError, OSError) as exc:

@@ -72,6 +72,11 @@ def unavailable_reason(provider: Provider) -> str | None:
     return reason() if callable(reason) else None
 
 
+def provider_title(provider: Provider) -> str:
+    """A provider's name for people ("ElevenLabs"), if it gives one."""
+    return getattr(provider, "title", None) or provider.name.capitalize()
+
+
 def voice_groups(voices: list[VoiceOption]) -> dict[str, list[VoiceOption]]:
     """Voices by "engine · language" (the id's prefix names the engine), in the given order."""
     groups: dict[str, list[VoiceOption]] = {}
@@ -250,7 +255,7 @@ class PromptForm(QWidget):
             widget.blockSignals(True)
         try:
             self.kind.setCurrentIndex(max(0, self.kind.findData(request.kind)))
-            self._fill_providers(request.provider)
+            self._fill_providers(request.provider, request.kind)
             self.speaker.setText(clip.speaker or "")
             self._fill_voices(clip, provider)
             words = request.text if request.kind == "voice" else request.prompt
@@ -281,17 +286,25 @@ class PromptForm(QWidget):
     def _provider(self, name: str) -> Provider | None:
         return self.generation.service.providers.get(name)
 
-    def _fill_providers(self, current: str) -> None:
+    def _fill_providers(self, current: str, kind: str) -> None:
+        """Every provider, those that cannot make ``kind`` or are not set up (no key) listed
+        disabled, saying why and how to fix it."""
         self.provider.clear()
         notes = []
         for name, provider in self.generation.service.providers.items():
+            title = provider_title(provider)
             reason = unavailable_reason(provider)
-            self.provider.addItem(name.capitalize() + (" — unavailable" if reason else ""), name)
+            if kind not in provider.kinds:
+                self.provider.addItem(f"{title} — no {choice_words(kind).lower()}", name)
+                reason = f"makes {', '.join(sorted(provider.kinds))}, not {kind}"
+            else:
+                self.provider.addItem(title + (" — unavailable" if reason else ""), name)
+                if reason:
+                    notes.append(f"{title}: {reason}")
             if reason:
                 item = self.provider.model().item(self.provider.count() - 1)
                 item.setEnabled(False)
                 item.setToolTip(reason)
-                notes.append(f"{name.capitalize()}: {reason}")
         if self.provider.findData(current) < 0:  # from another install: shown, not offered
             self.provider.addItem(f"{current} — not in this Audiostudio", current)
             self.provider.model().item(self.provider.count() - 1).setEnabled(False)
