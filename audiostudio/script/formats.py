@@ -19,7 +19,7 @@ FORMATS: dict[str, Callable[[str, str], Script]] = {
     "podcastfy": podcastfy.parse,
     "wavjourney": wavjourney.parse,
 }
-_BY_SUFFIX = {".csv": "csv", ".tsv": "csv", ".srt": "srt", ".fountain": "fountain",
+_BY_SUFFIX = {".csv": "csv", ".tsv": "csv", ".srt": "srt", ".vtt": "srt", ".fountain": "fountain",
               ".spmd": "fountain", ".json": "wavjourney"}
 _PODCASTFY = re.compile(r"<Person\d+>")
 

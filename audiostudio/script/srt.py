@@ -1,6 +1,8 @@
-"""SRT subtitles as timed voice lines: each cue is a line pinned at its start and generated to fit
-its slot; ``NAME:`` before the words names the speaker (else the previous cue's, at first
-NARRATOR). Formatting (``<i>``, ``{\\an8}``) is dropped."""
+"""SRT (and WebVTT) subtitles as timed voice lines: each cue is a line pinned at its start and
+generated to fit its slot; ``NAME:`` before the words names the speaker (else the previous
+cue's, at first NARRATOR). Formatting (``<i>``, ``{\\an8}``) is dropped; WebVTT's header,
+NOTE/STYLE/REGION blocks and cue identifiers are skipped, a ``<v Name>`` span names the
+speaker."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from audiostudio.script.source import split_lines
 DEFAULT_SPEAKER = "NARRATOR"
 _ARROW = re.compile(r"^\s*(?P<start>[\d:.,]+)\s*-->\s*(?P<end>[\d:.,]+)(?:\s+.*)?$")
 _MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+_VOICE = re.compile(r"^<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
+_VTT_BLOCKS = ("WEBVTT", "NOTE", "STYLE", "REGION")
 _SPEAKER = re.compile(r"^-?\s*(?P<name>[^\W\d_][^:]{0,40}?)\s*:\s*(?P<text>.+)$")
 
 
@@ -23,17 +27,17 @@ def parse(text: str, file: str) -> Script:
         if raw.strip():
             block.append((number, raw.strip()))
             continue
-        if block:
+        if block and not block[0][1].startswith(_VTT_BLOCKS):
             line = _cue(script, block, speaker)
             speaker = line.speaker
             script.cues.append(line)
-            block = []
+        block = []
     check_script(script)
     return script
 
 
 def _cue(script: Script, block: list[tuple[int, str]], speaker: str) -> Line:
-    if block[0][1].isdigit():  # the cue's number
+    if len(block) > 1 and not _ARROW.match(block[0][1]):  # the cue's number or identifier
         block = block[1:]
     timing = _ARROW.match(block[0][1]) if block else None
     number = block[0][0] if block else 0
@@ -44,10 +48,13 @@ def _cue(script: Script, block: list[tuple[int, str]], speaker: str) -> Line:
     if start is None or end is None or end <= start:
         raise script.error(number, "expected a start time before the end time "
                                    "(00:00:01,000 --> 00:00:03,500)")
-    words = " ".join(_MARKUP.sub("", text) for _, text in block[1:]).strip()
-    words = " ".join(words.split())
+    raw = " ".join(text for _, text in block[1:])
+    words = " ".join(_MARKUP.sub("", raw).split())
     named = _SPEAKER.match(words)
-    if named and named["name"] == named["name"].upper():
+    voice = _VOICE.match(raw)
+    if voice:  # WebVTT's <v Name> voice span
+        speaker = voice["name"].strip()
+    elif named and named["name"] == named["name"].upper():
         speaker, words = named["name"].strip(), named["text"].strip()
     if not words:
         raise script.error(number, "expected the subtitle's words after its time line")

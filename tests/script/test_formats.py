@@ -197,3 +197,11 @@ def test_fountain_dialogue_characters_scenes_and_cues(providers) -> None:
     assert [m.label for m in project.markers] == ["INT. LIGHTHOUSE - NIGHT",
                                                    "EXT. GALLERY - CONTINUOUS"]
     assert project.markers[1].script["line"] == 21  # the file's own line numbers
+
+
+def test_webvtt_reads_like_srt(providers) -> None:
+    text = ("WEBVTT\n\nNOTE made by hand\n\nintro\n00:01.000 --> 00:02.500 align:start\n"
+            "<v Ann>Hello.</v>\n\n00:03.000 --> 00:04.000\nBOB: Bye.\n")
+    project = imported(text, providers, "captions.vtt")
+    assert rows(project) == [("Ann", "voice", 1.0, 1.5, "Hello."),
+                             ("BOB", "voice", 3.0, 1.0, "Bye.")]
