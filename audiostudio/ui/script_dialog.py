@@ -37,7 +37,7 @@ from audiostudio.script.layout import DEFAULT_GAP_S
 from audiostudio.settings import Settings
 from audiostudio.ui.forms import DoubleSpinBox
 
-SCRIPT_FILTER = ("Scripts (*.txt *.fountain *.spmd *.csv *.tsv *.srt *.json);;All files (*)")
+SCRIPT_FILTER = "Scripts (*.txt *.fountain *.spmd *.csv *.tsv *.srt *.vtt *.json);;All files (*)"
 
 
 def _path_row(edit: QLineEdit, browse: QPushButton) -> QWidget:
