@@ -49,6 +49,7 @@ SFX_SECONDS = (0.5, 30.0)
 MUSIC_MS = (3_000, 600_000)
 DEFAULT_VOICE = "JBFqnCBsd6RMkjVDRZzb"  # "George", a premade voice every account has
 VOICES_RETRY_S = 60.0  # after a failed voice listing, ask again no sooner than this
+VOICES_TIMEOUT_S = 5.0
 SLOTS_BUSY = ("too_many_concurrent_requests", "concurrent_limit_exceeded")
 FORMAT_REFUSED = ("output_format_not_allowed", "subscription_required")
 
@@ -114,7 +115,9 @@ class ElevenLabsProvider:
         if time.monotonic() - self._voices_failed_at < VOICES_RETRY_S:
             return []
         try:
-            answer = self._sdk().voices.get_all()
+            # Asked from the window's thread: a short wait, no SDK retries with sleeps.
+            answer = self._sdk().voices.get_all(
+                request_options={"timeout_in_seconds": VOICES_TIMEOUT_S, "max_retries": 0})
         except Exception:  # the inspector then offers ids; generate says why
             self._voices_failed_at = time.monotonic()
             return []
