@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import itertools
 import multiprocessing
+import os
 import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -38,6 +39,7 @@ from audiostudio.playback.feeder import Levels
 
 RAMP_S = 0.05  # a new normalisation gain ramps in over this, never as a step
 STREAM_BLOCK_S = 0.05
+ENGINE_NICE = -10
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Status:
     levels: Levels | None  # the newest meter reading at or before ``position``
     track_ids: tuple[str, ...]  # the playing plan's tracks, in ``levels.track_peaks`` order
     notes: tuple[str, ...] = ()  # for the status bar, each said once (no device, ...)
+    ready: bool = False  # a plan is in: a play starts at once
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,10 @@ def _shared_server() -> _Server:
 # --- the engine process ------------------------------------------------------------------------
 def serve(conn: Connection) -> None:
     """The engine process's main loop: one command at a time until told to exit or orphaned."""
+    # The real-time part of the app runs ahead of the window and the workers where the system
+    # lets it (a user without the right keeps the normal priority).
+    with contextlib.suppress(OSError):
+        os.nice(ENGINE_NICE)
     engines: dict[int, _Engine] = {}
     try:
         while True:
@@ -327,14 +334,16 @@ class _Engine:
                 return Status(False, 0, None, 0, 0, 0.0, None, (), notes)
             if self._pending_play is not None:
                 return Status(True, self._pending_play, None, player.underruns,
-                              player.blocks_rendered, player.feeder_cpu_s, None, (), notes)
+                              player.blocks_rendered, player.feeder_cpu_s, None, (), notes,
+                              ready=False)
             error = player.error
             if player.playing and (error is not None or self._auditioned()):
                 player.pause()
             ids = self._mix.track_ids if self._mix is not None else ()
             return Status(player.playing, player.position(), error, player.underruns,
                           player.blocks_rendered, player.feeder_cpu_s,
-                          player.levels() if player.playing else None, ids, notes)
+                          player.levels() if player.playing else None, ids, notes,
+                          ready=self._mix is not None)
 
     def recording(self) -> tuple[np.ndarray, list[float]]:
         recorded = getattr(self._sink, "recording", None) or [np.zeros((0, 2), np.float32)]
