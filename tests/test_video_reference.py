@@ -154,3 +154,26 @@ def test_file_import_video_in_the_window_and_timecode_display(qtbot, tmp_path, v
     win.document.undo_stack.undo()  # one step: grid, timecode, length and the track go
     assert win.document.project.frame_rate is None and win.document.project.tracks == []
     assert win.time_label.text() == "00:01:00:01"  # the default grid: 30 fps from zero
+
+
+def test_a_drag_with_a_2997_grid_lands_the_clip_on_a_frame(qtbot, tmp_path):
+    from PySide6.QtCore import QPoint
+
+    from audiostudio.model import Project, Track
+    from audiostudio.ui.document import Document
+    from tests.ui.test_timeline import at_clip, clip, drag, open_panel, write_source
+
+    source = write_source(tmp_path, "line.wav", 1.0)
+    project = Project(frame_rate=FrameRate(30000, 1001), tracks=[
+        Track(id="t-1", kind="voice", clips=[clip("c-1", 1.0, source, 1.0)])])
+    with open_panel(qtbot, Document(project, tmp_path)) as panel:
+        view = panel.view
+        # 20 px/s: grid lines a timecode second (20 px) apart, none within the 8 px reach of
+        # 2.5 s, where the drag ends
+        view.set_pixels_per_second(20.0, anchor_x=0)
+        view.horizontalScrollBar().setValue(0)
+        start = at_clip(view, "c-1")
+        drag(qtbot, view, start, start + QPoint(30, 0))
+        moved = project.find_clip("c-1")[1].start
+        assert moved == pytest.approx(2.5, abs=0.03)
+        assert moved * 30000 / 1001 == pytest.approx(round(moved * 30000 / 1001), abs=1e-6)

@@ -1,7 +1,8 @@
 """Where a dragged time wants to land: clip edges, the playhead, markers, then the grid.
 
 Object targets win over the grid when both are in reach, as in most editors: lining a sound up
-with another clip or a marker is the intent; the grid is the fallback. Targets are gathered
+with another clip or a marker is the intent; the grid is the fallback. With a video's frame
+grid, a time that reaches neither still lands on a frame, as in a video editor. Targets are gathered
 once per drag into a sorted array, so each mouse move is a binary search.
 """
 
@@ -29,17 +30,23 @@ def snap_targets(project: Project, playhead: float, exclude_clips: Iterable[str]
 class Snapper:
     """Snaps within ``threshold`` seconds (the view converts its pixel reach for the zoom)."""
 
-    def __init__(self, targets: np.ndarray, grid_step: float | None, threshold: float) -> None:
+    def __init__(self, targets: np.ndarray, grid_step: float | None, threshold: float,
+                 frame: float | None = None) -> None:
         self.targets = targets
         self.grid_step = grid_step
         self.threshold = threshold
+        self.frame = frame  # seconds per frame of the project's frame grid, if it has one
 
     def delta(self, times: Sequence[float]) -> float:
-        """The shift that lands the nearest of ``times`` on a target; 0 when none is in reach."""
+        """The shift that lands the nearest of ``times`` on a target; with nothing in reach,
+        the first of ``times`` on a frame (with a frame grid) or no shift."""
         best = self._nearest_target(times)
         if best is None and self.grid_step:
-            best = min(((round(t / self.grid_step) * self.grid_step - t) for t in times), key=abs)
-        return best if best is not None and abs(best) <= self.threshold else 0.0
+            grid = min(((round(t / self.grid_step) * self.grid_step - t) for t in times), key=abs)
+            best = grid if abs(grid) <= self.threshold else None
+        if best is None and self.frame:
+            best = round(times[0] / self.frame) * self.frame - times[0]
+        return best if best is not None else 0.0
 
     def _nearest_target(self, times: Sequence[float]) -> float | None:
         if not len(self.targets):

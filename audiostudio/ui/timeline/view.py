@@ -555,7 +555,9 @@ class TimelineView(QGraphicsView):
         if self._snapper is None or self._snapper[0] != key:
             targets = snap_targets(self.document.project, self.document.playhead, key[0],
                                    exclude_marker)
-            snapper = Snapper(targets, self.grid().snap_step, style.SNAP_PX / self.context.pps)
+            grid = self.grid()
+            snapper = Snapper(targets, grid.snap_step, style.SNAP_PX / self.context.pps,
+                              frame=1.0 / grid.fps if grid.fps else None)
             self._snapper = (key, snapper)
         return self._snapper[1].delta(times)
 
