@@ -200,37 +200,36 @@ def test_slots_busy_waits_for_a_slot_of_our_own(server, provider, tmp_path, pool
 def test_neighbouring_lines_are_stitched(server, provider, tmp_path, pool):
     service = service_for(provider, tmp_path, pool)
 
-    def line(cid, start, text, speaker_voice=GEORGE):
+    def line(cid, start, text, voice=GEORGE, model="eleven_multilingual_v2"):
         return Clip(cid, name=cid, start=start, request=Request(
-            kind="voice", provider="elevenlabs", model="eleven_multilingual_v2",
-            text=text, voice=speaker_voice))
+            kind="voice", provider="elevenlabs", model=model, text=text, voice=voice))
 
+    # Nine lines of George on two tracks, by start time; Sarah's line and a v3 line between.
+    lines = [line(f"l{i}", float(i), f"Line {i}.") for i in range(9)]
     project = Project(tracks=[
-        Track("a", kind="voice", clips=[line("one", 0, "First."), line("three", 4, "Third.")]),
-        Track("b", kind="voice", clips=[line("two", 2, "Second."),
-                                        line("other", 3, "Other voice.", SARAH)]),
+        Track("a", kind="voice", clips=[*lines[0::2], line("sarah", 4.5, "Hi.", SARAH)]),
+        Track("b", kind="voice", clips=[*lines[1::2],
+                                        line("v3", 3.5, "Hey.", model="eleven_v3")]),
     ])
     folder = tmp_path / "p"
     folder.mkdir()
     assert not generate_clips(service, project, folder).failed
+    assert all("previous_request_ids" not in r.body for r in server.audio_requests())  # no takes
     ids = {c.id: c.takes[c.take].request_id for _, c in project.iter_clips()}
-    assert len(set(ids.values())) == 4 and None not in ids.values()
-    first_round = server.audio_requests()
-    assert all("previous_request_ids" not in r.body for r in first_round)  # none had takes
-    apply(project, SetFields("two", {"request": Request(
+    assert len(set(ids.values())) == 11 and None not in ids.values()
+    apply(project, SetFields("l4", {"request": Request(
         kind="voice", provider="elevenlabs", model="eleven_multilingual_v2",
-        text="Second, again.", voice=GEORGE)}))
+        text="Line four, again.", voice=GEORGE)}))
     assert not generate_clips(service, project, folder).failed
     sent = server.audio_requests()[-1]
-    assert sent.body["text"] == "Second, again."
-    assert sent.body["previous_request_ids"] == [ids["one"]]
-    assert sent.body["next_request_ids"] == [ids["three"]]  # not Sarah's line
-    take = project.find_clip("two")[1].takes[-1]
-    assert take.request_id == sent_id(server, -1) and take.cost["amount"] == 14
-
-
-def sent_id(server, index) -> str:
-    return f"req-{len(server.audio_requests()) + index + 1}"
+    assert sent.body["text"] == "Line four, again."
+    assert sent.body["previous_request_ids"] == [ids["l3"], ids["l2"], ids["l1"]]  # nearest first
+    assert sent.body["next_request_ids"] == [ids["l5"], ids["l6"], ids["l7"]]
+    take = project.find_clip("l4")[1].takes[-1]
+    assert take.request_id == f"req-{len(server.audio_requests())}"
+    assert take.cost == {"amount": len("Line four, again."), "unit": "credits"}
+    v3 = project.find_clip("v3")[1]
+    assert service.neighbour_request_ids(project, v3) == ((), ())  # v3 does not stitch
 
 
 def test_voices_are_listed_once(server, provider):
