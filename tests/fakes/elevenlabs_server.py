@@ -10,19 +10,14 @@ makes the next audio request(s) fail one way: see ``CUES``.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
-import json
-import socket
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import soundfile as sf
+
+from tests.fakes.audio_http import FakeService, Received, Reply
 
 KEY = "sk_test_0123456789abcdef0123456789abcdef"
 VOICES = [
@@ -31,14 +26,16 @@ VOICES = [
     {"voice_id": "EXAVITQu4vr4xnYDxfjV", "name": "Sarah", "category": "premade",
      "labels": {"language": "en", "accent": "american"}, "description": "soft news"},
 ]
+CHUNK = 4096
 
 
 def _error(status: str, message: str, **more: Any) -> dict:
     return {"detail": {"status": status, "code": status, "message": message, **more}}
 
 
-# cue -> (HTTP status, JSON body), or a behaviour named by the string.
-CUES: dict[str, tuple[int, Any] | str] = {
+# cue -> (HTTP status, JSON body); "slow", "cut" (a chunked stream without its last chunk)
+# and "short" (fewer bytes than its Content-Length) are behaviours.
+CUES: dict[str, tuple[int, Any]] = {
     "bad_key": (401, _error("invalid_api_key", "Invalid API key")),
     "quota": (401, _error("quota_exceeded", "You have 12 credits remaining, while 40 are "
                                             "required for this request.")),
@@ -52,88 +49,11 @@ CUES: dict[str, tuple[int, Any] | str] = {
                                                                "requests for your plan.")),
     "system_busy": (429, _error("system_busy", "The system is experiencing heavy traffic.")),
     "server_error": (500, {"detail": "Internal Server Error"}),
-    "slow": "slow",  # waits ``slow_s`` before answering
-    "cut": "cut",  # a chunked stream that stops before its last chunk
-    "short": "short",  # fewer bytes than its Content-Length
 }
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any  # the JSON sent, or None
-
-    @property
-    def key(self) -> str | None:
-        return self.headers.get("xi-api-key")
-
-
-@dataclass
-class FakeElevenLabs:
-    tier: str = "pro"
-    max_concurrent: int = 10
-    work_s: float = 0.0  # each audio answer takes this long (to overlap requests)
-    slow_s: float = 5.0
-    received: list[Received] = field(default_factory=list)
-    cues: list[str] = field(default_factory=list)
-    in_flight: int = 0
-    most_in_flight: int = 0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._released = threading.Event()  # set on close: a slow answer stops waiting
-        self._connections: set[socket.socket] = set()  # kept alive by the client's pool
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = False  # closing waits for the handlers
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeElevenLabs:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        with self._lock:  # a kept-alive connection's handler waits for its next request
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-        self._server.server_close()
-        self._thread.join(5)
-
-    def cue(self, *names: str) -> None:
-        with self._lock:
-            self.cues.extend(names)
-
-    def audio_requests(self) -> list[Received]:
-        return [r for r in self.received if r.method == "POST"]
-
-    # --- used by the handler --------------------------------------------------------------
-    def _next_cue(self) -> str | None:
-        with self._lock:
-            return self.cues.pop(0) if self.cues else None
-
-    def _enter(self) -> bool:
-        with self._lock:
-            if self.in_flight >= self.max_concurrent:
-                return False
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-            return True
-
-    def _leave(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
+def key_of(request: Received) -> str | None:
+    return request.headers.get("xi-api-key")
 
 
 def tone(seconds: float, rate: int = 44100) -> np.ndarray:
@@ -142,6 +62,7 @@ def tone(seconds: float, rate: int = 44100) -> np.ndarray:
 
 
 def audio_bytes(output_format: str, seconds: float) -> tuple[bytes, str]:
+    """Mono 16-bit at 44.1 kHz, as the service sends: raw for pcm_*, else MP3."""
     samples = tone(seconds)
     if output_format.startswith("pcm_"):
         return samples.tobytes(), "audio/pcm"
@@ -150,123 +71,86 @@ def audio_bytes(output_format: str, seconds: float) -> tuple[bytes, str]:
     return out.getvalue(), "audio/mpeg"
 
 
-def _handler_for(fake: FakeElevenLabs) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # chunked answers, as the service streams them
+class FakeElevenLabs(FakeService):
+    def __init__(self, tier: str = "pro", max_concurrent: int = 10) -> None:
+        self.tier = tier
+        self.max_concurrent = max_concurrent
+        self.work_s = 0.0  # each audio answer takes this long (so requests overlap)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._ids = itertools.count(1)
+        super().__init__()
 
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
+    def audio_requests(self) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.method == "POST"]
 
-        def setup(self) -> None:
-            super().setup()
-            with fake._lock:
-                fake._connections.add(self.connection)
+    def handle(self, request: Received, reply: Reply) -> None:
+        if key_of(request) != KEY:
+            return reply.json(*CUES["bad_key"])
+        if request.method == "GET":
+            return self._get(request, reply)
+        body = request.json or {}
+        path = request.path
+        if path.startswith("/v1/text-to-speech/") and path.endswith("/stream"):
+            if path.split("/")[3] not in {v["voice_id"] for v in VOICES}:
+                return reply.json(*CUES["voice_missing"])
+            seconds = max(0.3, min(20.0, len(body.get("text", "")) * 0.05))
+        elif path == "/v1/sound-generation":
+            seconds = body.get("duration_seconds") or 2.0
+        elif path == "/v1/music":
+            if "seed" in body and "prompt" in body:  # as the service does
+                return reply.json(400, _error("invalid_parameters", "seed cannot be used "
+                                              "with prompt", param="seed"))
+            seconds = (body.get("music_length_ms") or 10_000) / 1000
+        else:
+            return reply.json(404, {"detail": "Not Found"})
+        output_format = request.query.get("output_format", "mp3_44100_128")
+        if output_format == "pcm_44100" and self.tier not in ("pro", "scale", "business"):
+            return reply.json(403, _error(
+                "output_format_not_allowed", "Requested output format pcm_44100 (PCM at "
+                "44100hz) is only allowed for Pro tier and above."))
+        cue = self.next_cue()
+        if cue in CUES:
+            return reply.json(*CUES[cue])
+        with self.lock:
+            if self.in_flight >= self.max_concurrent:
+                return reply.json(*CUES["slots_busy"])
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            reply.slow(self.slow_s if cue == "slow" else self.work_s)
+            self._audio(request, reply, output_format, seconds, cue)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
-        def finish(self) -> None:
-            with fake._lock:
-                fake._connections.discard(self.connection)
-            super().finish()
+    def _get(self, request: Received, reply: Reply) -> None:
+        if request.path == "/v1/voices":
+            return reply.json(200, {"voices": VOICES})
+        if request.path == "/v1/user/subscription":
+            return reply.json(200, {"tier": self.tier, "character_count": 1200,
+                                    "character_limit": 100_000, "status": "active"})
+        reply.json(404, {"detail": "Not Found"})
 
-        def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _record(self) -> Received:
-            url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            received = Received(self.command, url.path,
-                                {k: v[0] for k, v in parse_qs(url.query).items()},
-                                {k.lower(): v for k, v in self.headers.items()},
-                                json.loads(raw) if raw else None)
-            with fake._lock:
-                fake.received.append(received)
-            return received
-
-        def do_GET(self) -> None:
-            received = self._record()
-            if received.key != KEY:
-                return self._json(*CUES["bad_key"])
-            if received.path == "/v1/voices":
-                return self._json(200, {"voices": VOICES})
-            if received.path == "/v1/user/subscription":
-                return self._json(200, {"tier": fake.tier, "character_count": 1200,
-                                        "character_limit": 100_000, "status": "active"})
-            if received.path == "/v1/models":
-                return self._json(200, [{"model_id": "eleven_v3",
-                                         "maximum_text_length_per_request": 5000}])
-            self._json(404, {"detail": "Not Found"})
-
-        def do_POST(self) -> None:
-            received = self._record()
-            if received.key != KEY:
-                return self._json(*CUES["bad_key"])
-            body = received.body or {}
-            path = received.path
-            if path.startswith("/v1/text-to-speech/"):
-                voice = path.split("/")[3]
-                if voice not in {v["voice_id"] for v in VOICES}:
-                    return self._json(*CUES["voice_missing"])
-                seconds = max(0.3, min(20.0, len(body.get("text", "")) * 0.05))
-            elif path == "/v1/sound-generation":
-                seconds = body.get("duration_seconds") or 2.0
-            elif path == "/v1/music":
-                if "seed" in body and "prompt" in body:  # as the service does
-                    return self._json(400, _error("invalid_parameters", "seed cannot be "
-                                                  "used with prompt", param="seed"))
-                seconds = (body.get("music_length_ms") or 10_000) / 1000
-            else:
-                return self._json(404, {"detail": "Not Found"})
-            output_format = received.query.get("output_format", "mp3_44100_128")
-            if output_format == "pcm_44100" and fake.tier not in ("pro", "scale", "business"):
-                return self._json(403, _error(
-                    "output_format_not_allowed", "Requested output format pcm_44100 (PCM at "
-                    "44100hz) is only allowed for Pro tier and above."))
-            cue = fake._next_cue()
-            if isinstance(CUES.get(cue or ""), tuple):
-                return self._json(*CUES[cue])
-            if not fake._enter():
-                return self._json(*CUES["slots_busy"])
-            try:
-                if cue == "slow":
-                    fake._released.wait(fake.slow_s)
-                elif fake.work_s:
-                    fake._released.wait(fake.work_s)
-                self._audio(received, output_format, seconds, cue)
-            finally:
-                fake._leave()
-
-        def _audio(self, received: Received, output_format: str, seconds: float,
-                   cue: str | None) -> None:
-            data, content_type = audio_bytes(output_format, seconds)
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("request-id", f"req-{next(fake._ids)}")
-            self.send_header("maximum-concurrent-requests", str(fake.max_concurrent))
-            self.send_header("current-concurrent-requests", str(fake.in_flight))
-            if "text" in (received.body or {}) and "text-to-speech" in received.path:
-                self.send_header("character-cost", str(len(received.body["text"])))
-            if cue == "short":
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data[: len(data) // 2])
-                self.close_connection = True
-                return
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            chunks = [data[i:i + 4096] for i in range(0, len(data), 4096)]
-            for index, chunk in enumerate(chunks):
-                if cue == "cut" and index == len(chunks) // 2:
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return  # no last chunk: the connection just closes
-                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
-
-    return Handler
+    def _audio(self, request: Received, reply: Reply, output_format: str, seconds: float,
+               cue: str | None) -> None:
+        data, content_type = audio_bytes(output_format, seconds)
+        headers = {"request-id": f"req-{next(self._ids)}",
+                   "maximum-concurrent-requests": str(self.max_concurrent),
+                   "current-concurrent-requests": str(self.in_flight)}
+        if "text-to-speech" in request.path:
+            headers["character-cost"] = str(len(request.json["text"]))
+        if cue in ("cut", "short"):
+            return reply.cut(data, content_type, chunked=cue == "cut", headers=headers)
+        h = reply.handler  # the service streams: chunked, as it is generated
+        h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Transfer-Encoding", "chunked")
+        for name, value in headers.items():
+            h.send_header(name, value)
+        h.end_headers()
+        for start in range(0, len(data), CHUNK):
+            piece = data[start:start + CHUNK]
+            h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        h.wfile.write(b"0\r\n\r\n")

@@ -27,14 +27,14 @@ from audiostudio.model.edits import SetFields, apply
 from audiostudio.providers.base import Resolved, param_defaults
 from audiostudio.providers.config import ProviderConfig
 from audiostudio.providers.elevenlabs import ElevenLabsProvider
-from tests.fakes.elevenlabs_server import KEY, FakeElevenLabs
+from tests.fakes.elevenlabs_server import KEY, FakeElevenLabs, key_of
 
 GEORGE, SARAH = "JBFqnCBsd6RMkjVDRZzb", "EXAVITQu4vr4xnYDxfjV"
 
 
 @pytest.fixture
 def server():
-    fake = FakeElevenLabs().start()
+    fake = FakeElevenLabs()
     yield fake
     fake.close()
 
@@ -65,8 +65,8 @@ def test_a_line_is_streamed_as_documented_and_kept_as_wav(server, provider, tmp_
     [result] = run(provider, voice(), tmp_path)
     [sent] = server.audio_requests()
     assert sent.path == f"/v1/text-to-speech/{GEORGE}/stream"
-    assert sent.query == {"output_format": "pcm_44100"} and sent.key == KEY
-    assert sent.body == {
+    assert sent.query == {"output_format": "pcm_44100"} and key_of(sent) == KEY
+    assert sent.json == {
         "text": "[whispers] The door is open.", "model_id": "eleven_v3", "seed": 7,
         "voice_settings": {"stability": 0.5, "similarity_boost": 0.75, "style": 0.0,
                            "use_speaker_boost": True, "speed": 1.0}}  # v3: no stitching ids
@@ -106,11 +106,11 @@ def test_sound_effects_and_music_requests(server, provider, tmp_path):
     [effect] = run(provider, sfx, tmp_path)
     [song] = run(provider, music, tmp_path, seed=99)
     sent_sfx, sent_music = server.audio_requests()
-    assert sent_sfx.path == "/v1/sound-generation" and sent_sfx.body == {
+    assert sent_sfx.path == "/v1/sound-generation" and sent_sfx.json == {
         "text": "door creak", "model_id": "eleven_text_to_sound_v2", "duration_seconds": 1.5,
         "prompt_influence": 0.3, "loop": True}
     # The service refuses a seed with a prompt: sent without, and the take says so.
-    assert sent_music.path == "/v1/music" and sent_music.body == {
+    assert sent_music.path == "/v1/music" and sent_music.json == {
         "prompt": "calm piano", "model_id": "music_v1", "music_length_ms": 4000}
     assert effect.seed is None and song.seed is None
     assert sf.info(str(effect.audio)).duration == pytest.approx(1.5, abs=0.01)
@@ -214,7 +214,7 @@ def test_neighbouring_lines_are_stitched(server, provider, tmp_path, pool):
     folder = tmp_path / "p"
     folder.mkdir()
     assert not generate_clips(service, project, folder).failed
-    assert all("previous_request_ids" not in r.body for r in server.audio_requests())  # no takes
+    assert all("previous_request_ids" not in r.json for r in server.audio_requests())  # no takes
     ids = {c.id: c.takes[c.take].request_id for _, c in project.iter_clips()}
     assert len(set(ids.values())) == 11 and None not in ids.values()
     apply(project, SetFields("l4", {"request": Request(
@@ -222,9 +222,9 @@ def test_neighbouring_lines_are_stitched(server, provider, tmp_path, pool):
         text="Line four, again.", voice=GEORGE)}))
     assert not generate_clips(service, project, folder).failed
     sent = server.audio_requests()[-1]
-    assert sent.body["text"] == "Line four, again."
-    assert sent.body["previous_request_ids"] == [ids["l3"], ids["l2"], ids["l1"]]  # nearest first
-    assert sent.body["next_request_ids"] == [ids["l5"], ids["l6"], ids["l7"]]
+    assert sent.json["text"] == "Line four, again."
+    assert sent.json["previous_request_ids"] == [ids["l3"], ids["l2"], ids["l1"]]  # nearest first
+    assert sent.json["next_request_ids"] == [ids["l5"], ids["l6"], ids["l7"]]
     take = project.find_clip("l4")[1].takes[-1]
     assert take.request_id == f"req-{len(server.audio_requests())}"
     assert take.cost == {"amount": len("Line four, again."), "unit": "credits"}

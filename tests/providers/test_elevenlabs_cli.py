@@ -12,14 +12,14 @@ import soundfile as sf
 from audiostudio.cli import main
 from audiostudio.model import Clip, Project, Request, Track
 from audiostudio.model.store import load_project, save_project
-from tests.fakes.elevenlabs_server import KEY, FakeElevenLabs
+from tests.fakes.elevenlabs_server import KEY, FakeElevenLabs, key_of
 
 GEORGE = "JBFqnCBsd6RMkjVDRZzb"
 
 
 @pytest.fixture
 def server(monkeypatch):
-    fake = FakeElevenLabs().start()
+    fake = FakeElevenLabs()
     monkeypatch.setenv("AUDIOSTUDIO_ELEVENLABS_URL", fake.url)
     monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
     yield fake
@@ -63,7 +63,7 @@ def test_generate_with_elevenlabs_clips(server, tmp_path, capsys):
     assert sf.info(str(folder / hello.source)).samplerate == 44100
     assert project.find_clip("c-door")[1].takes  # the other clips are kept
     assert not project.find_clip("c-ghost")[1].takes
-    assert {r.key for r in server.received} == {KEY}
+    assert {key_of(r) for r in server.received} == {KEY}
     assert KEY not in out + err
     assert files_holding(KEY, folder, *user_dirs()) == []
 
