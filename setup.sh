@@ -10,9 +10,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Qt's runtime libraries (the window and offscreen tests), Xvfb for real-window screenshots,
 # libpulse0 for QtMultimedia's audio output, and a PulseAudio server for the tests that record
-# what the sound output played (a null sink; no sound card needed).
+# what the sound output played (a null sink; no sound card needed); flite for the CMU Flite
+# offline voices (libflite1 comes with it).
 APT_PACKAGES="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
-  libxcb-icccm4 libxcb-keysyms1 xvfb libpulse0 pulseaudio pulseaudio-utils"
+  libxcb-icccm4 libxcb-keysyms1 xvfb libpulse0 pulseaudio pulseaudio-utils flite"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $APT_PACKAGES; do

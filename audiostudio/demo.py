@@ -1,6 +1,6 @@
 """`audiostudio demo`: a small scene made entirely by the offline provider, generated and rendered.
 
-Music bed, narration in two voices (Piper's Joe and an eSpeak NG voice), three SFX. Lines are
+Music bed, three voices (Piper's Joe narrating, Flite's Sally and Angus), three SFX. Lines are
 laid out back to back once their real lengths are known, the way a creator would place them.
 """
 
@@ -12,7 +12,7 @@ from audiostudio.model.edits import Compound, MoveClip, Scope, SetFields, apply
 LINES = [
     ("NARRATOR", "The old lighthouse had been dark for thirty years."),
     ("MAYA", "[whispering] Did you hear that? Someone is on the stairs."),
-    ("NARRATOR", "Footsteps echoed from below, slow and heavy."),
+    ("KEEPER", "Who goes there? Nobody has climbed these stairs in years."),
     ("MAYA", "[excited] Look! The lamp is turning on!"),
 ]
 GAP_S = 0.8
@@ -49,7 +49,8 @@ def build_demo_project(name: str = "Audiostudio demo") -> Project:
         name=name,
         cast={
             "NARRATOR": CastEntry("offline", "piper:en_US-joe-medium"),
-            "MAYA": CastEntry("offline", "espeak:en-us+f3"),
+            "MAYA": CastEntry("offline", "flite:slt"),
+            "KEEPER": CastEntry("offline", "flite:awb"),
         },
         tracks=[voice, sfx, music],
         mix=Mix(auto_level=AutoLevel()),  # balanced by kind: the faders start at 0 dB

@@ -21,8 +21,11 @@ from audiostudio.progress import Cancelled, Progress
 class VoiceOption:
     id: str  # as stored in projects, e.g. "piper:en_US-joe-medium"
     name: str  # for people
-    language: str = "en"
+    language: str = "en"  # BCP 47, e.g. "en-US"
     description: str = ""
+    gender: str = "neutral"  # "female" / "male" / "neutral"
+    engine: str = ""  # what speaks it, e.g. "piper", "flite"; "" when the provider has one
+    unavailable: str = ""  # why it cannot speak here and how to install it; "" = it can
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The built-in offline provider: the default, needs no key and no network.
 
-voice: Piper (a neural en_US voice shipped as a wheel) and eSpeak NG (100+ voices/languages);
+voice: Piper (a neural en_US voice shipped as a wheel), CMU Flite (four English voices and
+characters made from them) and eSpeak NG (100+ voices/languages), see voice_catalogue.py;
 sfx: procedural synthesis by prompt words; music: procedural beds and stings. Everything is
 deterministic for a seed, so the cache and the tests can rely on it.
 """
@@ -39,7 +40,9 @@ class OfflineProvider:
     def voices(self) -> list[VoiceOption]:
         from audiostudio.providers.offline import voices
 
-        return [VoiceOption(v.id, v.name, v.language, v.description) for v in voices.VOICES]
+        missing = voices.missing_engines()
+        return [VoiceOption(v.id, v.name, v.language, v.description, v.gender, v.engine,
+                            missing.get(v.engine, "")) for v in voices.VOICES]
 
     def default_voice(self) -> str:
         from audiostudio.providers.offline import voices
@@ -83,8 +86,9 @@ class OfflineProvider:
 
             if not (request.text or "").strip():
                 raise BadRequestError("a voice line needs text", self.name, field="text")
+            # A voice request's duration is the length to fit the line to (a `fit` request).
             return voices.speak(request.text or "", request.voice or voices.DEFAULT_VOICE,
-                                request.params, RATE, cancelled)
+                                request.params, RATE, cancelled, fit_to=request.duration)
         prompt = (request.prompt or "").strip()
         if not prompt:
             raise BadRequestError(f"a {request.kind} clip needs a prompt", self.name,
