@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from audiostudio.errors import ScriptError
+from audiostudio.errors import BadRequestError, ScriptError
 from audiostudio.model import CastEntry
 from audiostudio.providers.base import Provider, VoiceOption
 
@@ -17,10 +17,19 @@ DEFAULT_PROVIDER = "offline"
 
 
 def provider_of_voice(voice: str, providers: Mapping[str, Provider]) -> str:
-    """The name of the provider that lists ``voice``; ScriptError if none does."""
+    """The name of the provider that lists ``voice`` (or, for the offline engine, speaks it:
+    any ``espeak:<language>`` and the ids its catalogue replaced); ScriptError if none does."""
     for name, provider in providers.items():
         if any(option.id == voice for option in provider.voices()):
             return name
+    if DEFAULT_PROVIDER in providers:
+        from audiostudio.providers.offline.voices import voice_info
+
+        try:
+            voice_info(voice)
+            return DEFAULT_PROVIDER
+        except BadRequestError:
+            pass
     known = [o.id for p in providers.values() for o in p.voices()]
     listed = ", ".join(known[:6]) + (", …" if len(known) > 6 else "")
     raise ScriptError(f"unknown voice “{voice}” (voices are named by id, e.g. {listed})")

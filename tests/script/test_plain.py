@@ -121,6 +121,11 @@ def test_voices_map_speakers_to_their_providers_voices(providers) -> None:
     assert project.cast["NARRATOR"].voice not in (None, "espeak:en-us+f5")
 
 
+def test_any_voice_the_offline_engine_speaks_is_accepted(providers) -> None:
+    project = imported("HANS: Guten Tag.\n", providers, voices={"HANS": "espeak:de+m2"})
+    assert project.cast["HANS"] == CastEntry("offline", "espeak:de+m2")
+
+
 def test_existing_cast_is_kept_and_no_default_voice_is_shared(providers) -> None:
     project = Project(name="p", cast={"NARRATOR": CastEntry("offline", "espeak:en-us+f5")})
     project = imported("NARRATOR: Hi.\nBOB: Yo.\nAMY: Hey.\n", providers, project=project)
