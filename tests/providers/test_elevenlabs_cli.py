@@ -81,3 +81,42 @@ def test_providers_lists_keys_by_source_and_checks_the_account(server, capsys, m
     out = capsys.readouterr().out
     assert "check: FAILED" in out and "API key was refused" in out
     assert [r.path for r in server.received] == ["/v1/user/subscription"] * 2
+
+
+def test_generate_with_all_four_providers_in_one_project(server, tmp_path, capsys,
+                                                         monkeypatch):
+    from tests.fakes.stability_server import StabilityServer
+    from tests.fakes.suno_server import SunoServer
+
+    stability_key, suno_key = "sk-stab-cli-000000000000", "suno-cli-key-1111111111"
+    with StabilityServer(stability_key) as stability, SunoServer(suno_key) as suno:
+        for name, fake, key in (("STABILITY", stability, stability_key),
+                                ("SUNO", suno, suno_key)):
+            monkeypatch.setenv(f"{name}_API_KEY", key)
+            monkeypatch.setenv(f"AUDIOSTUDIO_{name}_URL", fake.url)
+        monkeypatch.setenv("AUDIOSTUDIO_PROVIDERS", '{"suno": {"poll_interval_s": 0.01}}')
+        folder = tmp_path / "scene"
+        save_project(Project(tracks=[
+            Track("tv", kind="voice", clips=[Clip("c-line", name="Line", request=Request(
+                kind="voice", provider="elevenlabs", text="Welcome back.", voice=GEORGE))]),
+            Track("ts", kind="sfx", clips=[
+                Clip("c-rain", name="Rain", request=Request(
+                    kind="sfx", provider="stability", prompt="soft rain", duration=2.0)),
+                Clip("c-knock", name="Knock", start=2.0, request=Request(
+                    kind="sfx", provider="offline", prompt="knock on wood"))]),
+            Track("tm", kind="music", clips=[Clip("c-song", name="Song", request=Request(
+                kind="music", provider="suno", prompt="a warm folk song about rain"))]),
+        ]), folder)
+        assert main(["generate", str(folder)]) == 0, capsys.readouterr().err
+        project = load_project(folder).project
+        out, err = capsys.readouterr()
+    takes = {c.id: c.takes for _, c in project.iter_clips()}
+    assert [t.provider for t in takes["c-line"]] == ["elevenlabs"]
+    assert [t.provider for t in takes["c-rain"]] == ["stability"]
+    assert [t.provider for t in takes["c-knock"]] == ["offline"]
+    assert [(t.provider, t.variant) for t in takes["c-song"]] == [("suno", 0), ("suno", 1)]
+    for clip_takes in takes.values():
+        assert all(sf.info(str(folder / t.source)).frames > 0 for t in clip_takes)
+    for key in (KEY, stability_key, suno_key):
+        assert key not in out + err
+        assert files_holding(key, folder, *user_dirs()) == []
