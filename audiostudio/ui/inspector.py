@@ -3,6 +3,8 @@ else the project's mix.
 
 Every change is a SetFields edit through the document (undoable), named in people's words;
 edits to the same field of the same object merge, so turning a spin box is one undo step.
+A clip shows its auto-level gain (``AutoGainRow``): measured from its audio, or fixed by the
+user.
 """
 
 from __future__ import annotations
@@ -11,16 +13,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from audiostudio.audio.autolevel import (
+    AutoGain,
+    clip_gain,
+    enabled,
+    has_dialogue,
+    levelled_kind,
+    source_level,
+)
+from audiostudio.audio.decode import open_source
+from audiostudio.errors import AudiostudioError
 from audiostudio.model import Clip
+from audiostudio.model.assets import resolve_path
 from audiostudio.model.edits import Scope, SetFields
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.schema import to_json
+from audiostudio.settings import cache_dir
 from audiostudio.ui.clip_labels import clip_name
 from audiostudio.ui.document import Document
-from audiostudio.ui.forms import FieldForm, FieldSpec, choice_words
+from audiostudio.ui.forms import DoubleSpinBox, FieldForm, FieldSpec, choice_words
 from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.prompt_form import PromptForm
 
@@ -57,6 +80,50 @@ DUCK_FIELDS = [
 ]
 
 
+class AutoGainRow(QWidget):
+    """The clip's auto-level gain, and a way to fix it: ticking "Fix" keeps the value shown,
+    which the spin box then changes; unticking measures it again (from the take in use)."""
+
+    edited = Signal(object)  # the clip's new auto_gain_db (None: measured)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spin = DoubleSpinBox()
+        self.spin.setRange(-60.0, 60.0)
+        self.spin.setSingleStep(0.5)
+        self.spin.setDecimals(1)
+        self.spin.setSuffix(" dB")
+        self.spin.setKeyboardTracking(False)
+        self.spin.valueChanged.connect(lambda v: self.edited.emit(v) if self.fixed.isChecked()
+                                       else None)
+        self.fixed = QCheckBox("Fix")
+        self.fixed.setToolTip("Keep this gain whatever the audio measures")
+        self.fixed.toggled.connect(
+            lambda on: self.edited.emit(self.spin.value() if on else None))
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #9aa0a6;")
+        line = QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.spin, 1)
+        line.addWidget(self.fixed)
+        rows = QFormLayout(self)
+        rows.setContentsMargins(4, 0, 4, 4)
+        rows.addRow("Auto level", line)
+        rows.addRow(self.note)
+
+    def show_gain(self, gain: AutoGain | None, note: str) -> None:
+        for widget in (self.spin, self.fixed):
+            widget.blockSignals(True)
+        self.spin.setValue(0.0 if gain is None else gain.gain_db)
+        self.fixed.setChecked(gain is not None and gain.fixed)
+        for widget in (self.spin, self.fixed):
+            widget.blockSignals(False)
+        self.spin.setEnabled(gain is not None and gain.fixed)
+        self.fixed.setEnabled(gain is not None)
+        self.note.setText(note)
+
+
 class Inspector(QScrollArea):
     def __init__(self, document: Document, generation: GenerationController,
                  play: Callable[[Path], None] | None = None,
@@ -79,6 +146,7 @@ class Inspector(QScrollArea):
         layout.addWidget(self.error)
         self.request_form = PromptForm(document, generation, play)
         self.clip_form = FieldForm(CLIP_FIELDS)
+        self.auto_gain = AutoGainRow()
         self.mix_form = FieldForm(MIX_FIELDS)
         self.duck_form = FieldForm(DUCK_FIELDS)
         self.groups = {}
@@ -89,12 +157,15 @@ class Inspector(QScrollArea):
             inner = QVBoxLayout(box)
             inner.setContentsMargins(2, 2, 2, 2)  # the dock is narrow: room for the fields
             inner.addWidget(form)
+            if form is self.clip_form:
+                inner.addWidget(self.auto_gain)
             layout.addWidget(box)
             self.groups[name] = box
         layout.addStretch(1)
         self.setWidget(body)
         self.request_form.message.connect(self.error.setText)
         self.clip_form.edited.connect(self._edit_clip)
+        self.auto_gain.edited.connect(self._edit_auto_gain)
         self.mix_form.edited.connect(lambda k, v: self._apply(
             Scope.MIX, k, v, self.mix_form, "mix"))
         self.duck_form.edited.connect(lambda k, v: self._apply(
@@ -130,8 +201,48 @@ class Inspector(QScrollArea):
         self.clip_form.load(values)
         for key in ("duration", "offset"):  # a prompt with no audio yet has no length to trim
             self.clip_form.set_visible(key, clip.length is not None)
+        self.auto_gain.show_gain(*self._auto_gain(clip))
         if clip.request is not None:
             self.request_form.show_clip(clip)
+
+    def _edit_auto_gain(self, value: float | None) -> None:
+        clip = self.selected_clip()
+        if clip is None:
+            return
+        text = "Auto level" if value is None else "Fixed auto level"
+        error = self.document.try_apply(SetFields(clip.id, {"auto_gain_db": value}),
+                                        f"{text}: {clip_name(clip)}", f"{clip.id}:auto_gain_db")
+        self.error.setText(error or "")
+        if error:
+            self.refresh()
+
+    def _auto_gain(self, clip: Clip) -> tuple[AutoGain | None, str]:
+        """The clip's auto-level gain and a line saying where it comes from. Its audio is
+        measured here if the preview has not yet (once per asset: the cache keeps it)."""
+        project, folder = self.document.project, self.document.folder
+        found = project.find_clip(clip.id)
+        if found is None or not enabled(project):
+            return None, "Auto-level is off (Mixer: Master)"
+        track = found[0]
+        kind = levelled_kind(track)
+        if kind is None:
+            return None, "Not auto-levelled on this track"
+        level = None
+        path = resolve_path(folder, clip.source) if folder and clip.source else None
+        if clip.auto_gain_db is None and path is not None and path.is_file():
+            rate, cache = project.sample_rate_hz, cache_dir()
+            try:
+                level = source_level(path, open_source(path, rate, cache), rate, cache)
+            except AudiostudioError as exc:
+                return None, f"Could not measure the audio: {exc}"
+        gain = clip_gain(project, track, clip, level, has_dialogue(project))
+        if gain is None or gain.fixed:
+            return gain, "Fixed: untick Fix to set it from the audio again"
+        if gain.measured_lufs is None:
+            return gain, "No audio to measure yet"
+        what = "speech-gated" if kind == "voice" else "integrated"
+        return gain, (f"Measured {gain.measured_lufs:.1f} LUFS ({what}); {kind} sits at "
+                      f"{gain.target_lufs:.1f} LUFS before ducking")
 
     def focus_text(self, clip_id: str) -> None:
         """Show ``clip_id`` and put the cursor in its line or prompt (a new or double-clicked

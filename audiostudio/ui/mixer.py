@@ -1,5 +1,6 @@
-"""The mixer dock: a strip per track (fader, pan, mute, solo, duck role, live peak meter) and a
-master strip (loudness target preset, true-peak ceiling, ducking). Every change is an undoable
+"""The mixer dock: a strip per track (fader, pan, mute, solo, auto-level, duck role, live peak
+meter) and a master strip (loudness target preset, true-peak ceiling, auto-level by kind,
+ducking). Every change is an undoable
 edit; one fader drag is one undo step. Meters read the feeder's levels on a GUI timer, never
 in the audio path."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
@@ -27,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audiostudio.model import Track
+from audiostudio.model import AutoLevel, Track
 from audiostudio.model.edits import Scope, SetFields
+from audiostudio.model.schema import to_json
 from audiostudio.ui.document import Document
 from audiostudio.ui.preview import Preview
 
@@ -47,6 +50,7 @@ QFrame#mixerStrip QToolButton { background: #3a3c42; color: #c9ccd2; border: non
 QFrame#mixerStrip QToolButton:hover { background: #4a4d55; }
 QFrame#mixerStrip QToolButton#muteButton:checked { background: #f0b429; color: #1e1f22; }
 QFrame#mixerStrip QToolButton#soloButton:checked { background: #3cc08a; color: #1e1f22; }
+QFrame#mixerStrip QToolButton#levelButton:checked { background: #5b8def; color: #1e1f22; }
 """
 
 
@@ -118,6 +122,11 @@ class TrackStrip(QFrame):
         self.solo = QToolButton(text="S", checkable=True, toolTip="Solo")
         self.solo.setObjectName("soloButton")
         self.solo.toggled.connect(lambda on: self._set({"solo": on}, "Solo" if on else "Unsolo"))
+        self.level = QToolButton(text="A", checkable=True,
+                                 toolTip="Auto-level: this track's clips balanced by kind")
+        self.level.setObjectName("levelButton")
+        self.level.toggled.connect(lambda on: self._set(
+            {"auto_level": on}, "Auto-level" if on else "No auto-level"))
         self.role = QComboBox()
         for words, role in ROLE_WORDS:
             self.role.addItem(words, role)
@@ -127,6 +136,7 @@ class TrackStrip(QFrame):
         buttons = QHBoxLayout()
         buttons.addWidget(self.mute)
         buttons.addWidget(self.solo)
+        buttons.addWidget(self.level)
         faders = QHBoxLayout()
         faders.addWidget(self.fader)
         faders.addWidget(self.meter)
@@ -149,7 +159,8 @@ class TrackStrip(QFrame):
             return
         for widget, value in ((self.fader, round(track.gain_db * FADER_STEPS_PER_DB)),
                               (self.pan, round(track.pan * 100)),
-                              (self.mute, track.mute), (self.solo, track.solo)):
+                              (self.mute, track.mute), (self.solo, track.solo),
+                              (self.level, track.auto_level)):
             widget.blockSignals(True)
             if isinstance(value, bool):
                 widget.setChecked(value)
@@ -204,6 +215,20 @@ class MasterStrip(QGroupBox):
         self.ceiling = self._spin(-9.0, 0.0, 0.1, " dBTP")
         self.ceiling.valueChanged.connect(lambda v: self._set(
             Scope.MIX, {"true_peak_ceiling_dbtp": v}, "True-peak ceiling", "ceiling"))
+        self.auto_level = QCheckBox("Auto-level by kind")
+        self.auto_level.setToolTip("Each clip's gain from its measured loudness: voice at the "
+                                   "dialogue level, music and SFX under it")
+        self.auto_level.toggled.connect(lambda on: self._set_auto(
+            "Auto-level" if on else "No auto-level", enabled=on))
+        self.music_under = self._spin(0.0, 40.0, 1.0, " LU")
+        self.music_under.setToolTip("How far under the dialogue music sits while the voice "
+                                    "plays")
+        self.music_under.valueChanged.connect(lambda v: self._set_auto(
+            "Music under voice", "music_under", music_under_lu=v))
+        self.sfx_under = self._spin(0.0, 40.0, 1.0, " LU")
+        self.sfx_under.setToolTip("How far under the dialogue sound effects sit")
+        self.sfx_under.valueChanged.connect(lambda v: self._set_auto(
+            "SFX under voice", "sfx_under", sfx_under_lu=v))
         self.depth = self._spin(-40.0, 0.0, 1.0, " dB")
         self.depth.valueChanged.connect(
             lambda v: self._set(Scope.DUCK, {"depth_db": v}, "Duck depth", "depth"))
@@ -222,6 +247,9 @@ class MasterStrip(QGroupBox):
         form.addRow("Target", self.target)
         form.addRow("", self.custom)
         form.addRow("Ceiling", self.ceiling)
+        form.addRow(self.auto_level)
+        form.addRow("Music under", self.music_under)
+        form.addRow("SFX under", self.sfx_under)
         form.addRow(QLabel("<b>Music under voice</b>"))
         form.addRow("Depth", self.depth)
         form.addRow("Threshold", self.threshold)
@@ -247,7 +275,9 @@ class MasterStrip(QGroupBox):
         mix = self.document.project.mix
         target = mix.target_lufs
         preset = next((i for i, (_, lufs) in enumerate(TARGETS) if lufs == target), None)
-        values = ((self.normalize, target is not None),
+        level = mix.auto_level or AutoLevel(enabled=False)
+        values = ((self.normalize, target is not None), (self.auto_level, level.enabled),
+                  (self.music_under, level.music_under_lu), (self.sfx_under, level.sfx_under_lu),
                   (self.custom, target if target is not None else -16.0),
                   (self.ceiling, mix.true_peak_ceiling_dbtp), (self.depth, mix.duck.depth_db),
                   (self.threshold, mix.duck.threshold_db), (self.attack, mix.duck.attack_ms),
@@ -262,6 +292,8 @@ class MasterStrip(QGroupBox):
         self.target.setCurrentIndex(len(TARGETS) if preset is None else preset)
         self.target.setEnabled(target is not None)
         self.custom.setVisible(target is not None and preset is None)
+        self.music_under.setEnabled(level.enabled)
+        self.sfx_under.setEnabled(level.enabled)
 
     def _preset_chosen(self, index: int) -> None:
         lufs = self.target.itemData(index)
@@ -279,6 +311,12 @@ class MasterStrip(QGroupBox):
     def _set(self, scope: Scope, fields: dict, text: str, merge_key: str | None = None) -> None:
         if self.document.try_apply(SetFields(scope, fields), text, merge_key):
             self.sync()
+
+    def _set_auto(self, text: str, merge_key: str | None = None, **changes) -> None:
+        """Change the mix's auto-level (created with its defaults when a file had none)."""
+        level = replace(self.document.project.mix.auto_level or AutoLevel(), **changes)
+        self._set(Scope.MIX, {"auto_level": to_json(level)}, text,
+                  None if merge_key is None else f"auto:{merge_key}")
 
 
 class MixerDock(QWidget):
