@@ -8,8 +8,9 @@ the deadline never makes the next run pay again: it polls the same task. Polling
 fetched without the key (they are public file links) and kept as sent (MP3).
 
 Mapping: with lyrics, custom mode (the lyrics sung in the style the clip's prompt describes,
-titled from ``params["title"]`` or the prompt; ``params["style"]`` overrides the prompt as the
-style); without, Suno writes a song to the prompt (non-custom mode). ``instrumental`` is a
+titled by their first sung line); without, Suno writes a song to the prompt (non-custom mode).
+There are no style or title params: the inspector edits no free text, and the prompt already
+says the style. ``instrumental`` is a
 param. Suno takes no seed and no length: a take's seed is null, its length what Suno made.
 Both songs come back as variants 0 and 1, also when one was asked for.
 """
@@ -128,8 +129,7 @@ class SunoProvider:
             raise BadRequestError(f"'{model}' is not a Suno model (use one of: "
                                   f"{', '.join(self.flavour.models)})", self.name,
                                   field="model")
-        params: dict[str, Any] = request.params
-        instrumental = bool(params.get("instrumental", False))
+        instrumental = bool(request.params.get("instrumental", False))
         prompt = (request.prompt or "").strip()
         lyrics = (request.lyrics or "").strip()
         max_description, max_lyrics, max_style, max_title = self.flavour.max_lengths(model)
@@ -139,12 +139,10 @@ class SunoProvider:
         if instrumental:
             raise BadRequestError("an instrumental has no lyrics: clear the lyrics or turn "
                                   "instrumental off", self.name, field="instrumental")
-        style = str(params.get("style") or prompt)
-        title = str(params.get("title") or _title_from(prompt or lyrics, max_title))
         _check_length("lyrics", lyrics, max_lyrics, f"lyrics for {model}")
-        _check_length("prompt", style, max_style, f"a style for {model}")
-        _check_length("title", title, max_title, "a title")
-        return Song(model, False, lyrics=lyrics, style=style, title=title)
+        _check_length("prompt", prompt, max_style, f"the style (the prompt) for {model}")
+        return Song(model, False, lyrics=lyrics, style=prompt,
+                    title=_title_from(lyrics, max_title) or _title_from(prompt, max_title))
 
     # --- talking to the service ---------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
@@ -264,7 +262,7 @@ def _title_from(text: str, limit: int) -> str:
     lines = [line for line in text.splitlines() if line.strip() and
              not line.strip().startswith("[")]
     words = " ".join(lines[0].split()[:8]) if lines else ""
-    return words[:limit].strip() or "Untitled"
+    return words[:limit].strip()
 
 
 def _slug(name: str) -> str:

@@ -95,35 +95,22 @@ def test_a_description_is_a_non_custom_task_polled_to_two_songs(server, tmp_path
     assert pending_files(tmp_path) == []  # collected: nothing left to pick up
 
 
-def test_lyrics_are_a_custom_task_styled_and_titled_by_the_prompt(server, tmp_path):
+def test_lyrics_are_a_custom_task_in_the_prompts_style_titled_by_the_first_line(server,
+                                                                               tmp_path):
     lyrics = "[Verse]\nWe sail at dawn\n[Chorus]\nHeave ho"
     run(provider_for(server, tmp_path), resolved(prompt="sea shanty, male choir, accordion",
                                                  lyrics=lyrics, model="V5"), tmp_path)
     body = server.generate_calls()[0].json
     assert body["customMode"] is True and body["instrumental"] is False
     assert body["prompt"] == lyrics and body["style"] == "sea shanty, male choir, accordion"
-    assert body["title"] == "sea shanty, male choir, accordion" and body["model"] == "V5"
-
-
-def test_without_a_prompt_the_title_comes_from_the_first_sung_line(server, tmp_path):
-    run(provider_for(server, tmp_path), resolved(prompt=None, lyrics="[Verse]\nWe sail at dawn",
-                                                 style="shanty"), tmp_path)
-    body = server.generate_calls()[0].json
-    assert body["title"] == "We sail at dawn" and body["style"] == "shanty"
-
-
-def test_style_and_title_params_override_the_prompt(server, tmp_path):
-    run(provider_for(server, tmp_path),
-        resolved(lyrics="la la", style="dream pop", title="Night Drive"), tmp_path)
-    body = server.generate_calls()[0].json
-    assert (body["style"], body["title"]) == ("dream pop", "Night Drive")
+    assert body["title"] == "We sail at dawn" and body["model"] == "V5"
 
 
 @pytest.mark.parametrize(("request_", "field"), [
     (resolved(prompt="x" * 501), "prompt"),  # non-custom descriptions: 500
     (resolved(lyrics="x" * 3001, model="V4"), "lyrics"),  # V4 lyrics: 3000
     (resolved(lyrics="la", prompt="y" * 201, model="V3_5"), "prompt"),  # V3_5 style: 200
-    (resolved(lyrics="la", title="t" * 81), "title"),
+    (resolved(lyrics="la", prompt=None), "prompt"),  # custom mode needs a style
     (resolved(lyrics="la", instrumental=True), "instrumental"),
     (resolved(model="V9"), "model"),
     (resolved(variants=3), "variants"),
