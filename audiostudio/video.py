@@ -160,3 +160,17 @@ def reference_edit(project: Project, staged: StagedVideo) -> tuple[Edit, str | N
                   in_mix=False, locked=True, clips=[clip])
     edits.append(AddTrack(track, index=0))
     return Compound(tuple(edits)), track.id
+
+
+def frame_png(path: Path, seconds: float, width: int = 320) -> bytes:
+    """The picture showing at ``seconds`` as a PNG ``width`` pixels wide (the preview dock):
+    ffmpeg seeks to the keyframe before and decodes up to that time."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-ss", f"{max(0.0, seconds):.3f}", "-i", str(path),
+         "-frames:v", "1", "-vf", f"scale={width}:-2", "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True)
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise DecodeError(f"No picture of '{path.name}' at {seconds:.2f} s"
+                          + (f": {message[0]}" if message else ""))
+    return done.stdout

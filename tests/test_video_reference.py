@@ -139,13 +139,26 @@ def test_file_import_video_in_the_window_and_timecode_display(qtbot, tmp_path, v
     main(["new", str(folder)])
     win = new_window(qtbot)
     assert win.open_path(folder)
+    win.show()
     assert win.import_video_action in win.menuBar().actions()[0].menu().actions()
     win.import_video(videos["ntsc_df"])
     qtbot.waitUntil(lambda: win.document.project.start_timecode is not None, timeout=10000)
     qtbot.waitUntil(lambda: not win.workers.running, timeout=5000)
+    # the preview dock shows the picture at the playhead, and follows it
+    dock = win.video_dock
+    qtbot.waitUntil(lambda: dock.shown_time == 0.0, timeout=10000)
+    first = dock.picture.pixmap().toImage()
+    assert (first.width(), first.height()) == (320, 240)  # 160x120 scaled to the dock's 320
+    win.document.set_playhead(1.5)
+    qtbot.waitUntil(lambda: dock.shown_time == 1.5, timeout=10000)
+    assert dock.picture.pixmap().toImage() != first  # testsrc's counter moved on
+    again = new_window(qtbot)
+    assert again.open_path(folder)  # the window remembers the project's video
+    assert again.video_dock.video == videos["ntsc_df"]
     project = win.document.project
     assert project.frame_rate.drop_frame and project.tracks[0].locked
     assert "29.97 fps drop-frame" in win.statusBar().currentMessage()
+    win.video_dock.hide()  # no more grabs (60 s is past the video's end)
     win.document.set_playhead(60.06)  # 1800 frames in
     assert win.time_label.text() == "01:00.060"
     win.timecode_action.setChecked(True)

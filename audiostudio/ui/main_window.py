@@ -47,6 +47,7 @@ from audiostudio.ui.provider_keys import ProviderKeysBox
 from audiostudio.ui.script_dialog import ScriptDialog
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline import TimelinePanel
+from audiostudio.ui.video_dock import VideoDock
 
 AUDIO_FILTER = (
     "Audio files (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.aiff *.aif *.opus);;All files (*)"
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         history = QUndoView(self.document.undo_stack)
         history.setEmptyLabel("Opened")
         self._add_dock("History", history, "historyDock")
+        self.video_dock = VideoDock(self.document)
+        self._add_dock("Video", self.video_dock, "videoDock")
+        self.document.reset.connect(self._restore_video)
         self.preview = Preview(self.document, cache_dir(), device=self.settings.output_device)
         self.jobs = JobsDock(self.generation)
         self._add_dock("Jobs", self.jobs, "jobsDock")
@@ -473,12 +477,22 @@ class MainWindow(QMainWindow):
             if error:
                 self.show_error("Cannot use the video", AudiostudioError(error))
                 return
+            QSettings("Audiostudio", "Audiostudio").setValue(
+                f"referenceVideo/{self.document.folder}", str(file))
+            self.video_dock.set_video(file)
+            self.findChild(QDockWidget, "videoDock").raise_()
             self.statusBar().showMessage(f"Reference video: {staged.info.describe()}", 8000)
 
         self.statusBar().showMessage(f"Reading {file.name}…")
         return self.workers.start(
             lambda _progress, _cancelled: stage_video(folder, file, rate, cache_dir()), done,
             lambda exc: self.show_error("Cannot import the video", exc))
+
+    def _restore_video(self) -> None:
+        """The preview shows the video last imported into this project folder, if still there."""
+        folder = self.document.folder
+        stored = QSettings("Audiostudio", "Audiostudio").value(f"referenceVideo/{folder}")
+        self.video_dock.set_video(Path(stored) if folder is not None and stored else None)
 
     def set_show_timecode(self, on: bool) -> None:
         self.panel.view.ruler.set_show_timecode(on)
