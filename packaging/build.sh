@@ -23,6 +23,10 @@ cp -r build/notices "$app/licenses"
 cp LICENSE "$app/LICENSE"
 cp THIRD-PARTY-NOTICES.md "$app/THIRD-PARTY-NOTICES.md"
 cp packaging/licenses/GPL-3.0.txt "$app/COPYING"
+if ls "$app/_internal"/libflite*.so.1 >/dev/null 2>&1; then  # Debian's Flite, bundled by the spec
+  mkdir -p "$app/licenses/flite"
+  cp packaging/licenses/Flite.txt "$app/licenses/flite/copyright"  # Debian's libflite1 notice
+fi
 # Desktop integration beside the program; install.sh puts it into ~/.local (or a prefix).
 mkdir -p "$app/share/applications" "$app/share/metainfo" "$app/share/icons"
 cp packaging/linux/*.desktop "$app/share/applications/"
