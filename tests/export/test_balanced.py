@@ -229,3 +229,26 @@ def test_the_cli_refuses_out_of_range_values_in_one_line(hot, tmp_path, capsys):
         err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
         assert len(err) == 1 and "must be between" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_an_sfx_track_can_duck_the_music_too(scene, tmp_path):
+    project, folder = scene
+    sfx = project.tracks[1]
+    assert sfx.duck_role == "none"  # off by default
+    plain = tmp_path / "plain"
+    first = export_project(project, folder, plain, ExportOptions(stems=True), cache=cache_dir())
+    sfx.duck = "key"
+    keyed = tmp_path / "keyed"
+    second = export_project(project, folder, keyed, ExportOptions(stems=True), cache=cache_dir())
+    # the same normalisation gain for both, to compare the bed before the master stage
+    scale = 10 ** ((first["normalization_gain_db"] - second["normalization_gain_db"]) / 20)
+    before, after = _stems(plain)["music"], _stems(keyed)["music"] * scale
+    # under the knocks the bed goes down (to the full depth on each knock, which the 300 ms
+    # hold keeps between most of them); elsewhere it is as it was
+    drop = _segment_lufs(before, 14.5, 1.0) - _segment_lufs(after, 14.5, 1.0)
+    assert drop > 6.0
+    envelope = build_plan(project, folder, cache=cache_dir()).envelope
+    under = envelope.gain_db[(envelope.times() > 14.0) & (envelope.times() < 16.0)]
+    assert under.min() == pytest.approx(project.mix.duck.depth_db)
+    assert _segment_lufs(before, 7.0, 1.0) == pytest.approx(_segment_lufs(after, 7.0, 1.0),
+                                                            abs=0.3)
