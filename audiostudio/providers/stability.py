@@ -47,7 +47,7 @@ FORM_FIELDS = ("prompt", "duration", "seed", "steps", "cfg_scale", "output_forma
 
 class StabilityProvider:
     name = NAME
-    title = "Stable Audio"
+    title = service(NAME).title  # one name in the inspector, Preferences and the CLI
     kinds = frozenset({"sfx", "music"})
     default_models: ClassVar[dict[str, str]] = {"sfx": MODELS[0], "music": MODELS[0]}
 

@@ -48,7 +48,7 @@ POLL_CAP = 8.0  # the interval grows to at most this many times the configured o
 
 class SunoProvider:
     name = NAME
-    title = "Suno"
+    title = service(NAME).title
     kinds = frozenset({"music"})
 
     def __init__(self, config: ProviderConfig, flavour: SunoFlavour | None = None) -> None:
