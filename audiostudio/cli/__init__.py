@@ -23,11 +23,12 @@ from audiostudio.cli import (
     project,
     providers,
     render,
+    voices,
 )
 from audiostudio.errors import AudiostudioError, CancelledError
 
 # Listed, not discovered: a frozen app (PyInstaller) sees only what is imported by name.
-COMMANDS = (render, generate, check, project, analyze, catalog, providers)
+COMMANDS = (render, generate, check, project, analyze, catalog, providers, voices)
 
 
 def _cmd_open(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import soxr
 RATE = 16000  # what the stock model was trained on
 
 # Everyday sentences written for this check (not from any corpus the model was trained on).
-# The suite uses the first three (27 words: short, so decoding stays quick); bench/voices_wer.py
+# The suite uses the first two (17 words: short, so decoding stays quick); bench/voices_wer.py
 # uses them all.
 SENTENCES = (
     "The coffee shop on the corner opens at seven",

@@ -90,10 +90,9 @@ VOICES: tuple[VoiceInfo, ...] = (
            formant_scale=1.2),
     _flite("kal16", "kal16", "Kevin", "en-US", "male",
            "Deep, even American man (diphone, a little mechanical)."),
-    _espeak("en-us", "f5", "Flora", "en-US", "female",
-            "Soft robotic American woman (eSpeak NG).", rate_wpm=160),
-    _espeak("en-us", "klatt", "Klatt", "en-US", "neutral",
-            "Retro 1980s speech synthesiser (eSpeak NG).", rate_wpm=160),
+    # eSpeak NG's English (any `espeak:en-us+<variant>` still speaks) is not listed: its best
+    # variant, f5, had WER 0.33 and the others 0.6-0.9, and the recogniser needs ~3x the time
+    # to decode it, which the suite's check cannot afford.
     _espeak("de", "", "Dieter", "de-DE", "male", "German man (eSpeak NG)."),
     _espeak("fr-fr", "f2", "Amélie", "fr-FR", "female", "French woman (eSpeak NG)."),
     _espeak("es", "", "Diego", "es-ES", "male", "Spanish (Spain) man (eSpeak NG)."),
