@@ -48,9 +48,11 @@ def match_speaker(name: str, speakers: Sequence[str], file: str) -> str:
 
 def default_voices(count: int, taken: set[str | None], providers: Mapping[str, Provider]
                    ) -> list[str]:
-    """``count`` voices of the default provider that are not in ``taken``, English first."""
+    """``count`` voices of the default provider that are not in ``taken`` and can speak here:
+    English first, otherwise in the provider's order (the offline catalogue lists its voices
+    in the order a cast should take them: the narrator, then women and men in turn)."""
     provider = providers.get(DEFAULT_PROVIDER) or next(iter(providers.values()))
-    options: list[VoiceOption] = provider.voices()
+    options: list[VoiceOption] = [o for o in provider.voices() if not o.unavailable]
     ordered = sorted(options, key=lambda o: not o.language.lower().startswith("en"))
     free = [o.id for o in ordered if o.id not in taken]
     if len(free) < count:

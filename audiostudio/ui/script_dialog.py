@@ -163,6 +163,10 @@ class ScriptDialog(QDialog):
             for provider in self.service.providers.values():
                 for option in provider.voices():
                     combo.addItem(f"{option.name} — {option.id}", option.id)
+                    if option.unavailable:  # listed, greyed, with how to make it speak
+                        item = combo.model().item(combo.count() - 1)
+                        item.setEnabled(False)
+                        item.setToolTip(option.unavailable)
             entry = cast.get(speaker)
             if entry is not None and entry.voice:
                 combo.setCurrentIndex(max(0, combo.findData(entry.voice)))
@@ -174,7 +178,8 @@ class ScriptDialog(QDialog):
     def options(self) -> ImportOptions:
         return ImportOptions(gap=self.gap_spin.value(),
                              narration_track=self.narration_box.isChecked(),
-                             voices={s: c.currentData() for s, c in self.voice_combos.items()})
+                             voices={s: c.currentData() for s, c in self.voice_combos.items()
+                                     if c.currentData()})
 
     # --- preview and creation ---------------------------------------------------------------
     def _plan_for(self, options: ImportOptions) -> tuple[Project, ScriptPlan] | str:

@@ -13,7 +13,7 @@ A (cheerfully): Morning!
 [SFX: cup set down on a table ~0.4s]
 B: Is it?
 """
-VOICES = ["--voice", "A=espeak:en-us+f5", "--voice", "b=espeak:en-us+klatt"]
+VOICES = ["--voice", "A=flite:slt", "--voice", "b=flite:rms"]
 
 
 def test_new_from_script_generates_reflows_and_renders(tmp_path, capsys) -> None:
@@ -28,8 +28,8 @@ def test_new_from_script_generates_reflows_and_renders(tmp_path, capsys) -> None
 
     project = load_project(folder).project
     assert [t.name for t in project.tracks] == ["A", "B", "SFX"]
-    assert {k: e.voice for k, e in project.cast.items()} == {"A": "espeak:en-us+f5",
-                                                             "B": "espeak:en-us+klatt"}
+    assert {k: e.voice for k, e in project.cast.items()} == {"A": "flite:slt",
+                                                             "B": "flite:rms"}
     first, second = project.tracks[0].clips[0], project.tracks[1].clips[0]
     assert first.request.text == "[cheerfully] Morning!"
     assert all(c.source and c.take == 0 for _, c in project.iter_clips())

@@ -13,7 +13,7 @@ A (whispering): Is anyone here?
 [SFX: floorboard creak ~0.5s]
 B: Only me, and the long quiet night.
 """
-VOICES = {"A": "espeak:en-us+f5", "B": "espeak:en-us+klatt"}  # quick to generate
+VOICES = {"A": "flite:slt", "B": "flite:rms"}  # quick to generate
 
 
 def forget_changes(win: MainWindow) -> None:

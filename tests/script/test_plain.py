@@ -116,9 +116,9 @@ def test_line_timings_pin_delay_and_fit(providers) -> None:
 
 def test_voices_map_speakers_to_their_providers_voices(providers) -> None:
     project = imported("NARRATOR: Hi.\nMAYA: Hello.\n", providers,
-                       voices={"maya": "espeak:en-us+f5"})
-    assert project.cast["MAYA"] == CastEntry("offline", "espeak:en-us+f5")
-    assert project.cast["NARRATOR"].voice not in (None, "espeak:en-us+f5")
+                       voices={"maya": "flite:slt"})
+    assert project.cast["MAYA"] == CastEntry("offline", "flite:slt")
+    assert project.cast["NARRATOR"].voice not in (None, "flite:slt")
 
 
 def test_any_voice_the_offline_engine_speaks_is_accepted(providers) -> None:
@@ -127,15 +127,15 @@ def test_any_voice_the_offline_engine_speaks_is_accepted(providers) -> None:
 
 
 def test_existing_cast_is_kept_and_no_default_voice_is_shared(providers) -> None:
-    project = Project(name="p", cast={"NARRATOR": CastEntry("offline", "espeak:en-us+f5")})
+    project = Project(name="p", cast={"NARRATOR": CastEntry("offline", "flite:slt")})
     project = imported("NARRATOR: Hi.\nBOB: Yo.\nAMY: Hey.\n", providers, project=project)
     voices = [project.cast[s].voice for s in ("NARRATOR", "BOB", "AMY")]
-    assert voices[0] == "espeak:en-us+f5" and len(set(voices)) == 3
+    assert voices[0] == "flite:slt" and len(set(voices)) == 3
 
 
 @pytest.mark.parametrize(("voices", "words"), [
     ({"NARRATOR": "piper:nobody"}, "unknown voice “piper:nobody”"),
-    ({"ZED": "espeak:en-us+f5"}, "ZED, who has no line in the script"),
+    ({"ZED": "flite:slt"}, "ZED, who has no line in the script"),
 ])
 def test_unknown_voice_or_speaker_is_refused_and_nothing_changes(providers, voices,
                                                                  words) -> None:

@@ -86,8 +86,8 @@ def test_locked_clips_and_copies_stay_where_they_are(providers) -> None:
 def test_offline_generation_then_reflow_leaves_no_overlaps(providers, tmp_path) -> None:
     text = ("A: Hello there.\n[SFX: door knock ~0.5s]\n"
             "B: Yes, what is it, at this late hour of the night?\nA: Nothing.\n")
-    # eSpeak voices: Piper's model takes seconds to load on a busy machine.
-    project, clips = scene(providers, text, A="espeak:en-us+f5", B="espeak:en-us+klatt")
+    # Flite voices: Piper's model takes seconds to load on a busy machine.
+    project, clips = scene(providers, text, A="flite:slt", B="flite:rms")
     folder = tmp_path / "p"
     save_project(project, folder)
     with ThreadPoolExecutor(max_workers=2) as pool:
