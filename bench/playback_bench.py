@@ -3,8 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/playback_bench.py [--seconds 60] [--no-scroll]
         [--in-process]
 
-The window's own path: the audio engine's process (``playback.engine``) builds the plan from the
-project and plays it into the null output, which consumes in real time.
+The window's own path: the render plan goes to the audio engine's process (``playback.engine``),
+which plays it into the null output; that consumes in real time.
 
 1. press-play-to-first-block: from ``play()`` to the first rendered block in the ring, for the
    32-track stress scene (includes the limiter warm-up render); median of 20 presses at random
@@ -125,14 +125,16 @@ def main() -> int:
 
 
 class Engine:
-    """The window's path: the engine process builds the plan from the project and plays it."""
+    """The window's path: the plan goes to the engine's process, which plays it."""
 
     def __init__(self, loaded, rate: int) -> None:
-        from audiostudio.playback.engine import PlaybackEngine
+        from audiostudio.audio.mixer import build_plan
+        from audiostudio.playback.engine import PlaybackEngine, pack
         from audiostudio.settings import cache_dir
 
+        plan = build_plan(loaded.project, loaded.folder, export=False, cache=cache_dir())
         self.engine = PlaybackEngine(rate, "none")
-        self.engine.set_mix(loaded.project, loaded.folder, cache_dir())
+        self.engine.set_mix(pack(plan, -1.0))
         self.engine.set_gain(0.0, ramp=False)
         self._blocks = 0
 

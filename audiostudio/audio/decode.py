@@ -244,6 +244,13 @@ class HandlePool:
         self.lock = threading.Lock()
         self.handles: OrderedDict[Path, sf.SoundFile] = OrderedDict()
 
+    def __getstate__(self) -> dict[str, int]:
+        """A plan sent to another process (the audio engine's) gets a pool of its own there."""
+        return {"capacity": self.capacity}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__init__(state["capacity"])
+
     def read(self, path: Path, start: int, count: int) -> np.ndarray:
         with self.lock:
             handle = self.handles.pop(path, None)

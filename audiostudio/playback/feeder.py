@@ -1,8 +1,10 @@
 """The feeder thread: renders the delivered mix ahead of the sink into the ring buffer.
 
 Every restart drops what the sink has not taken yet and renders again: a seek from the new
-frame, an edit from 50 ms after the frame being read (those 50 ms cover the re-render and its
-limiter warm-up), so a change is heard after the device's buffer (~40 ms) plus 50 ms. Meters
+frame, an edit from a little after the frame being read: what stays in the ring covers the
+re-render and its limiter warm-up. That is 50 ms, or more when opening a stream took longer
+here (a 32-track scene under load): a change is heard after the device's buffer (~40 ms) plus
+that, rather than as a dropout. Meters
 (each track's and the mix's peak per block) are computed here, never in the sink's read, and
 kept with their timeline frame for the GUI timer to pick up.
 """
@@ -21,12 +23,17 @@ import numpy as np
 import soxr
 
 from audiostudio.audio.loudness import LoudnessMeter
-from audiostudio.audio.master import MasterBlock
+from audiostudio.audio.master import RELEASE_MS, WARMUP_RELEASES, MasterBlock
 from audiostudio.playback.ring import RingBuffer
 
 POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
 SWITCH_INTERVAL_S = 0.001
 KEEP_S = 0.05  # after an edit, what already sits in the ring still plays while it re-renders
+MAX_KEEP_S = 0.25  # ... at most (the ring holds 0.3 s)
+KEEP_MARGIN = 1.5  # kept: this many times what opening a stream should take, plus 20 ms
+# A stream opened mid-timeline first renders the limiter's warm-up (master.py).
+WARMUP_S = WARMUP_RELEASES * RELEASE_MS / 1000 + 0.005
+RATIO_DECAY = 0.97  # per block: a slow spell is forgotten over a few seconds
 
 
 class Stream(Protocol):
@@ -63,6 +70,7 @@ class Feeder:
         self.levels: deque[Levels] = deque(maxlen=256)
         self.blocks_rendered = 0
         self.cpu_s = 0.0  # CPU time of this thread's rendering (benchmarks)
+        self._render_ratio = 0.0  # recent wall seconds per second rendered (slow to forget)
         # Python hands the GIL over every 5 ms by default; the feeder renders in many short
         # numpy steps, each waiting for it while the GUI paints or a worker computes.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
@@ -76,7 +84,10 @@ class Feeder:
     def refresh(self, open_stream: OpenStream | None = None) -> None:
         """Re-render from the frame being read (after an edit), with a new plan if given."""
         if open_stream is not None or self._open is not None:
-            self._restart(open_stream or self._open, None, round(KEEP_S * self._device_rate))
+            block_s = self._block / self._rate
+            open_s = self._render_ratio * (WARMUP_S + block_s)
+            keep_s = min(MAX_KEEP_S, max(KEEP_S, KEEP_MARGIN * open_s + 0.02))
+            self._restart(open_stream or self._open, None, round(keep_s * self._device_rate))
 
     def _restart(self, open_stream: OpenStream | None, frame: int | None, keep: int = 0) -> None:
         # The ring restarts here, on the caller's thread, so positions are right at once.
@@ -112,7 +123,7 @@ class Feeder:
                     stream = None
                     if self._fresh_meter:
                         meter, self._fresh_meter = LoudnessMeter(self._rate, 2), False
-            cpu = time.thread_time()
+            cpu, began, opening = time.thread_time(), time.perf_counter(), stream is None
             try:
                 if stream is None:
                     assert opener is not None
@@ -124,6 +135,9 @@ class Feeder:
                 self.error = exc
                 stream = None
                 continue
+            if not opening:  # how fast rendering goes here now: the next edit keeps enough
+                ratio = (time.perf_counter() - began) * self._rate / max(1, len(block.mix))
+                self._render_ratio = max(ratio, RATIO_DECAY * self._render_ratio)
             out = block.mix if resampler is None else resampler.resample_chunk(block.mix)
             peaks = () if block.stems is None else tuple(np.abs(block.stems).max(axis=(1, 2)))
             meter.add(block.mix)

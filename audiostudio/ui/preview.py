@@ -1,12 +1,12 @@
 """Live preview for the window: what plays is the export's master stage, built off the GUI thread.
 
-After every edit a snapshot of the project goes to the audio engine's process
-(``playback.engine``), which builds its render plan and plays it as soon as it is in (the
+After every edit a snapshot of the project goes to a worker on a pool of its own, which builds
+the render plan (sources opened, ducking envelope over the whole timeline) and hands it back,
+pickled too for the audio engine's process (``playback.engine``), which plays it at once (the
 change is heard within a block plus the device's ~40 ms), still at the old normalisation gain.
-Here, a worker on a pool of its own builds the same plan for measuring and the ducking line: a
-job measures the whole mix's loudness; its gain then ramps in over 50 ms. A newer edit cancels a
-measurement under way. Play pressed before the first measurement of a project waits for it, so
-playback never starts at a provisional gain.
+A second job measures the whole mix's loudness; its gain then ramps in over 50 ms. A newer edit
+cancels a measurement under way. Play pressed before the first measurement of a project waits
+for it, so playback never starts at a provisional gain.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from audiostudio.audio.mixer import RenderPlan, build_plan
 from audiostudio.errors import CancelledError
 from audiostudio.model import Project
 from audiostudio.model.assets import resolve_path
-from audiostudio.playback.engine import PlaybackEngine, Status
+from audiostudio.playback.engine import PlaybackEngine, Status, pack
 from audiostudio.playback.feeder import Levels
 from audiostudio.ui.document import Document
 from audiostudio.ui.timeline.duck_line import DuckLine
@@ -39,14 +39,15 @@ class _Built:
     target_lufs: float | None  # None: not normalised
     ceiling_dbtp: float
     silent_clips: int  # prompt clips without audio yet: they play as silence
+    packed: bytes  # the plan for the audio engine (``playback.engine.pack``)
 
 
 def _build(project: Project, folder: Path | None, cache: Path, revision: int) -> _Built:
     plan = build_plan(project, folder or Path.cwd(), export=False, skip_missing=True, cache=cache)
     silent = sum(1 for _, c in project.iter_clips()
                  if not c.source or folder is None or not resolve_path(folder, c.source).is_file())
-    return _Built(revision, plan, project.mix.target_lufs, project.mix.true_peak_ceiling_dbtp,
-                  silent)
+    ceiling = project.mix.true_peak_ceiling_dbtp
+    return _Built(revision, plan, project.mix.target_lufs, ceiling, silent, pack(plan, ceiling))
 
 
 class Preview(QObject):
@@ -203,7 +204,6 @@ class Preview(QObject):
         self.loudness_changed.emit()
         doc = self.document
         snapshot, folder, revision = copy.deepcopy(doc.project), doc.folder, doc.revision
-        self.player.set_mix(snapshot, folder, self._cache)
         job = Worker(lambda _progress, _cancelled: _build(snapshot, folder, self._cache,
                                                           revision))
         job.signals.finished.connect(self._built_plan)
@@ -225,6 +225,7 @@ class Preview(QObject):
             self._schedule()
             return
         self._built = built
+        self.player.set_mix(built.packed)
         self.plan_changed.emit()
         plan = built.plan
 
@@ -331,8 +332,8 @@ class Preview(QObject):
         self.pause()
         self.player.close()
         self.player = self._new_player()
-        self.player.set_mix(copy.deepcopy(self.document.project), self.document.folder,
-                            self._cache)
+        if self._built is not None:
+            self.player.set_mix(self._built.packed)
         if self._measured_revision >= 0:
             self.player.set_gain(self._norm_db, ramp=False)
         if was_playing:

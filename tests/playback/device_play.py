@@ -14,7 +14,7 @@ from audiostudio.audio.loudness import gain_to_target_db
 from audiostudio.audio.master import premaster_loudness
 from audiostudio.audio.mixer import build_plan
 from audiostudio.model.store import load_project
-from audiostudio.playback.engine import PlaybackEngine
+from audiostudio.playback.engine import PlaybackEngine, pack
 from audiostudio.settings import cache_dir
 
 
@@ -24,7 +24,7 @@ def main(folder: str, start_s: float, seconds: float) -> None:
     plan = build_plan(project, loaded.folder, export=False, cache=cache_dir())
     norm_db = gain_to_target_db(premaster_loudness(plan).integrated, project.mix.target_lufs)
     engine = PlaybackEngine(plan.rate, "")  # the system's default output
-    engine.set_mix(project, loaded.folder, cache_dir())
+    engine.set_mix(pack(plan, project.mix.true_peak_ceiling_dbtp))
     engine.set_gain(norm_db, ramp=False)
     assert engine.output().kind == "device", "no output device: is the PulseAudio server up?"
     while not engine.status().ready:  # the window's play waits for its measurement likewise

@@ -1,6 +1,5 @@
 """The audio engine's process: plays the export's samples whatever the window's thread does."""
 
-import copy
 import threading
 import time
 from pathlib import Path
@@ -8,11 +7,18 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from audiostudio.audio.mixer import build_plan
 from audiostudio.export.render import ExportOptions, export_project
 from audiostudio.model.store import load_project
-from audiostudio.playback.engine import PlaybackEngine
+from audiostudio.playback.engine import PlaybackEngine, pack
 from audiostudio.settings import cache_dir
 from tests.conftest import RATE, SAMPLE_PROJECT
+
+
+def _packed_sample() -> bytes:
+    loaded = load_project(SAMPLE_PROJECT)
+    plan = build_plan(loaded.project, loaded.folder, export=False, cache=cache_dir())
+    return pack(plan, loaded.project.mix.true_peak_ceiling_dbtp)
 
 
 def _hog_the_gil(stop: threading.Event) -> None:
@@ -28,7 +34,7 @@ def test_the_engine_plays_the_export_while_this_process_is_busy(tmp_path):
     mix, _ = sf.read(str(tmp_path / "mix.wav"), dtype="float32", always_2d=True)
     engine = PlaybackEngine(RATE, "none", record=True)
     try:
-        engine.set_mix(copy.deepcopy(loaded.project), loaded.folder, cache_dir())
+        engine.set_mix(_packed_sample())
         engine.set_gain(0.0, ramp=False)  # as the export without normalisation
         stop = threading.Event()
         hogs = [threading.Thread(target=_hog_the_gil, args=(stop,)) for _ in range(2)]
@@ -53,11 +59,11 @@ def test_the_engine_plays_the_export_while_this_process_is_busy(tmp_path):
 
 
 def test_two_engines_play_side_by_side(tmp_path):
-    loaded = load_project(SAMPLE_PROJECT)
+    packed = _packed_sample()
     first, second = (PlaybackEngine(RATE, "none", record=True) for _ in range(2))
     try:
         for engine in (first, second):
-            engine.set_mix(copy.deepcopy(loaded.project), loaded.folder, cache_dir())
+            engine.set_mix(packed)
             engine.set_gain(0.0, ramp=False)
         first.play(0)
         second.play(5 * RATE)
