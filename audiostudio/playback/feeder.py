@@ -33,7 +33,7 @@ MAX_KEEP_S = 0.25  # ... at most (the ring holds 0.3 s)
 KEEP_MARGIN = 1.5  # kept: this many times what opening a stream should take, plus 20 ms
 # A stream opened mid-timeline first renders the limiter's warm-up (master.py).
 WARMUP_S = WARMUP_RELEASES * RELEASE_MS / 1000 + 0.005
-RATIO_DECAY = 0.97  # per block: a slow spell is forgotten over a few seconds
+RATIO_SMOOTHING = 0.1  # per block: follows a slow spell within a second, not one late block
 
 
 class Stream(Protocol):
@@ -70,7 +70,7 @@ class Feeder:
         self.levels: deque[Levels] = deque(maxlen=256)
         self.blocks_rendered = 0
         self.cpu_s = 0.0  # CPU time of this thread's rendering (benchmarks)
-        self._render_ratio = 0.0  # recent wall seconds per second rendered (slow to forget)
+        self._render_ratio = 0.0  # recent wall seconds per second rendered (smoothed)
         # Python hands the GIL over every 5 ms by default; the feeder renders in many short
         # numpy steps, each waiting for it while the GUI paints or a worker computes.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
@@ -137,7 +137,7 @@ class Feeder:
                 continue
             if not opening:  # how fast rendering goes here now: the next edit keeps enough
                 ratio = (time.perf_counter() - began) * self._rate / max(1, len(block.mix))
-                self._render_ratio = max(ratio, RATIO_DECAY * self._render_ratio)
+                self._render_ratio += RATIO_SMOOTHING * (ratio - self._render_ratio)
             out = block.mix if resampler is None else resampler.resample_chunk(block.mix)
             peaks = () if block.stems is None else tuple(np.abs(block.stems).max(axis=(1, 2)))
             meter.add(block.mix)
