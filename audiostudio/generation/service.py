@@ -299,7 +299,11 @@ class GenerationService:
                 if results is not None:  # None: back in its queue, waiting for a slot
                     outcome = []
                     for result in results:
-                        key = job.keys[min(result.variant, len(job.keys) - 1)]
+                        # A provider may make more than asked (Suno: two songs a task);
+                        # each extra one gets its own variant's key, never another's.
+                        key = (job.keys[result.variant] if result.variant < len(job.keys)
+                               else cache_key(job.resolved.to_json(), job.seed, result.variant,
+                                              provider.engine_version(job.request.kind)))
                         path = self.cache.put(key, result.audio)
                         outcome.append(GeneratedAudio(path, key, result.seed, result.variant,
                                                       result.request_id, result.cost,

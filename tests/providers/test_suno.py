@@ -309,3 +309,19 @@ def test_another_partner_is_a_flavour_kie_ai_says_credits_and_rates_its_own_way(
         kie.cue("429", "429", at="poll")  # kie.ai's "too many requests": poll less often
         assert len(run(provider, resolved(), tmp_path)) == 2
         assert len(kie.tasks) == 1 and len(kie.requests_to(RECORD_INFO)) == 6
+
+
+def test_one_variant_asked_still_keeps_both_songs_as_takes(server, pool, tmp_path):
+    service = service_for(provider_for(server, tmp_path), pool, tmp_path)
+    clip = Clip("song", name="Song", start=0.0, request=suno_request())
+    project = Project(tracks=[Track("m", kind="music", clips=[clip])])
+    folder = tmp_path / "project"
+    folder.mkdir()
+    assert generate_clips(service, project, folder).succeeded == ["song"]
+    assert [t.variant for t in clip.takes] == [0, 1] and clip.take == 0
+    assert len({t.cache_key for t in clip.takes}) == 2  # each song cached under its own key
+    assert [resolve_path(folder, t.source).read_bytes() for t in clip.takes] == [
+        song_bytes(0), song_bytes(1)]
+    assert len(server.generate_calls()) == 1
+
+
