@@ -39,6 +39,7 @@ EXAMPLES = {
     "import": [
         "audiostudio import my-scene voice-over.wav --track Narration",
         "audiostudio import my-scene theme.mp3 --track Music --at 0",
+        "audiostudio import my-scene film.mp4 --reference",
     ],
     "generate": [
         "audiostudio generate my-scene --dry-run",
@@ -53,6 +54,7 @@ EXAMPLES = {
         "audiostudio render my-scene -o my-scene/export --stems",
         "audiostudio render my-scene -o out --format both --target-lufs -14",
         "audiostudio render my-scene -o out --start 10 --end 25 --bit-depth 16",
+        "audiostudio render my-scene -o out --stems --video film.mp4",
     ],
     "analyze": [
         "audiostudio analyze my-scene/export/mix.wav",
