@@ -67,6 +67,10 @@ EXAMPLES = {
     "music": [
         "audiostudio music",
     ],
+    "voices": [
+        "audiostudio voices",
+        "audiostudio voices --json",
+    ],
     "providers": [
         "audiostudio providers",
         "audiostudio providers --check",
