@@ -251,7 +251,7 @@ def test_unknown_tags_are_not_spoken(voice: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("voice", "speed"), [(JOE, 2.0), (JOE, 0.5), (JOE, 1.5), (FEMALE, 2.0), (ESPEAK, 0.7)]
+    ("voice", "speed"), [(JOE, 2.0), (JOE, 0.5), (FEMALE, 2.0), (ESPEAK, 0.7)]
 )
 def test_speed_changes_the_length_as_asked(voice: str, speed: float) -> None:
     """Piper's own rate gave 0.65 of the length at 2x; the line is re-rendered until exact."""
@@ -260,8 +260,7 @@ def test_speed_changes_the_length_as_asked(voice: str, speed: float) -> None:
     assert ratio == pytest.approx(1 / speed, rel=0.03)
 
 
-@pytest.mark.parametrize(("voice", "length"), [(JOE, 2.6), (JOE, 5.5), (FEMALE, 2.3),
-                                               (ESPEAK, 4.8)])
+@pytest.mark.parametrize(("voice", "length"), [(JOE, 2.6), (FEMALE, 2.3), (ESPEAK, 4.8)])
 def test_fit_generates_the_line_to_a_length(voice: str, length: float) -> None:
     audio = speak(SENTENCE, voice, {"speed": 1.5}, RATE, fit_to=length)  # fit overrides speed
     assert seconds(audio) == pytest.approx(length, rel=0.05)
