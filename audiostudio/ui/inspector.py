@@ -63,7 +63,7 @@ CLIP_FIELDS = [
 MIX_FIELDS = [
     FieldSpec("target_lufs", "Loudness target", "optional_float", minimum=-40, maximum=-5, step=0.5,
               decimals=1, suffix=" LUFS"),
-    FieldSpec("true_peak_ceiling_dbtp", "True-peak ceiling", minimum=-12, maximum=0, step=0.1,
+    FieldSpec("true_peak_ceiling_dbtp", "True-peak ceiling", minimum=-9, maximum=0, step=0.1,
               decimals=1, suffix=" dBTP"),
     FieldSpec("master_gain_db", "Master gain", minimum=-40, maximum=24, step=0.5, decimals=1,
               suffix=" dB"),

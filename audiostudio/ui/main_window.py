@@ -64,8 +64,9 @@ class MainWindow(QMainWindow):
         """``clipboard``: share one between windows so clips paste across projects."""
         super().__init__()
         apply_dark_theme(QApplication.instance())  # idempotent; the window always looks the same
-        self.document = document or Document()
         self.settings = settings or load_settings()
+        # a window opened on nothing starts with a new project: the defaults for new projects
+        self.document = document or Document(self.settings.blank_project("Untitled"))
         self.setAcceptDrops(True)
         self.commands = ActionRegistry()  # every shortcut of the window (``actions.py``)
         self.panel = TimelinePanel(self.document, clipboard, self.commands)
