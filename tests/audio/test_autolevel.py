@@ -1,7 +1,10 @@
 """Auto-level: clip gains from measured loudness, by kind; measurements cached per asset."""
 
 import json
+from dataclasses import fields
+from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pyloudnorm
 import pytest
@@ -17,6 +20,7 @@ from audiostudio.audio.decode import open_source
 from audiostudio.audio.loudness import LoudnessMeter
 from audiostudio.audio.mixer import build_plan, render
 from audiostudio.caches import LEVELS
+from audiostudio.errors import ProjectFormatError
 from audiostudio.model import AutoLevel, Clip, Mix, Project, Track
 from audiostudio.model.assets import import_asset
 from tests.conftest import RATE, sine
@@ -155,3 +159,31 @@ def test_the_plan_applies_the_gain_and_a_new_take_is_levelled_again(tmp_path, wr
     as_it_is = LoudnessMeter(RATE, 1)
     as_it_is.add(_syllables(4.0, 0.02))
     assert rendered_level() == pytest.approx(as_it_is.speech_gated() + 4.0, abs=0.2)
+
+
+
+def test_the_keys_are_optional_and_documented_by_the_schema():
+    import audiostudio.model as model_package
+    from audiostudio.model.schema import project_from_dict, project_to_dict
+
+    schema = json.loads((Path(model_package.__file__).parent / "project.schema.json")
+                        .read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    old = {"format": "audiostudio-project", "version": 1,
+           "tracks": [{"id": "t", "kind": "voice", "clips": [{"id": "c"}]}]}
+    project = project_from_dict(old)  # a file from before: no auto-level, as it played then
+    assert project.mix.auto_level is None and project.tracks[0].auto_level is True
+    assert project.tracks[0].clips[0].auto_gain_db is None
+    project.mix.auto_level = AutoLevel(music_under_lu=18.0)
+    project.tracks[0].clips[0].auto_gain_db = 3.5
+    saved = project_to_dict(project)
+    validator.validate(saved)
+    assert [f.name for f in fields(AutoLevel) if f.name != "extra"] == list(
+        schema["$defs"]["auto_level"]["properties"])
+    again = project_from_dict(saved)
+    assert again.mix.auto_level.music_under_lu == 18.0
+    assert again.tracks[0].clips[0].auto_gain_db == 3.5
+    saved["mix"]["auto_level"]["music_under_lu"] = -1
+    assert not validator.is_valid(saved)
+    with pytest.raises(ProjectFormatError, match="music_under_lu"):
+        project_from_dict(saved)
