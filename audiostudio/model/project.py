@@ -67,6 +67,7 @@ class Request:
     duration: float | None = None
     seed: int | None = None
     variants: int = 1
+    fit: bool = False  # voice: generate the line to the clip's duration (sent as ``duration``)
     params: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -43,8 +43,12 @@ def _sha256(value: Any) -> str:
 
 
 def request_hash(request: Request) -> str:
-    """Hash of the request as written (every key, unknown ones too)."""
-    return _sha256(to_json(request))
+    """Hash of the request as written (every key, unknown ones too). ``fit`` counts only when
+    true: requests written before the key existed keep their hash (their takes stay current)."""
+    data = to_json(request)
+    if data.get("fit") is False:
+        del data["fit"]
+    return _sha256(data)
 
 
 def cache_key(resolved: dict[str, Any], seed: int | None, variant: int, engine_version: str) -> str:

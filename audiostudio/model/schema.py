@@ -210,6 +210,7 @@ _SPECS: dict[type, dict[str, Validator]] = {
         "duration": _OPT_POSITIVE,
         "seed": _OPT_INT,
         "variants": _integer("an integer >= 1", lambda v: v >= 1),
+        "fit": _boolean,
         "params": _json_object,
     },
     Take: {

@@ -26,6 +26,9 @@ class Line:
     text: str  # v3 audio tags inline: "[whispering] Who's there?"
     timing: Timing = Timing()
     gain_db: float = 0.0
+    # A timed line's room (a subtitle's or a row's end): it is generated to fit only when it
+    # would not fit (a short line in a long subtitle keeps its natural pace).
+    slot: float | None = None
 
 
 @dataclass(frozen=True)

@@ -102,12 +102,14 @@ class _Builder:
         speed = cast.params.get("speed", 1.0)  # a faster voice takes less time
         speed = speed if isinstance(speed, int | float) and speed > 0 else 1.0
         offset = self._turn_offset(cue.timing)
-        request = Request(kind="voice", provider=cast.provider, text=cue.text)
-        if cue.timing.length is not None:
-            request.extra["fit"] = True
+        estimate = estimate_speech_seconds(cue.text, speed)
+        length = cue.timing.length  # ~Ns: a fixed length, generated to fit it
+        if length is None and cue.slot is not None and estimate > cue.slot:
+            length = cue.slot  # too long for its subtitle: sped up into it
+        request = Request(kind="voice", provider=cast.provider, text=cue.text,
+                          duration=length, fit=length is not None)
         clip = Clip(clip_id, start=0.0, speaker=cue.speaker, request=request,
-                    gain_db=cue.gain_db,
-                    duration=cue.timing.length or estimate_speech_seconds(cue.text, speed))
+                    gain_db=cue.gain_db, duration=length or estimate)
         clip.script = self._anchor(clip_id, cue.line, cue.timing.at, offset)
         key = NARRATION_TRACK if self.options.narration_track else cue.speaker
         self.clips[clip_id] = (key, clip)

@@ -58,4 +58,4 @@ def _cue(script: Script, block: list[tuple[int, str]], speaker: str) -> Line:
         speaker, words = named["name"].strip(), named["text"].strip()
     if not words:
         raise script.error(number, "expected the subtitle's words after its time line")
-    return Line(number, speaker, words, Timing(at=start, length=end - start))
+    return Line(number, speaker, words, Timing(at=start), slot=end - start)

@@ -93,12 +93,12 @@ def _row(script: Script, number: int, cell: _Row) -> Line | Sound:
         raise script.error(number, f"the end ({end:g} s) must come after the start "
                                    f"({start:g} s)")
     length = end - start if start is not None and end is not None else None
-    timing = Timing(at=start, length=length)
     if kind == "voice":
         speaker = cell("speaker")
         if not speaker:
             raise script.error(number, "expected a speaker for this line")
-        return Line(number, speaker, words, timing)
+        return Line(number, speaker, words, Timing(at=start), slot=length)
+    timing = Timing(at=start, length=length)
     # A music row with an end is a piece of that length; without one it plays to the end.
     return Sound(number, kind, words, timing, bed="music" if kind == "music" and length is None
                  else None)

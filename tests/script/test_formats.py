@@ -8,7 +8,7 @@ import pytest
 
 from audiostudio.errors import ScriptError
 from audiostudio.model import Project
-from audiostudio.model.schema import to_json
+from audiostudio.script.layout import estimate_speech_seconds
 from tests.script.conftest import imported
 
 GAP = 0.4
@@ -29,8 +29,11 @@ def test_csv_with_a_header_times_and_kinds(providers) -> None:
             ";warm lo-fi beat;;;music\n")
     project = imported(text, providers, "lines.csv")
     [alice], [bob] = project.tracks[0].clips, project.tracks[1].clips
-    assert (alice.start, alice.duration, to_json(alice.request)["fit"]) == (1.5, 2.5, True)
-    assert bob.request.text == "Hi, Alice; nice day." and bob.start == pytest.approx(4.0 + GAP)
+    # It fits its 2.5 s row: it keeps its natural pace (estimated until generated).
+    assert (alice.start, alice.duration, alice.request.fit) == (
+        1.5, estimate_speech_seconds("Hello there."), False)
+    assert bob.request.text == "Hi, Alice; nice day."
+    assert bob.start == pytest.approx(alice.end + GAP)
     [rain] = project.tracks[2].clips
     assert (rain.start, rain.request.duration) == (0.0, 12.0)
     [beat] = project.tracks[3].clips
@@ -40,9 +43,10 @@ def test_csv_with_a_header_times_and_kinds(providers) -> None:
 
 
 def test_csv_without_a_header_is_speaker_line_start_end(providers) -> None:
-    project = imported("NARRATOR,One.\nNARRATOR,Two.,10,12\n", providers, "plain.csv")
+    long = "Two, and a line far too long to be said in the half second it was given."
+    project = imported(f"NARRATOR,One.\nNARRATOR,\"{long}\",10,10.5\n", providers, "plain.csv")
     one, two = project.tracks[0].clips
-    assert one.start == 0.0 and (two.start, two.duration) == (10.0, 2.0)
+    assert one.start == 0.0 and (two.start, two.duration, two.request.fit) == (10.0, 0.5, True)
 
 
 @pytest.mark.parametrize(("text", "line", "words"), [
@@ -69,19 +73,22 @@ Walking.
 
 3
 00:00:07,250 --> 00:00:09,000
-MARY: {\\an8}Out where?
+MARY: {\\an8}Out where, at this hour, with the storm coming in?
 """
 
 
 def test_srt_lines_are_pinned_to_their_slots_with_speakers(providers) -> None:
     project = imported(SRT, providers, "dub.srt")
+    long = "Out where, at this hour, with the storm coming in?"
     assert rows(project) == [
-        ("JOHN", "voice", 1.0, 2.5, "Where were you?"),
-        ("JOHN", "voice", 4.0, 2.0, "I was out. Walking."),
-        ("MARY", "voice", 7.25, 1.75, "Out where?"),
+        ("JOHN", "voice", 1.0, estimate_speech_seconds("Where were you?"), "Where were you?"),
+        ("JOHN", "voice", 4.0, estimate_speech_seconds("I was out. Walking."),
+         "I was out. Walking."),
+        ("MARY", "voice", 7.25, 1.75, long),  # too long for its 1.75 s: fitted into it
     ]
-    assert all(to_json(c.request)["fit"] and c.script["at"] == c.start
-               for _, c in project.iter_clips())
+    assert [(c.request.fit, c.request.duration) for _, c in project.iter_clips()] == [
+        (False, None), (False, None), (True, 1.75)]
+    assert all(c.script["at"] == c.start for _, c in project.iter_clips())
 
 
 def test_srt_error_names_the_block(providers) -> None:
@@ -203,5 +210,5 @@ def test_webvtt_reads_like_srt(providers) -> None:
     text = ("WEBVTT\n\nNOTE made by hand\n\nintro\n00:01.000 --> 00:02.500 align:start\n"
             "<v Ann>Hello.</v>\n\n00:03.000 --> 00:04.000\nBOB: Bye.\n")
     project = imported(text, providers, "captions.vtt")
-    assert rows(project) == [("Ann", "voice", 1.0, 1.5, "Hello."),
-                             ("BOB", "voice", 3.0, 1.0, "Bye.")]
+    assert rows(project) == [("Ann", "voice", 1.0, estimate_speech_seconds("Hello."), "Hello."),
+                             ("BOB", "voice", 3.0, estimate_speech_seconds("Bye."), "Bye.")]

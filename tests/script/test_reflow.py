@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -10,10 +11,11 @@ import pytest
 from audiostudio.generation.batch import generate_clips
 from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GenerationService
-from audiostudio.model import Project
+from audiostudio.model import Project, Request
 from audiostudio.model.edits import Compound, DuplicateClip, SetFields, apply
 from audiostudio.model.reflow import overlapping_lines, reflow_edit
-from audiostudio.model.schema import project_to_dict
+from audiostudio.model.request import canonical_json, request_hash
+from audiostudio.model.schema import project_to_dict, to_json
 from audiostudio.model.store import save_project
 from audiostudio.script import ImportOptions, parse_script, plan_import
 
@@ -85,7 +87,7 @@ def test_locked_clips_and_copies_stay_where_they_are(providers) -> None:
 
 def test_offline_generation_then_reflow_leaves_no_overlaps(providers, tmp_path) -> None:
     text = ("A: Hello there.\n[SFX: door knock ~0.5s]\n"
-            "B: Yes, what is it, at this late hour of the night?\nA: Nothing.\n")
+            "B: Yes, what is it, at this late hour of the night? ~3s\nA: Nothing.\n")
     # Flite voices: Piper's model takes seconds to load on a busy machine.
     project, clips = scene(providers, text, A="flite:slt", B="flite:rms")
     folder = tmp_path / "p"
@@ -99,6 +101,7 @@ def test_offline_generation_then_reflow_leaves_no_overlaps(providers, tmp_path) 
     # Lines now last as long as their audio, which is not what the text estimated: the
     # layout made from the estimates is off until re-flowed.
     assert all(c.duration == pytest.approx(c.source_duration) for c in lines)
+    assert lines[1].request.fit and lines[1].duration == pytest.approx(3.0, rel=0.02)
     assert any(after.start != pytest.approx(before.end + GAP)
                for before, after in pairwise(lines))
     apply(project, reflow_edit(project))
@@ -106,3 +109,12 @@ def test_offline_generation_then_reflow_leaves_no_overlaps(providers, tmp_path) 
     for before, after in pairwise(lines):
         assert after.start == pytest.approx(before.end + GAP)
     assert clips["door knock"].start == pytest.approx(lines[0].end)
+
+
+def test_a_request_without_fit_hashes_as_before_the_key_existed() -> None:
+    request = Request("voice", text="Hello.")
+    written_before = {k: v for k, v in to_json(request).items() if k != "fit"}
+    digest = hashlib.sha256(canonical_json(written_before).encode("utf-8")).hexdigest()
+    assert request_hash(request) == digest  # old takes stay current
+    assert request_hash(Request("voice", text="Hello.", fit=True, duration=2.0)) != \
+        request_hash(Request("voice", text="Hello.", duration=2.0))
