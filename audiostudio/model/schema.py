@@ -26,9 +26,9 @@ from audiostudio.errors import ProjectFormatError, UnsupportedVersionError
 from audiostudio.model import timecode
 from audiostudio.model.project import (
     FADE_CURVES,
-    AutoLevel,
     FORMAT_NAME,
     FORMAT_VERSION,
+    AutoLevel,
     CastEntry,
     Clip,
     Duck,
