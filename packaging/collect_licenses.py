@@ -1,6 +1,6 @@
 """Gather the licences of everything the app bundle carries into one folder.
 
-Walks the installed runtime dependencies of audiostudio (no extras), copies each
+Walks the installed runtime dependencies of audiostudio (pyproject.toml's, no extras), copies each
 distribution's licence files (from its metadata, or a stored text when it ships none) to
 OUT/<name>/, and writes OUT/PACKAGES.md (name, version, licence). The bundle as a whole is
 GPL-3.0-or-later (piper-tts, eSpeak NG, ffmpeg), so COPYING is the GPL text; LICENSE is
@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 import sysconfig
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -41,9 +42,13 @@ def _key(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def runtime_closure(root: str = "audiostudio") -> list[metadata.Distribution]:
+def runtime_closure() -> list[metadata.Distribution]:
+    """The installed distributions pyproject.toml's dependencies pull in (no extras). Read from
+    the tree being built, not from audiostudio's installed metadata, which is as old as the last
+    `pip install -e .`."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     seen: dict[str, metadata.Distribution] = {}
-    pending = [root]
+    pending = [Requirement(text).name for text in project["dependencies"]]
     while pending:
         name = _key(pending.pop())
         if name in seen:
@@ -57,7 +62,7 @@ def runtime_closure(root: str = "audiostudio") -> list[metadata.Distribution]:
             req = Requirement(text)
             if req.marker is None or req.marker.evaluate({"extra": ""}):
                 pending.append(req.name)
-    return [seen[k] for k in sorted(seen) if k != root]
+    return [seen[k] for k in sorted(seen)]
 
 
 def licence_of(dist: metadata.Distribution) -> str:
