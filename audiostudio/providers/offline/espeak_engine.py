@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _ctypes
 import ctypes
+import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,9 +29,7 @@ INSTALL_HINT = "pip install espeakng-loader"
 
 def missing() -> str:
     """Why eSpeak NG cannot speak here, with how to fix it; "" when it can."""
-    try:
-        import espeakng_loader  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("espeakng_loader") is None:
         return f"espeakng-loader is not installed ({INSTALL_HINT})"
     return ""
 

