@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -106,6 +107,20 @@ def test_icon_set_renders_and_a_wrong_name_fails(qapp):
         assert not icon(name).isNull()
     with pytest.raises(FileNotFoundError):
         icon("no-such-icon")
+
+
+def test_readme_and_guide_links_and_pictures_exist():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
+    assert len(pages) >= 7
+    broken = []
+    for page in pages:
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            target = (page.parent / link.split("#")[0]).resolve()
+            if not link.startswith("http") and not target.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {link}")
+            if target.suffix == ".png" and target.exists():
+                assert target.stat().st_size < 300_000, f"{link}: keep pictures under 300 KB"
+    assert not broken, broken
 
 
 # --- opt-in: the wheel and the desktop bundle ----------------------------------------------
