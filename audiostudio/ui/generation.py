@@ -25,6 +25,8 @@ from audiostudio.generation.takes import (
     PreparedTakes,
     clips_to_generate,
     prepare_takes,
+    reusable_take,
+    reuse_edit,
     seed_for,
     takes_edit,
     wanted,
@@ -158,9 +160,12 @@ class GenerationController(QObject):
         cast = project.cast.get(clip.speaker or "")
         row = JobRow(next(self._ids), clip.id, _label(clip), clip.request.provider, new_take)
         self.rows.append(row)
+        if not new_take and self._reuse(clip, row):
+            return row
         try:
             row.estimate = self.service.estimate(clip.request, cast)
-            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take), cast,
+            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take, clip),
+                                          cast,
                                           neighbours=self.service.neighbour_request_ids(
                                               project, clip))
         except AudiostudioError as error:  # e.g. an empty line: shown on the clip, never sent
@@ -171,6 +176,21 @@ class GenerationController(QObject):
         self.rows_changed.emit()
         self.clip_changed.emit(clip.id)
         return row
+
+    def _reuse(self, clip: Clip, row: JobRow) -> bool:
+        """A request back to an older take's gets that take again: no call, no cost (as the
+        CLI's generate does). True when it did."""
+        folder = self.document.folder
+        index = None if folder is None else reusable_take(folder, clip, self.service.cache)
+        if folder is None or index is None:
+            return False
+        try:
+            edit = reuse_edit(folder, clip, index, self.service.cache)
+        except AudiostudioError:
+            return False  # its audio went meanwhile: generate it again
+        self.document.apply(edit, f"Use take {index + 1}: {row.label}")
+        self._end(row, "done", f"Reused take {index + 1}: no charge")
+        return True
 
     def _row(self, row_id: int) -> JobRow | None:
         return next((r for r in self.rows if r.id == row_id), None)

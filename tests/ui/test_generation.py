@@ -129,3 +129,24 @@ def test_a_clip_edited_meanwhile_keeps_its_new_words(qtbot, tmp_path, controller
     assert row.state == "done" and "cache" in row.message
     clip = document.project.find_clip("c0")[1]
     assert clip.request.text == "Changed" and clip.source is None
+
+
+def test_a_request_back_to_an_older_take_gets_that_take_again_without_a_call(
+        qtbot, tmp_path, controller):
+    document = scene(tmp_path / "p", texts=("One",))
+    fake = FakeProvider()
+    gen = controller(document, {"fake": fake})
+    gen.generate()
+    qtbot.waitUntil(lambda: done(gen), timeout=5000)
+    first = document.project.find_clip("c0")[1].source
+    request = {"kind": "voice", "provider": "fake", "text": "One"}
+    document.apply(SetFields("c0", {"request": {**request, "text": "Two"}}), "Edit text")
+    gen.generate()
+    qtbot.waitUntil(lambda: done(gen), timeout=5000)
+    assert fake.calls == 2
+    document.apply(SetFields("c0", {"request": request}), "Edit text back")
+    (row,) = gen.generate()
+    assert row.state == "done" and "Reused take 1" in row.message  # at once: nothing queued
+    clip = document.project.find_clip("c0")[1]
+    assert fake.calls == 2 and clip.take == 0 and clip.source == first
+    assert clip_state(clip) is ClipState.CURRENT
