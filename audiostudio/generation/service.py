@@ -193,7 +193,9 @@ class GenerationService:
             prompt=request.prompt,
             lyrics=request.lyrics,
             voice=voice,
-            duration=request.duration,
+            # A voice line's duration is a length to fit only when it asks for ``fit``; else
+            # the voice speaks at its own pace and the clip is as long as the line.
+            duration=request.duration if request.kind != "voice" or request.fit else None,
             variants=max(1, request.variants),
             params=params,
         )

@@ -17,7 +17,7 @@ def _project(folder, clips: list[tuple[str, str, float, str]]):
     folder.mkdir()
     track = Track("tv", kind="voice", clips=[
         Clip(clip_id, name=name, start=4.0 * i, duration=slot,
-             request=Request(kind="voice", text=LINE, voice=voice, duration=slot))
+             request=Request(kind="voice", text=LINE, voice=voice, duration=slot, fit=True))
         for i, (clip_id, name, slot, voice) in enumerate(clips)
     ])  # fmt: skip
     save_project(Project(tracks=[track]), folder)
@@ -40,3 +40,15 @@ def test_a_line_that_cannot_fit_names_the_clip_and_the_speed(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Tight squeeze" in err and "needs speed" in err and "0.5–2" in err
     assert load_project(folder).project.find_clip("c-tight")[1].source is None  # nothing kept
+
+
+
+def test_a_voice_line_with_a_duration_but_no_fit_speaks_at_its_own_pace(tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    clip = Clip("free", name="Free", start=0.0, duration=2.0,
+                request=Request(kind="voice", text=LINE, duration=2.0))
+    save_project(Project(tracks=[Track("tv", kind="voice", clips=[clip])]), folder)
+    assert main(["generate", str(folder)]) == 0
+    generated = load_project(folder).project.find_clip("free")[1]
+    assert sf.info(str(folder / generated.source)).duration > 2.5  # not squeezed into 2 s

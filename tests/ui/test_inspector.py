@@ -147,10 +147,10 @@ def test_wheel_changes_a_spin_box_only_when_it_has_the_focus(make, qtbot):
 
 
 def test_the_voice_shows_where_it_comes_from(make):
-    cast = {"NARRATOR": CastEntry(voice="espeak:en-us+m3")}
+    cast = {"NARRATOR": CastEntry(voice="flite:rms")}
     document, _, inspector = make([voice_track(line_clip(speaker="NARRATOR"))], cast=cast)
     form = inspector.request_form
-    assert form.voice.currentText() == "Marcus (from the cast of NARRATOR)"
+    assert form.voice.currentText() == "Ross (from the cast of NARRATOR)"
     assert form.speaker.text() == "NARRATOR"
     assert inspector.title.text() == "Voice line: Line 3"
     joe = form.voice.findData("piper:en_US-joe-medium")
