@@ -35,6 +35,7 @@ from pathlib import Path
 from audiostudio.errors import (
     BadRequestError,
     CancelledError,
+    GenerationError,
     ProviderError,
     RateLimitedError,
     SlotsBusyError,
@@ -294,9 +295,10 @@ class GenerationService:
             if not job.started and not job.future.set_running_or_notify_cancel():
                 return
             job.started = True
-            workdir = self.cache.workdir()
+            workdir: Path | None = None
             outcome: list[GeneratedAudio] | BaseException | None = None
             try:
+                workdir = self.cache.workdir()
                 results = self._call_with_retries(provider, job.resolved, job.seed, workdir, job)
                 if results is not None:  # None: back in its queue, waiting for a slot
                     outcome = []
@@ -310,11 +312,14 @@ class GenerationService:
                         outcome.append(GeneratedAudio(path, key, result.seed, result.variant,
                                                       result.request_id, result.cost,
                                                       cached=False))
+            except OSError as exc:
+                outcome = _storage_error(exc) if exc.filename else exc
             except BaseException as exc:
                 outcome = exc
             finally:
                 # Before the job ends: whoever waits on it finds no half-written file.
-                shutil.rmtree(workdir, ignore_errors=True)
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
             if isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
             elif outcome is not None:
@@ -363,3 +368,11 @@ def _end_cancelled(job: Job) -> None:
         job.future.set_exception(CancelledError("Generation cancelled"))
     else:
         job.future.cancel()
+
+
+def _storage_error(exc: OSError) -> GenerationError:
+    """A file the job could not write (a full disk, a read-only cache): said as such, once
+    (retrying would fail the same way)."""
+    return GenerationError(f"Could not store the generated audio: {exc.strerror or exc} "
+                           f"({exc.filename}). Free some disk space, or move the cache "
+                           "(AUDIOSTUDIO_CACHE_DIR), and generate again.")

@@ -1,5 +1,6 @@
 """GenerationService with a fake provider: cache, retries, cancellation, limits, takes."""
 
+import errno
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,6 +12,7 @@ from audiostudio.errors import (
     BadRequestError,
     CancelledError,
     ContentRefusedError,
+    GenerationError,
     RateLimitedError,
     ServiceError,
     UnknownProviderError,
@@ -271,3 +273,21 @@ def test_an_empty_line_or_prompt_is_refused_before_any_call(pool, tmp_path, requ
     with pytest.raises(BadRequestError, match=r"no (text|prompt) yet"):
         service_for(fake, pool, tmp_path).submit(request_, seed=1)
     assert fake.calls == 0
+
+
+def test_a_full_disk_is_said_once_and_the_next_clip_still_generates(pool, tmp_path):
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "cache" / "x.wav"))
+    fake = FakeProvider(failures=[full])
+    service = service_for(fake, pool, tmp_path)
+    with pytest.raises(GenerationError, match="Could not store the generated audio: No space "
+                                              "left on device"):
+        service.submit(req("One"), seed=1).future.result(5)
+    assert fake.calls == 1  # not retried: it would fail the same way
+    assert service.submit(req("Two"), seed=1).future.result(5)[0].path.is_file()
+
+
+def test_a_cache_that_cannot_be_written_ends_the_job_with_an_error(pool, tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    service = service_for(FakeProvider(), pool, tmp_path)
+    with pytest.raises(GenerationError, match="Could not store the generated audio"):
+        service.submit(req(), seed=1).future.result(5)  # an error, never a job left hanging
