@@ -73,4 +73,7 @@ def prune(root: Path, limit_bytes: int) -> PruneReport:
         size -= bytes_
         removed += 1
         freed += bytes_
+        if path.parent.parent != root:  # a bucket (generated/ab/): gone when left empty
+            with contextlib.suppress(OSError):  # not empty (or refilled meanwhile)
+                path.parent.rmdir()
     return PruneReport(removed, freed, size)

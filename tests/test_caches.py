@@ -38,6 +38,8 @@ def test_prunes_decoded_and_peaks_first_then_generated_least_recently_used_first
 
     prune(root, limit_bytes=15 * KB)  # the last decoded file goes, then the older generated one
     assert left(root) == {"generated/cd/cd2.wav", "generated/work/tmp1/0.wav", "decoded/x.part"}
+    assert not (root / "generated" / "ab").exists()  # its bucket went with its last file
+    assert (root / "decoded").is_dir() and (root / "generated" / "work").is_dir()
 
 
 def test_a_cache_hit_keeps_a_file_longer(tmp_path):
