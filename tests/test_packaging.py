@@ -161,6 +161,9 @@ def _assert_demo_exported(project: Path) -> None:
     assert mix.shape[0] / rate > 10.0
     loudness = pyloudnorm.Meter(rate).integrated_loudness(mix)
     assert abs(loudness - -16.0) < 0.5, loudness
+    for handoff in ("timeline.otio", "timeline.xml", "subtitles.srt", "markers.csv"):
+        assert (export / handoff).stat().st_size > 100, handoff  # through OTIO's adapters
+    assert list((export / "edl").glob("*.edl"))
     stems = sorted(p.name for p in (export / "stems").glob("*.wav"))
     assert len(stems) >= 3 and any("narration" in s for s in stems), stems
     for stem in stems:
