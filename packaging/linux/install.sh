@@ -8,7 +8,7 @@ prefix="${1:-$HOME/.local}"
 id=io.github.audiostudio.Audiostudio
 mkdir -p "$prefix/bin" "$prefix/share/applications" "$prefix/share/metainfo" "$prefix/share/icons"
 ln -sf "$here/audiostudio" "$prefix/bin/audiostudio"
-sed "s|^Exec=audiostudio|Exec=$here/audiostudio|" "$here/share/applications/$id.desktop" \
+sed "s|^Exec=audiostudio|Exec=\"$here/audiostudio\"|" "$here/share/applications/$id.desktop" \
   > "$prefix/share/applications/$id.desktop"
 cp "$here/share/metainfo/$id.metainfo.xml" "$prefix/share/metainfo/"
 cp -r "$here/share/icons/hicolor" "$prefix/share/icons/"
