@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/crop_pictures.py DEMO.png SCRIPT_SCENE.png OUT_DIR
 
-The rectangles follow the window's first-start layout at 1600x1000 (timeline top left,
-inspector right, mixer below); scripts/update_screenshots.sh makes both inputs.
+The edges are found in the pictures themselves (where the timeline's empty area ends, where the
+Mixer dock's title bar starts and its tab bar begins, where the last track's kind strip ends),
+so the crops follow the window when its docks change height.
 """
 
 from __future__ import annotations
@@ -15,24 +16,53 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 
-# name: (source, x, y, width, height)
-CROPS = {
-    "timeline.png": ("script", 0, 0, 1300, 440),
-    "mixer.png": ("demo", 0, 628, 1600, 312),
-    "master.png": ("demo", 1262, 650, 338, 292),
-}
+EMPTY_AREA = "#1a1b1e"  # the timeline below the last track (timeline/style.py)
+PANEL = "#2b2d31"  # dock title bars and panels (theme.py)
+PROBE_X = 800  # a column through the timeline and the mixer's empty middle
+MASTER_WIDTH = 360  # the master section at the mixer's right edge
+
+
+def _column(image: QImage, x: int) -> list[str]:
+    return [image.pixelColor(x, y).name() for y in range(image.height())]
+
+
+def _mixer_rows(image: QImage) -> tuple[int, int]:
+    """Top of the Mixer dock's title bar and the row where its tab bar starts."""
+    column = _column(image, PROBE_X)
+    timeline_end = max(y for y, c in enumerate(column) if c == EMPTY_AREA) + 1
+    top = next(y for y in range(timeline_end, len(column)) if column[y] == PANEL)
+    bottom = next(y for y in range(top + 40, len(column)) if column[y] != PANEL
+                  and column[y - 1] == PANEL and all(c != PANEL for c in column[y:y + 3]))
+    return top, bottom
+
+
+def _tracks_bottom(image: QImage) -> int:
+    """The last row of the last track: its kind strip (the saturated left edge) ends there."""
+    rows = [y for y in range(image.height()) if QColor(image.pixelColor(1, y)).saturation() > 120]
+    return max(rows) + 2
+
+
+def crops(demo: QImage, script: QImage) -> dict[str, QImage]:
+    top, bottom = _mixer_rows(demo)
+    width = demo.width()
+    return {
+        "timeline.png": script.copy(QRect(0, 0, 1300, _tracks_bottom(script))),
+        "mixer.png": demo.copy(QRect(0, top, width, bottom - top)),
+        "master.png": demo.copy(QRect(width - MASTER_WIDTH, top + 26, MASTER_WIDTH,
+                                      bottom - top - 26)),
+    }
 
 
 def main(demo: Path, script: Path, out: Path) -> None:
     _app = QGuiApplication.instance() or QGuiApplication([])
-    sources = {"demo": QImage(str(demo)), "script": QImage(str(script))}
-    for name, image in sources.items():
-        if image.size().width() != 1600 or image.size().height() != 1000:
+    images = {"demo": QImage(str(demo)), "script": QImage(str(script))}
+    for name, image in images.items():
+        if (image.width(), image.height()) != (1600, 1000):
             sys.exit(f"the {name} screenshot must be 1600x1000, not {image.size()}")
-    for name, (source, *rect) in CROPS.items():
-        if not sources[source].copy(QRect(*rect)).save(str(out / name)):
+    for name, image in crops(images["demo"], images["script"]).items():
+        if not image.save(str(out / name)):
             sys.exit(f"cannot write {out / name}")
 
 
