@@ -2,9 +2,9 @@
 
 Every restart drops what the sink has not taken yet and renders again: a seek from the new
 frame, an edit from a little after the frame being read: what stays in the ring covers the
-re-render and its limiter warm-up. That is 50 ms, or more when opening a stream took longer
-here (a 32-track scene under load): a change is heard after the device's buffer (~40 ms) plus
-that, rather than as a dropout. Meters
+re-render and its limiter warm-up. That is 50 ms, or up to 90 ms when rendering runs slower
+here (a 32-track scene on a loaded machine): a change is heard after the device's buffer
+(~40 ms) plus that, rather than as a dropout. Meters
 (each track's and the mix's peak per block) are computed here, never in the sink's read, and
 kept with their timeline frame for the GUI timer to pick up.
 """
@@ -29,7 +29,7 @@ from audiostudio.playback.ring import RingBuffer
 POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
 SWITCH_INTERVAL_S = 0.001
 KEEP_S = 0.05  # after an edit, what already sits in the ring still plays while it re-renders
-MAX_KEEP_S = 0.25  # ... at most (the ring holds 0.3 s)
+MAX_KEEP_S = 0.09  # ... at most: an edit is still heard within 0.1 s (plus the device's buffer)
 KEEP_MARGIN = 1.5  # kept: this many times what opening a stream should take, plus 20 ms
 # A stream opened mid-timeline first renders the limiter's warm-up (master.py).
 WARMUP_S = WARMUP_RELEASES * RELEASE_MS / 1000 + 0.005
