@@ -25,7 +25,7 @@ pass at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,9 @@ class Normalisation:
     target_lufs: float | None  # None: not normalised
     ceiling_dbtp: float
     passes: int = 0  # limiter passes measured to find ``norm_db``
+    # The delivered mix's short-term loudness every 100 ms, measured after the limiter by the
+    # pass that chose ``norm_db``; None when the limiter never acts (the pre-master's + gain).
+    short_term: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def target_met(self) -> bool:
@@ -108,22 +111,24 @@ def normalise(
     if bound <= 10.0 ** (ceiling_dbtp / 20.0):
         return Normalisation(gain, pre_lufs + gain, target_lufs, ceiling_dbtp)
     tried: list[tuple[float, float]] = []
+    curves: list[np.ndarray] = []
     for index in range(LIMITER_PASSES):
         def part(fraction: float, _label: str = "", index: int = index) -> None:
             if progress:
                 progress((index + fraction) / LIMITER_PASSES)
 
-        lufs = _delivered_lufs(source(), rate, frames, gain, ceiling_dbtp, part)
+        lufs, curve = _delivered(source(), rate, frames, gain, ceiling_dbtp, part)
         if lufs is None:
             break
         tried.append((gain, lufs))
+        curves.append(curve)
         if abs(lufs - target_lufs) <= AIM_LU:
             break
         gain = _next_gain(tried, target_lufs, tried[0][0] + MAX_CORRECTION_DB)
     if not tried:
         return Normalisation(gain, None, target_lufs, ceiling_dbtp, 1)
-    best_gain, best_lufs = min(tried, key=lambda t: abs(t[1] - target_lufs))
-    return Normalisation(best_gain, best_lufs, target_lufs, ceiling_dbtp, len(tried))
+    best = min(range(len(tried)), key=lambda i: abs(tried[i][1] - target_lufs))
+    return Normalisation(*tried[best], target_lufs, ceiling_dbtp, len(tried), curves[best])
 
 
 def _next_gain(tried: list[tuple[float, float]], target: float, highest: float) -> float:
@@ -135,15 +140,16 @@ def _next_gain(tried: list[tuple[float, float]], target: float, highest: float) 
     return min(highest, gain + (target - lufs) / max(slope, MIN_SLOPE))
 
 
-def _delivered_lufs(source: Source, rate: int, frames: int, norm_db: float, ceiling: float,
-                    progress: Progress) -> float | None:
-    """Integrated loudness of the delivered mix of the whole timeline at ``norm_db``."""
+def _delivered(source: Source, rate: int, frames: int, norm_db: float, ceiling: float,
+               progress: Progress) -> tuple[float | None, np.ndarray]:
+    """Integrated and short-term loudness of the delivered mix of the whole timeline at
+    ``norm_db``."""
     stream = MasterStream(source, rate, norm_db, ceiling)
     meter = LoudnessMeter(rate, 2, true_peak=False)
     for b0 in range(0, frames, BLOCK_FRAMES):
         meter.add(stream.read(min(BLOCK_FRAMES, frames - b0)).mix)
         progress(min(1.0, (b0 + BLOCK_FRAMES) / frames))
-    return meter.integrated()
+    return meter.integrated(), meter.short_term_curve()
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,12 @@ class MixLoudness:
     @property
     def norm_db(self) -> float:
         return self.normalisation.norm_db
+
+    @property
+    def delivered_short_term(self) -> np.ndarray:
+        """Short-term loudness of the delivered mix (after the limiter), every 100 ms."""
+        limited = self.normalisation.short_term
+        return self.short_term + self.norm_db if limited is None else limited
 
 
 def premaster_loudness(plan: RenderPlan, progress: Progress | None = None,

@@ -79,10 +79,11 @@ class LoudnessPanel(QWidget):
         elif target is None:
             self.status.setText(f"Mix {_lufs(self.preview.lufs)} — not normalised")
         else:
-            gain = self.preview.delivered_lufs - self.preview.lufs
+            missed = self.preview.target_missed
             self.status.setText(f"Mix measured {_lufs(self.preview.lufs)}; delivered at "
                                 f"{_lufs(self.preview.delivered_lufs)} (target {target:g}, "
-                                f"gain {gain:+.1f} dB)")
+                                f"gain {self.preview.norm_db:+.1f} dB)"
+                                + (f" — target missed: {missed}" if missed else ""))
         self.target.setVisible(target is not None)
         if target is not None:
             self.target.setValue(target)

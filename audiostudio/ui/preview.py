@@ -70,7 +70,9 @@ class Preview(QObject):
         self.player = self._new_player()
         self.measuring = True
         self.lufs: float | None = None  # the whole pre-master mix's, for the normalisation gain
-        self._curve = np.zeros(0)  # the pre-master's short-term loudness every 100 ms
+        self._curve = np.zeros(0)  # the delivered mix's short-term loudness every 100 ms
+        self._delivered: float | None = None
+        self.target_missed: str | None = None  # why the export cannot meet the target
         self._norm_db = 0.0
         self._built: _Built | None = None
         self._measured_revision = -1
@@ -169,16 +171,20 @@ class Preview(QObject):
         return self.document.project.mix.target_lufs
 
     def loudness_curve(self) -> tuple[np.ndarray, np.ndarray]:
-        """(end time s, LUFS) of the delivered mix's short-term loudness over the timeline:
-        the measured pre-master curve moved by the normalisation gain (before the limiter,
-        which only trims peaks)."""
+        """(end time s, LUFS) of the delivered mix's short-term loudness over the timeline,
+        after the limiter (as the export delivers it)."""
         ends = (np.arange(len(self._curve)) + 30) / 10.0
-        return ends, self._curve + self._norm_db
+        return ends, self._curve
+
+    @property
+    def norm_db(self) -> float:
+        """The normalisation gain the mix plays (and exports) at."""
+        return self._norm_db
 
     @property
     def delivered_lufs(self) -> float | None:
-        """Integrated loudness the export will deliver (before the limiter's small trim)."""
-        return None if self.lufs is None else self.lufs + self._norm_db
+        """Integrated loudness the export will deliver (the limited mix, measured)."""
+        return None if self.lufs is None else self._delivered
 
     def close(self) -> None:
         """Stop playing and wait for the background work; later edits start none."""
@@ -247,7 +253,9 @@ class Preview(QObject):
             return
         self._measure_job = None
         lufs = loudness.integrated
-        self._curve = loudness.short_term
+        self._curve = loudness.delivered_short_term
+        self._delivered = loudness.normalisation.delivered_lufs
+        self.target_missed = loudness.normalisation.reason
         previous = self._norm_db
         self._norm_db = loudness.norm_db  # the export's gain: its limiter passes included
         self.lufs = lufs

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from audiostudio.export.render import ExportOptions, export_project
-from audiostudio.model.edits import Compound, SetFields
+from audiostudio.model.edits import Compound, Scope, SetFields
 from audiostudio.settings import cache_dir
 from audiostudio.ui.document import Document
 from audiostudio.ui.preview import Preview
@@ -132,3 +132,21 @@ def test_a_voice_sample_plays_through_the_preview_output_and_leaves_the_playhead
     stereo = np.repeat(audio, 2, axis=1) if audio.shape[1] == 1 else audio
     np.testing.assert_allclose(heard[:len(stereo)], stereo, atol=1e-6)
     assert document.playhead == 3.0
+
+
+def test_the_loudness_curve_is_the_delivered_mix_after_the_limiter(qtbot, preview, tmp_path):
+    from audiostudio.audio.loudness import LoudnessMeter
+
+    preview, document, _recorded = preview
+    document.apply(SetFields(Scope.MIX, {"target_lufs": -9.0}), "Hot target")  # limiter works
+    qtbot.waitUntil(lambda: not preview.measuring, timeout=30000)
+    mix = exported_mix(document, tmp_path)
+    meter = LoudnessMeter(RATE, 2, true_peak=False)
+    meter.add(mix)
+    expected = meter.short_term_curve()
+    _ends, curve = preview.loudness_curve()
+    assert len(curve) == len(expected)
+    shown = np.isfinite(expected) & (expected > -70)
+    np.testing.assert_allclose(curve[shown], expected[shown], atol=0.05)
+    premaster_plus_gain = preview.lufs + preview.norm_db
+    assert abs(preview.delivered_lufs - premaster_plus_gain) > 0.3  # the limiter took some
