@@ -161,8 +161,10 @@ def _assert_demo_exported(project: Path) -> None:
     assert mix.shape[0] / rate > 10.0
     loudness = pyloudnorm.Meter(rate).integrated_loudness(mix)
     assert abs(loudness - -16.0) < 0.5, loudness
-    for handoff in ("timeline.otio", "timeline.xml", "subtitles.srt", "markers.csv"):
+    for handoff in ("timeline.otio", "timeline.xml", "subtitles.srt"):
         assert (export / handoff).stat().st_size > 100, handoff  # through OTIO's adapters
+    markers = (export / "markers.csv").read_text().splitlines()
+    assert markers[0] == "timecode,seconds,label"  # the demo has no markers: the header alone
     assert list((export / "edl").glob("*.edl"))
     stems = sorted(p.name for p in (export / "stems").glob("*.wav"))
     assert len(stems) >= 3 and any("narration" in s for s in stems), stems
