@@ -143,8 +143,10 @@ class Engine:
         self.engine.play(frame)
 
     def wait_for_block(self) -> None:
+        # Asked every 2 ms: each question is served by the engine, so asking far more often
+        # would take the engine's interpreter lock from the very render being timed.
         while self.engine.status().blocks_rendered == self._blocks:
-            time.sleep(0.0002)
+            time.sleep(0.002)
 
     def pause(self) -> None:
         self.engine.pause()
