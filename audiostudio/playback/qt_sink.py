@@ -11,6 +11,8 @@ sink's thread, so a busy GUI thread (a long repaint, a dialog opening) cannot st
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
@@ -178,7 +180,14 @@ _application: QCoreApplication | None = None
 
 def ensure_application() -> None:
     """Qt's device list and audio threads need an application object: the audio engine's
-    process has no window, so it makes a core one (kept: Qt must not see it collected)."""
+    process has no window, so it makes a core one (kept: Qt must not see it collected).
+
+    Qt 6.10-6.11's PulseAudio output caps the server's buffer at 1024 frames whatever
+    ``setBufferSize`` asks (a known Qt bug; no API reaches it), so one late wake-up is silence
+    inserted mid-play: measured in 4 of 10 plays of a plain QAudioSink, 0 of 12 with the buffer
+    set through libpulse's own ``PULSE_LATENCY_MSEC``, which this process sets to BUFFER_S
+    (a user's own value wins)."""
     global _application
+    os.environ.setdefault("PULSE_LATENCY_MSEC", str(round(BUFFER_S * 1000)))
     if QCoreApplication.instance() is None:
         _application = QCoreApplication([])
