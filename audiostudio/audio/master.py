@@ -190,7 +190,8 @@ def premaster_loudness(plan: RenderPlan, progress: Progress | None = None,
             for b0, b1 in plan.blocks():
                 mix = source(b0, b1)[0]
                 meter.add(mix)
-                mix.tofile(out)
+                if target_lufs is not None:  # no target: no limiter passes to read it back
+                    mix.tofile(out)
                 if progress:
                     progress(b1 / plan.frames / 2)
         norm = normalise(lambda: file_source(kept), plan.rate, plan.frames,
@@ -238,8 +239,12 @@ class MasterBlock:
 
 def file_source(path: Path) -> Source:
     """Pre-master mix kept in a raw float32 stereo file (the export's measuring pass)."""
-    data = (np.memmap(path, dtype="<f4", mode="r").reshape(-1, 2) if path.stat().st_size
-            else np.zeros((0, 2), np.float32))
+    return array_source(np.memmap(path, dtype="<f4", mode="r").reshape(-1, 2)
+                        if path.stat().st_size else np.zeros((0, 2), np.float32))
+
+
+def array_source(data: np.ndarray) -> Source:
+    """Stereo audio (frames, 2) as one part from timeline frame 0; silence after its end."""
 
     def read(b0: int, b1: int) -> np.ndarray:
         out = np.zeros((1, b1 - b0, 2), np.float32)

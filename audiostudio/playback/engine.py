@@ -306,19 +306,12 @@ class _Engine:
 
     def audition(self, path: Path) -> None:
         from audiostudio.audio.decode import read_all
-        from audiostudio.audio.master import MasterStream
+        from audiostudio.audio.master import MasterStream, array_source
 
         rate = self._player.rate
         audio, _ = read_all(path, rate)
         stereo = np.repeat(audio, 2, axis=1) if audio.shape[1] == 1 else audio[:, :2]
-
-        def source(b0: int, b1: int) -> np.ndarray:
-            out = np.zeros((1, b1 - b0, 2), np.float32)
-            end = min(b1, len(stereo))
-            if end > b0:
-                out[0, :end - b0] = stereo[b0:end]
-            return out
-
+        source = array_source(stereo)
         self._pending_play = None
         self._player.set_loop(None)
         self._player.set_source(lambda frame: MasterStream(

@@ -125,8 +125,8 @@ class Preview(QObject):
         if self.player.playing:
             self.player.pause()
             self._timer.stop()
-            if not self._auditioning:
-                self._set_playhead(self.player.position() / self.player.rate)
+            if not self._auditioning:  # the engine's answer to the pause: no second question
+                self._set_playhead(self.player.last.position / self.player.rate)
         self._auditioning = False
         self.playing_changed.emit(False)
 
