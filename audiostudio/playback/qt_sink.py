@@ -1,12 +1,27 @@
 """The sound card: a QAudioSink in pull mode whose device only copies out of the ring buffer.
 
-Design note. Pull mode (the sink asks a QIODevice for bytes) keeps the device's own buffer
-small (~40 ms) and needs no timer of ours; push mode would need a writer waking every few ms.
-``readData`` copies from the ring into a preallocated array and hands the bytes to Qt; PySide
-needs a ``bytes`` object back, so that one copy per call is the floor in Python. No mixing,
-locks held across rendering, or signals happen there: the feeder thread did that work.
-The sink lives on a thread of its own with its own event loop: Qt calls ``readData`` on the
-sink's thread, so a busy GUI thread (a long repaint, a dialog opening) cannot starve the device.
+Design note. Pull mode (the sink asks a QIODevice for bytes) needs no timer of ours; push mode
+would need a writer waking every few ms. ``readData`` copies from the ring into a preallocated
+array and hands the bytes to Qt; PySide needs a ``bytes`` object back, so that one copy per call
+is the floor in Python. No mixing, locks held across rendering, or signals happen there: the
+feeder thread did that work. The sink lives on a thread of its own with its own event loop: Qt
+calls ``readData`` on the sink's thread, so a busy GUI thread cannot starve the device.
+
+How deep the device is, measured on Qt 6.11's PulseAudio output (a private null sink recorded
+from its monitor, 2-core machine; a play is 3 s of the sample project through the engine):
+- Qt keeps a ring of ``setBufferSize`` bytes that libpulse's thread drains without Python; Qt
+  refills it from ``readData`` on the sink's thread, which needs the engine's GIL. Stalls of
+  that thread reached 30-40 ms here, so a 40 ms ring ran dry; at 60 ms its fill never went
+  below 30 ms.
+- The device is opened unbuffered: a buffered QIODevice reads 16 KB (43 ms) ahead, a buffer
+  nobody accounts for, and asks Python only when it is empty.
+- The server side: Qt asks libpulse to adjust the latency but caps the server's buffer at 1024
+  frames whatever ``setBufferSize`` says (a known Qt bug; no API reaches it), and a late server
+  request is silence inserted mid-play. ``PULSE_LATENCY_MSEC`` sets that latency.
+- Plays with a dropout: 40 ms ring, 40 ms server: 1-2 in 10-14 (runs of 480 frames while the
+  ring held 30 ms); 60 ms ring (unbuffered), 40 ms server: 2 of 14; 60 ms ring, 60 ms server:
+  0 of 28. So a change is heard ~0.12 s after it leaves the ring, about Audacity's default
+  100 ms output buffer.
 """
 
 from __future__ import annotations
@@ -19,7 +34,8 @@ from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaD
 
 from audiostudio.playback.ring import RingBuffer
 
-BUFFER_S = 0.04
+BUFFER_S = 0.06  # Qt's ring (the module note says why)
+SERVER_LATENCY_MS = 60  # PulseAudio's, through PULSE_LATENCY_MSEC
 FRAME_BYTES = 8  # stereo float32
 WATCH_MS = 100
 
@@ -106,7 +122,8 @@ class _Output(QObject):
         self._sink = QAudioSink(self.device, _format(self.rate))
         self._sink.setBufferSize(round(BUFFER_S * self.rate) * FRAME_BYTES)
         self._io = _RingDevice(ring, self._sink)
-        self._io.open(QIODevice.OpenModeFlag.ReadOnly)
+        # Unbuffered: Qt's own read-ahead would be a hidden 43 ms buffer (module note).
+        self._io.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
         self._sink.start(self._io)
         self.buffered = self._sink.bufferSize()
         self._watch.start()
@@ -181,13 +198,8 @@ _application: QCoreApplication | None = None
 def ensure_application() -> None:
     """Qt's device list and audio threads need an application object: the audio engine's
     process has no window, so it makes a core one (kept: Qt must not see it collected).
-
-    Qt 6.10-6.11's PulseAudio output caps the server's buffer at 1024 frames whatever
-    ``setBufferSize`` asks (a known Qt bug; no API reaches it), so one late wake-up is silence
-    inserted mid-play: measured in 4 of 10 plays of a plain QAudioSink, 0 of 12 with the buffer
-    set through libpulse's own ``PULSE_LATENCY_MSEC``, which this process sets to BUFFER_S
-    (a user's own value wins)."""
+    It also sets PulseAudio's latency for this process (module note; a user's value wins)."""
     global _application
-    os.environ.setdefault("PULSE_LATENCY_MSEC", str(round(BUFFER_S * 1000)))
+    os.environ.setdefault("PULSE_LATENCY_MSEC", str(SERVER_LATENCY_MS))
     if QCoreApplication.instance() is None:
         _application = QCoreApplication([])

@@ -3,10 +3,10 @@
 After every edit a snapshot of the project goes to a worker on a pool of its own, which builds
 the render plan (sources opened, ducking envelope over the whole timeline) and hands it back,
 pickled too for the audio engine's process (``playback.engine``), which plays it at once (the
-change is heard within a block plus the device's ~40 ms), still at the old normalisation gain.
-A second job measures the whole mix's loudness; its gain then ramps in over 50 ms. A newer edit
-cancels a measurement under way. Play pressed before the first measurement of a project waits
-for it, so playback never starts at a provisional gain.
+change is heard after what the ring keeps plus the device's ~0.12 s), still at the old
+normalisation gain. A second job measures the whole mix's loudness; its gain then ramps in
+over 50 ms. A newer edit cancels a measurement under way. Play pressed before the first
+measurement of a project waits for it, so playback never starts at a provisional gain.
 """
 
 from __future__ import annotations

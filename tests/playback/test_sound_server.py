@@ -53,12 +53,12 @@ def test_the_device_plays_the_exported_mix(pulse, tmp_path):
     exported, _ = sf.read(str(out / "mix.wav"), dtype="float32", always_2d=True)
 
     reference = exported[6 * RATE:8 * RATE]  # two of the three seconds played
-    # Qt 6.10-6.11's PulseAudio output pads late writes with silence (playback/qt_sink.py,
-    # ensure_application): with the engine's PULSE_LATENCY_MSEC, about one play in six still
-    # shows a 10-30 ms run of it here (2 of 12, 2026-12-01), which this test rightly calls a
-    # dropout. It passes on the first clean play of four; every play is reported on failure.
+    # Qt's PulseAudio output pads a late server request with silence (playback/qt_sink.py):
+    # with 40 ms buffers 1 play in 10 had such a run here; with the engine's 60 + 60 ms, 0 of 28
+    # (2026-12-01). A loaded CI machine may still lose one: the test passes on the first clean
+    # play of three, and reports every play when it fails.
     problems: list[list[str]] = []
-    for attempt in range(4):
+    for attempt in range(3):
         problems.append(play_and_compare(pulse, tmp_path / f"monitor-{attempt}.f32", reference))
         if not problems[-1]:
             break
