@@ -2,15 +2,22 @@
 
 Files are moved in with ``os.replace`` from a work folder on the same filesystem, so a reader
 never sees half a file; an entry is never rewritten (the key already fixes its content).
+Beside an entry, ``<key>.meta.json`` keeps what the provider said of that audio and a hit must
+give back: its request id (ElevenLabs stitches neighbouring lines by it) and the seed it used.
+Never a key or a header: only the fields ``put`` is given.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from audiostudio.caches import GENERATED, WORK, mark_used
+
+META = ".meta.json"  # a stem of "<key>.meta" never matches an entry's "<key>"
 
 
 class AssetCache:
@@ -30,16 +37,33 @@ class AssetCache:
             mark_used(hit)
         return hit
 
-    def put(self, key: str, file: Path) -> Path:
+    def put(self, key: str, file: Path, meta: dict[str, Any] | None = None) -> Path:
+        """Move ``file`` in as ``key``'s entry, with ``meta`` (JSON values) beside it."""
         existing = self.get(key)
         if existing:
             file.unlink(missing_ok=True)
             return existing
         folder = self._folder(key)
         folder.mkdir(parents=True, exist_ok=True)
+        if meta:  # first, so whoever finds the audio finds what it came with
+            handle, scratch = tempfile.mkstemp(dir=folder, suffix=".part")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(meta, out)
+            os.replace(scratch, folder / f"{key}{META}")
         target = folder / f"{key}{file.suffix.lower()}"
         os.replace(file, target)
         return target
+
+    def meta(self, key: str) -> dict[str, Any]:
+        """What ``put`` kept beside ``key``'s entry; {} when nothing (or it is unreadable:
+        the audio is still good, only the extras are lost)."""
+        path = self._folder(key) / f"{key}{META}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        mark_used(path)
+        return data if isinstance(data, dict) else {}
 
     def workdir(self) -> Path:
         """A fresh folder for a provider to write into (same filesystem as the cache)."""

@@ -17,7 +17,8 @@ limit to those and puts the job back at the head of its queue: it waits for a sl
 
 Request stitching: ``neighbour_request_ids`` finds a line's neighbours on the timeline for a
 provider that ``stitches`` with the model, and ``submit`` puts their ids into the resolved
-request (so into the cache key).
+request (so into the cache key). A cache hit gives back the request id the audio was made
+with (kept beside it), so a line restored from the cache stays a neighbour to stitch to.
 """
 
 from __future__ import annotations
@@ -262,7 +263,7 @@ class GenerationService:
         if all(hits):
             job.future.set_running_or_notify_cancel()
             job.report(1.0)
-            job.future.set_result([GeneratedAudio(path, key, seed, v, None, None, cached=True)
+            job.future.set_result([self._from_cache(path, key, seed, v)
                                    for v, (path, key) in enumerate(zip(hits, job.keys,
                                                                        strict=True))])
             return job
@@ -270,6 +271,14 @@ class GenerationService:
             self._queues[provider.name].append(job)
         self._dispatch(provider.name)
         return job
+
+    def _from_cache(self, path: Path, key: str, seed: int, variant: int) -> GeneratedAudio:
+        """A hit, with the request id and seed the provider gave when it made the audio (a
+        neighbour stitches to that id; a provider that ignored the seed said None)."""
+        meta = self.cache.meta(key)
+        made_with = meta.get("seed", seed)
+        return GeneratedAudio(path, key, made_with if isinstance(made_with, int) else None,
+                              variant, _text_or_none(meta.get("request_id")), None, cached=True)
 
     def queued(self, provider: str) -> int:
         """Jobs waiting for one of ``provider``'s slots."""
@@ -308,7 +317,8 @@ class GenerationService:
                         key = (job.keys[result.variant] if result.variant < len(job.keys)
                                else cache_key(job.resolved.to_json(), job.seed, result.variant,
                                               provider.engine_version(job.request.kind)))
-                        path = self.cache.put(key, result.audio)
+                        path = self.cache.put(key, result.audio, {
+                            "request_id": result.request_id, "seed": result.seed})
                         outcome.append(GeneratedAudio(path, key, result.seed, result.variant,
                                                       result.request_id, result.cost,
                                                       cached=False))
@@ -368,6 +378,10 @@ def _end_cancelled(job: Job) -> None:
         job.future.set_exception(CancelledError("Generation cancelled"))
     else:
         job.future.cancel()
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _storage_error(exc: OSError) -> GenerationError:

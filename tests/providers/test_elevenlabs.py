@@ -252,3 +252,35 @@ def test_without_a_key_it_says_how_to_add_one(server, tmp_path):
     with pytest.raises(ProviderError, match="Preferences"):
         run(keyless, voice(), tmp_path)
     assert server.received == [] and keyless.voices() == []
+
+
+def test_a_take_from_the_cache_keeps_its_request_id_for_stitching(server, provider, tmp_path,
+                                                                  pool):
+    """A second project (same cache) gets the first line from the cache, not the service; the
+    line after it is still stitched to the id the service gave that audio."""
+    service = service_for(provider, tmp_path, pool)
+
+    def project_with(*texts: str) -> Project:
+        return Project(tracks=[Track("a", kind="voice", clips=[
+            Clip(f"l{i}", start=float(i), request=Request(
+                kind="voice", provider="elevenlabs", model="eleven_multilingual_v2",
+                text=text, voice=GEORGE, seed=5)) for i, text in enumerate(texts)])])
+
+    first = project_with("The first line.")
+    (tmp_path / "one").mkdir()
+    assert not generate_clips(service, first, tmp_path / "one").failed
+    made = first.find_clip("l0")[1].takes[0]
+    assert made.request_id == "req-1"
+
+    second = project_with("The first line.", "The second line.")
+    (tmp_path / "two").mkdir()
+    opening = [second.find_clip("l0")[1]]
+    assert generate_clips(service, second, tmp_path / "two", clips=opening).succeeded == ["l0"]
+    hit = second.find_clip("l0")[1].takes[0]
+    assert len(server.audio_requests()) == 1  # a hit: no call
+    assert hit.request_id == "req-1" and hit.seed == 5 and hit.cost is None
+    assert not generate_clips(service, second, tmp_path / "two").failed
+    sent = server.audio_requests()[-1]
+    assert sent.json["text"] == "The second line."
+    assert sent.json["previous_request_ids"] == ["req-1"]
+    assert all(KEY.encode() not in p.read_bytes() for p in cached_files(tmp_path))
