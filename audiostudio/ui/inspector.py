@@ -1,5 +1,5 @@
 """The inspector dock: the selected clip (a prompt clip's request first, ``prompt_form.py``),
-else the project's mix.
+else an overview of the project (``project_overview.py``; the master settings are the Mixer's).
 
 Every change is a SetFields edit through the document (undoable), named in people's words;
 edits to the same field of the same object merge, so turning a spin box is one undo step.
@@ -37,7 +37,7 @@ from audiostudio.audio.decode import open_source
 from audiostudio.errors import AudiostudioError
 from audiostudio.model import Clip
 from audiostudio.model.assets import resolve_path
-from audiostudio.model.edits import Scope, SetFields
+from audiostudio.model.edits import SetFields
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.schema import to_json
 from audiostudio.settings import cache_dir
@@ -45,6 +45,7 @@ from audiostudio.ui.clip_labels import clip_name
 from audiostudio.ui.document import Document
 from audiostudio.ui.forms import DoubleSpinBox, FieldForm, FieldSpec, choice_words
 from audiostudio.ui.generation import GenerationController
+from audiostudio.ui.project_overview import ProjectOverview
 from audiostudio.ui.prompt_form import PromptForm
 
 CLIP_FIELDS = [
@@ -59,24 +60,6 @@ CLIP_FIELDS = [
     FieldSpec("fade_out_curve", "Fade-out curve", "choice", choices=FADE_CURVES),
     FieldSpec("loop", "Loop", "bool"),
     FieldSpec("mute", "Mute", "bool"),
-]
-MIX_FIELDS = [
-    FieldSpec("target_lufs", "Loudness target", "optional_float", minimum=-40, maximum=-5, step=0.5,
-              decimals=1, suffix=" LUFS"),
-    FieldSpec("true_peak_ceiling_dbtp", "True-peak ceiling", minimum=-9, maximum=0, step=0.1,
-              decimals=1, suffix=" dBTP"),
-    FieldSpec("master_gain_db", "Master gain", minimum=-40, maximum=24, step=0.5, decimals=1,
-              suffix=" dB"),
-]
-DUCK_FIELDS = [
-    FieldSpec("depth_db", "Duck depth", minimum=-48, maximum=0, step=1, decimals=1, suffix=" dB"),
-    FieldSpec("threshold_db", "Threshold", minimum=-80, maximum=0, step=1, decimals=1,
-              suffix=" dB"),
-    FieldSpec("attack_ms", "Attack", minimum=1, maximum=5000, step=10, decimals=0, suffix=" ms"),
-    FieldSpec("release_ms", "Release", minimum=1, maximum=10000, step=50, decimals=0,
-              suffix=" ms"),
-    FieldSpec("hold_ms", "Hold", maximum=10000, step=50, decimals=0, suffix=" ms"),
-    FieldSpec("lookahead_ms", "Look-ahead", maximum=2000, step=10, decimals=0, suffix=" ms"),
 ]
 
 
@@ -147,12 +130,11 @@ class Inspector(QScrollArea):
         self.request_form = PromptForm(document, generation, play)
         self.clip_form = FieldForm(CLIP_FIELDS)
         self.auto_gain = AutoGainRow()
-        self.mix_form = FieldForm(MIX_FIELDS)
-        self.duck_form = FieldForm(DUCK_FIELDS)
+        self.overview = ProjectOverview(generation)
         self.groups = {}
         # A prompt clip's words and voice come first: that is what a creator works on.
         for name, form in (("Generation", self.request_form), ("Clip", self.clip_form),
-                           ("Loudness", self.mix_form), ("Ducking", self.duck_form)):
+                           ("Project", self.overview)):
             box = QGroupBox(name)
             inner = QVBoxLayout(box)
             inner.setContentsMargins(2, 2, 2, 2)  # the dock is narrow: room for the fields
@@ -166,10 +148,8 @@ class Inspector(QScrollArea):
         self.request_form.message.connect(self.error.setText)
         self.clip_form.edited.connect(self._edit_clip)
         self.auto_gain.edited.connect(self._edit_auto_gain)
-        self.mix_form.edited.connect(lambda k, v: self._apply(
-            Scope.MIX, k, v, self.mix_form, "mix"))
-        self.duck_form.edited.connect(lambda k, v: self._apply(
-            Scope.DUCK, k, v, self.duck_form, "ducking"))
+        self.overview.clips_chosen.connect(document.select)
+        generation.rows_changed.connect(self._jobs_changed)
         document.selection_changed.connect(self.refresh)
         document.changed.connect(lambda _ids: self.refresh())
         document.reset.connect(self.refresh)
@@ -187,12 +167,10 @@ class Inspector(QScrollArea):
         project = self.document.project
         self.groups["Clip"].setVisible(clip is not None)
         self.groups["Generation"].setVisible(clip is not None and clip.request is not None)
-        self.groups["Loudness"].setVisible(clip is None)
-        self.groups["Ducking"].setVisible(clip is None)
+        self.groups["Project"].setVisible(clip is None)
         if clip is None:
-            self.title.setText(f"Mix — {project.name or 'Untitled'}")
-            self.mix_form.load(to_json(project.mix))
-            self.duck_form.load(to_json(project.mix.duck))
+            self.title.setText(f"Project — {project.name or 'Untitled'}")
+            self.overview.refresh()
             return
         kind = choice_words(clip.request.kind) if clip.request else "Clip"
         self.title.setText(f"{kind}: {clip_name(clip, limit=80)}")
@@ -204,6 +182,10 @@ class Inspector(QScrollArea):
         self.auto_gain.show_gain(*self._auto_gain(clip))
         if clip.request is not None:
             self.request_form.show_clip(clip)
+
+    def _jobs_changed(self) -> None:
+        if self.selected_clip() is None:  # counts by state include the jobs' states
+            self.overview.refresh()
 
     def _edit_auto_gain(self, value: float | None) -> None:
         clip = self.selected_clip()
@@ -257,11 +239,10 @@ class Inspector(QScrollArea):
             self._apply(clip.id, key, value, self.clip_form,
                         clip_name(clip))
 
-    def _apply(self, target: str | Scope, key: str, value: Any, form: FieldForm,
-               what: str) -> None:
+    def _apply(self, target: str, key: str, value: Any, form: FieldForm, what: str) -> None:
         """One undoable step named in people's words ("Fade-out curve: Line 3"), merged per
-        field of one target while a spin box turns."""
-        merge_key = f"{target.value if isinstance(target, Scope) else target}:{key}"
+        field of one clip while a spin box turns."""
+        merge_key = f"{target}:{key}"
         error = self.document.try_apply(SetFields(target, {key: value}),
                                         f"{form.specs[key].label}: {what}", merge_key)
         self.error.setText(error or "")

@@ -22,6 +22,21 @@ def _lufs(value: float | None, unit: str = "LUFS") -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:.1f} {unit}"
 
 
+def loudness_words(preview: Preview) -> str:
+    """The mix's measured and delivered loudness in a line (also the inspector's overview)."""
+    target = preview.target_lufs
+    if preview.measuring:
+        return "Measuring the mix's loudness…"
+    if preview.lufs is None:
+        return "The mix is silent: nothing to measure yet"
+    if target is None:
+        return f"Mix {_lufs(preview.lufs)} — not normalised"
+    missed = preview.target_missed
+    return (f"Mix measured {_lufs(preview.lufs)}; delivered at "
+            f"{_lufs(preview.delivered_lufs)} (target {target:g}, gain {preview.norm_db:+.1f} dB)"
+            + (f" — target missed: {missed}" if missed else ""))
+
+
 class LoudnessPanel(QWidget):
     def __init__(self, document: Document, preview: Preview) -> None:
         super().__init__()
@@ -72,18 +87,7 @@ class LoudnessPanel(QWidget):
 
     def refresh(self) -> None:
         target = self.preview.target_lufs
-        if self.preview.measuring:
-            self.status.setText("Measuring the mix's loudness…")
-        elif self.preview.lufs is None:
-            self.status.setText("The mix is silent: nothing to measure yet")
-        elif target is None:
-            self.status.setText(f"Mix {_lufs(self.preview.lufs)} — not normalised")
-        else:
-            missed = self.preview.target_missed
-            self.status.setText(f"Mix measured {_lufs(self.preview.lufs)}; delivered at "
-                                f"{_lufs(self.preview.delivered_lufs)} (target {target:g}, "
-                                f"gain {self.preview.norm_db:+.1f} dB)"
-                                + (f" — target missed: {missed}" if missed else ""))
+        self.status.setText(loudness_words(self.preview))
         self.target.setVisible(target is not None)
         if target is not None:
             self.target.setValue(target)

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._add_dock("Video", self.video_dock, "videoDock")
         self.document.reset.connect(self._restore_video)
         self.preview = Preview(self.document, cache_dir(), device=self.settings.output_device)
+        self.inspector.overview.follow_loudness(self.preview)
         self.jobs = JobsDock(self.generation)
         self._add_dock("Jobs", self.jobs, "jobsDock")
         self.mixer = MixerDock(self.document, self.preview)

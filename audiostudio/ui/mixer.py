@@ -1,8 +1,8 @@
 """The mixer dock: a strip per track (fader, pan, mute, solo, auto-level, duck role, live peak
-meter) and a master strip (loudness target preset, true-peak ceiling, auto-level by kind,
-ducking). Every change is an undoable
-edit; one fader drag is one undo step. Meters read the feeder's levels on a GUI timer, never
-in the audio path."""
+meter) and a master strip (loudness target preset, true-peak ceiling, master gain, auto-level
+by kind, ducking): the only place the project's master settings are edited. Every change is an
+undoable edit; one fader drag is one undo step. Meters read the feeder's levels on a GUI timer,
+never in the audio path."""
 
 from __future__ import annotations
 
@@ -241,22 +241,40 @@ class MasterStrip(QGroupBox):
         self.release = self._spin(10.0, 5000.0, 50.0, " ms")
         self.release.valueChanged.connect(
             lambda v: self._set(Scope.DUCK, {"release_ms": v}, "Duck release", "release"))
+        self.hold = self._spin(0.0, 10000.0, 50.0, " ms")
+        self.hold.setToolTip("How long the music stays down after the voice stops")
+        self.hold.valueChanged.connect(
+            lambda v: self._set(Scope.DUCK, {"hold_ms": v}, "Duck hold", "hold"))
+        self.lookahead = self._spin(0.0, 2000.0, 10.0, " ms")
+        self.lookahead.setToolTip("How early the music starts going down before a line")
+        self.lookahead.valueChanged.connect(
+            lambda v: self._set(Scope.DUCK, {"lookahead_ms": v}, "Duck look-ahead", "lookahead"))
+        self.master_gain = self._spin(-40.0, 24.0, 0.5, " dB")
+        self.master_gain.setToolTip("Gain of the whole mix before normalisation and the limiter")
+        self.master_gain.valueChanged.connect(lambda v: self._set(
+            Scope.MIX, {"master_gain_db": v}, "Master gain", "master_gain"))
         self.meter = Meter()
+        # Two columns (loudness | ducking): the strip stays as low as the track strips.
         form = QFormLayout()
         form.addRow(self.normalize)
         form.addRow("Target", self.target)
         form.addRow("", self.custom)
         form.addRow("Ceiling", self.ceiling)
+        form.addRow("Master gain", self.master_gain)
         form.addRow(self.auto_level)
         form.addRow("Music under", self.music_under)
         form.addRow("SFX under", self.sfx_under)
-        form.addRow(QLabel("<b>Music under voice</b>"))
-        form.addRow("Depth", self.depth)
-        form.addRow("Threshold", self.threshold)
-        form.addRow("Attack", self.attack)
-        form.addRow("Release", self.release)
+        ducking = QFormLayout()
+        ducking.addRow(QLabel("<b>Music under voice</b>"))
+        ducking.addRow("Depth", self.depth)
+        ducking.addRow("Threshold", self.threshold)
+        ducking.addRow("Attack", self.attack)
+        ducking.addRow("Release", self.release)
+        ducking.addRow("Hold", self.hold)
+        ducking.addRow("Look-ahead", self.lookahead)
         layout = QHBoxLayout(self)
         layout.addLayout(form)
+        layout.addLayout(ducking)
         layout.addWidget(self.meter)
         self.sync()
 
@@ -281,7 +299,8 @@ class MasterStrip(QGroupBox):
                   (self.custom, target if target is not None else -16.0),
                   (self.ceiling, mix.true_peak_ceiling_dbtp), (self.depth, mix.duck.depth_db),
                   (self.threshold, mix.duck.threshold_db), (self.attack, mix.duck.attack_ms),
-                  (self.release, mix.duck.release_ms))
+                  (self.release, mix.duck.release_ms), (self.hold, mix.duck.hold_ms),
+                  (self.lookahead, mix.duck.lookahead_ms), (self.master_gain, mix.master_gain_db))
         for widget, value in values:
             widget.blockSignals(True)
             if isinstance(widget, QCheckBox):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from audiostudio.ui.inspector import Inspector
 from audiostudio.ui.prompt_form import QUICK_TAGS
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline.view import TimelineView
+from tests.conftest import SAMPLE_PROJECT
 from tests.fakes.providers import FakeProvider
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts" / "ui"
@@ -328,3 +330,70 @@ def test_a_sample_that_would_cost_is_not_made(make, qtbot):
     qtbot.mouseClick(inspector.request_form.audition, Qt.MouseButton.LeftButton)
     assert "would cost about 10 credits" in inspector.error.text()
     assert fake.calls == 0 and inspector.request_form.last_audition is None
+
+
+@pytest.fixture
+def sample(qtbot, tmp_path):
+    """An inspector on the sample project with nothing selected; its prompt clips' provider is
+    a slow fake standing in for "offline", so jobs stay queued or running until cancelled."""
+    document = Document()
+    document.open(Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene")))
+    slow = FakeProvider(work_s=30.0)
+    slow.name = "offline"
+    gen = GenerationController(document, tmp_path / "cache", {"offline": slow}, {"offline": 1})
+    inspector = Inspector(document, gen)
+    qtbot.addWidget(inspector)
+    yield document, gen, inspector
+    gen.close()
+
+
+def shown_counts(overview) -> dict[str, str]:
+    return {state: button.text() for state, button in overview.counts.items()
+            if not button.isHidden()}
+
+
+def test_no_selection_shows_the_project_overview_with_its_clips_by_state(sample, qtbot):
+    document, gen, inspector = sample
+    overview = inspector.overview
+    assert inspector.title.text() == "Project — Sample scene"
+    assert not inspector.groups["Project"].isHidden() and inspector.groups["Clip"].isHidden()
+    assert overview.summary.text() == "0:24 long · 3 tracks · 7 clips"
+    assert shown_counts(overview) == {"stale": "6 stale", "imported": "1 imported audio"}
+    assert "-16 LUFS" in overview.master.text() and "Mixer" in overview.master.text()
+    # A count selects its clips.
+    qtbot.mouseClick(overview.counts["imported"], Qt.MouseButton.LeftButton)
+    assert document.selection == {"c-wind0000001"}
+    assert inspector.groups["Project"].isHidden() and not inspector.groups["Clip"].isHidden()
+    document.select(set())
+    stale = {c.id for _t, c in document.project.iter_clips() if c.request is not None}
+    qtbot.mouseClick(overview.counts["stale"], Qt.MouseButton.LeftButton)
+    assert document.selection == stale
+    document.select(set())
+    # "Generate all stale" queues a job per stale clip, as the window's command does.
+    assert overview.generate_button.text() == "Generate all stale (6)"
+    qtbot.mouseClick(overview.generate_button, Qt.MouseButton.LeftButton)
+    assert {row.clip_id for row in gen.rows} == stale and all(r.active for r in gen.rows)
+    assert shown_counts(overview) == {"busy": "6 queued or generating",
+                                      "imported": "1 imported audio"}
+    assert not overview.generate_button.isEnabled()
+    gen.cancel_all()
+    qtbot.waitUntil(lambda: not any(r.active for r in gen.rows), timeout=10000)
+    assert shown_counts(overview)["stale"] == "6 stale"
+
+
+def test_the_overview_counts_failed_empty_and_ready_clips(make, qtbot):
+    fake = FakeProvider(fail_prompts={"broken": ContentRefusedError("not allowed", "fake")})
+    clips = [Clip(f"c{i}", start=2.0 * i, request=Request(kind="sfx", provider="fake",
+                                                          prompt=prompt))
+             for i, prompt in enumerate(["door", "broken", "rain"])]
+    document, gen, inspector = make([Track("t", kind="sfx", clips=clips)], extra={"fake": fake})
+    document.select(set())
+    overview = inspector.overview
+    assert shown_counts(overview) == {"empty": "3 empty"}
+    gen.generate(["c0", "c1"])
+    qtbot.waitUntil(lambda: idle(gen), timeout=10000)
+    assert shown_counts(overview) == {"failed": "1 failed", "empty": "1 empty",
+                                      "ready": "1 ready"}
+    qtbot.mouseClick(overview.counts["failed"], Qt.MouseButton.LeftButton)
+    assert document.selection == {"c1"}
+    assert "not allowed" in inspector.request_form.state.text()

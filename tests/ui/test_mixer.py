@@ -73,7 +73,13 @@ def test_mute_solo_duck_role_and_master_controls_edit_the_model(qtbot, studio):
     assert document.project.mix.true_peak_ceiling_dbtp == -2.0
     master.depth.setValue(-18.0)
     assert document.project.mix.duck.depth_db == -18.0
-    assert document.undo_stack.count() == 6
+    # Moved here from the inspector: the Master strip is the one place for them.
+    master.hold.setValue(450.0)
+    master.lookahead.setValue(90.0)
+    master.master_gain.setValue(-3.0)
+    mix = document.project.mix
+    assert (mix.duck.hold_ms, mix.duck.lookahead_ms, mix.master_gain_db) == (450.0, 90.0, -3.0)
+    assert document.undo_stack.count() == 9
     while document.undo_stack.canUndo():
         document.undo_stack.undo()
     assert not track.mute and master.target.currentIndex() == 0  # the widgets follow undo
