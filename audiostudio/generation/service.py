@@ -14,6 +14,9 @@ holds completes at once, without a slot or a thread. A provider's limit is the u
 else what the provider says its account allows (``max_concurrency()``, optional); a provider
 that answers "every slot busy" (``SlotsBusyError``) while other jobs of ours run lowers the
 limit to those and puts the job back at the head of its queue: it waits for a slot, not a timer.
+The lowered limit climbs back as AIMD does: one slot more after as many jobs finish as it
+allows, up to the limit, so a busy moment (another app on the same account) costs the session
+nothing once it passes, and a real cap is probed at most once per round.
 
 Request stitching: ``neighbour_request_ids`` finds a line's neighbours on the timeline for a
 provider that ``stitches`` with the model, and ``submit`` puts their ids into the resolved
@@ -141,6 +144,7 @@ class GenerationService:
         self.retry = retry or RetryPolicy()
         self._settings_limits = {name: max(1, int(n)) for name, n in (limits or {}).items()}
         self._busy_caps: dict[str, int] = {}  # lowered after a "slots busy" answer
+        self._done_under_cap: dict[str, int] = {}  # jobs finished since the cap last moved
         self._running = dict.fromkeys(self.providers, 0)
         self._queues: dict[str, deque[Job]] = {name: deque() for name in self.providers}
         self._lock = threading.Lock()
@@ -164,11 +168,16 @@ class GenerationService:
 
     def limit(self, name: str) -> int:
         """How many jobs of provider ``name`` may run at once now."""
+        limit = self._full_limit(name)
+        return max(1, min(limit, self._busy_caps.get(name, limit)))
+
+    def _full_limit(self, name: str) -> int:
+        """The user's setting, else what the provider says its account allows."""
         limit = self._settings_limits.get(name)
         if limit is None:
             own = getattr(self.providers[name], "max_concurrency", None)
             limit = (own() if callable(own) else None) or DEFAULT_LIMIT
-        return max(1, min(limit, self._busy_caps.get(name, limit)))
+        return limit
 
     def resolve(self, request: Request, cast: CastEntry | None = None) -> Resolved:
         """The request with the provider's defaults and the speaker's cast entry filled in."""
@@ -300,6 +309,7 @@ class GenerationService:
 
     def _run(self, job: Job) -> None:
         provider = self.providers[job.provider]
+        succeeded = False
         try:
             if not job.started and not job.future.set_running_or_notify_cancel():
                 return
@@ -333,12 +343,30 @@ class GenerationService:
             if isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
             elif outcome is not None:
+                succeeded = True
                 job.report(1.0)
                 job.future.set_result(outcome)
         finally:
             with self._lock:
                 self._running[job.provider] -= 1
+                if succeeded:
+                    self._raise_cap(job.provider)
             self._dispatch(job.provider)
+
+    def _raise_cap(self, name: str) -> None:
+        """A job finished without a busy answer: after as many as the cap allows, one slot
+        more (the cap goes once it is back at the limit). Called with the lock held."""
+        cap = self._busy_caps.get(name)
+        if cap is None:
+            return
+        done = self._done_under_cap.get(name, 0) + 1
+        self._done_under_cap[name] = 0 if done >= cap else done
+        if done < cap:
+            return
+        if cap + 1 >= self._full_limit(name):
+            del self._busy_caps[name]
+        else:
+            self._busy_caps[name] = cap + 1
 
     def _requeue_for_slot(self, job: Job) -> bool:
         """After "every slot busy": if other jobs of ours hold slots, cap the limit at them and
@@ -348,6 +376,7 @@ class GenerationService:
             if others < 1:
                 return False
             self._busy_caps[job.provider] = others
+            self._done_under_cap[job.provider] = 0
             self._queues[job.provider].appendleft(job)
             return True
 

@@ -192,9 +192,31 @@ def test_slots_busy_waits_for_a_slot_of_our_own(server, provider, tmp_path, pool
                            seed=i) for i in range(3)]
     results = [job.future.result(20) for job in jobs]
     assert all(len(r) == 1 and r[0].path.exists() for r in results)
-    assert server.most_in_flight == 1 and service.limit("elevenlabs") == 1
+    assert server.most_in_flight == 1 and service.limit("elevenlabs") <= 2  # probing up
     busy = len(server.audio_requests()) - 3
     assert busy >= 1  # some were answered "busy" and then waited, none failed
+
+
+def test_the_lowered_limit_climbs_back_after_jobs_succeed(server, provider, tmp_path, pool):
+    """One "too many concurrent requests" answer (another app on the account, say) lowers the
+    limit; the jobs that then finish bring it back, so later lines run three at a time again."""
+    server.work_s = 0.5  # so requests that run together overlap at the server
+    service = GenerationService({"elevenlabs": provider}, pool, AssetCache(tmp_path / "cache"),
+                                limits={"elevenlabs": 3},
+                                retry=RetryPolicy(max_attempts=2, base_delay_s=0.05))
+
+    def lines(start: int, count: int) -> list[list]:
+        jobs = [service.submit(Request(kind="voice", provider="elevenlabs", text=f"Line {i}."),
+                               seed=i) for i in range(start, start + count)]
+        return [job.future.result(30) for job in jobs]
+
+    server.cue("slots_busy")
+    assert all(len(r) == 1 for r in lines(0, 3))
+    assert len(server.audio_requests()) == 4  # one answered 429, put back in line, then made
+    server.most_in_flight = 0
+    assert all(len(r) == 1 for r in lines(3, 6))
+    assert service.limit("elevenlabs") == 3
+    assert server.most_in_flight == 3  # stuck at the lowered cap, it would be 2
 
 
 def test_neighbouring_lines_are_stitched(server, provider, tmp_path, pool):
