@@ -18,7 +18,8 @@ import platformdirs
 from audiostudio.errors import SettingsError
 from audiostudio.model.project import AutoLevel, Mix, Project
 
-SETTINGS_VERSION = 1
+# 2: cloud providers' concurrency comes from the account, not a written default of 2
+SETTINGS_VERSION = 2
 APP_NAME = "audiostudio"
 
 
@@ -48,6 +49,8 @@ class Settings:
     default_target_lufs: float = -16.0
     default_true_peak_dbtp: float = -1.0
     output_device: str = ""  # preview output by description; "" = the system default, "none" = off
+    # Keys this version does not know (a newer version's): written back as they were.
+    unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def blank_project(self, name: str | None = None) -> Project:
         """An empty project with the user's defaults for new projects (the ``default_*``)."""
@@ -86,12 +89,24 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         raise SettingsError(f"Setting '{name}' has a bad value: {value!r}") from exc
 
 
+# Version 1 wrote a concurrency of 2 for every cloud provider whether the user chose it or not;
+# it capped an ElevenLabs Pro account (10 at once) at 2. Such an entry cannot be told from a
+# chosen 2, so it goes: the provider's account then says (a user's other numbers stay).
+_V1_WRITTEN_DEFAULTS = {"elevenlabs": 2, "stability": 2, "suno": 2}
+
+
 def _migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older settings file up to SETTINGS_VERSION (nothing to migrate yet)."""
-    version = data.get("version", SETTINGS_VERSION)
+    """Bring an older settings file up to SETTINGS_VERSION; a file without a version is one
+    that version 1 wrote (the first with a ``concurrency`` had it)."""
+    version = data.get("version", 1)
     if not isinstance(version, int) or version > SETTINGS_VERSION:
         # A newer app wrote this file: use what we understand, keep defaults for the rest.
-        data = {k: v for k, v in data.items() if k != "version"}
+        return {k: v for k, v in data.items() if k != "version"}
+    data = dict(data)
+    concurrency = data.get("concurrency")
+    if version < 2 and isinstance(concurrency, dict):
+        data["concurrency"] = {name: n for name, n in concurrency.items()
+                               if _V1_WRITTEN_DEFAULTS.get(name) != n}
     return data
 
 
@@ -107,8 +122,11 @@ def load_settings(path: Path | None = None) -> Settings:
             raise SettingsError(f"Settings file {path} must hold a JSON object")
         data = _migrate(data)
     defaults = Settings()
-    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)} - {"unknown"}
+    values: dict[str, Any] = {"unknown": {k: v for k, v in data.items() if k not in known}}
     for f in fields(Settings):
+        if f.name == "unknown":
+            continue
         default = getattr(defaults, f.name)
         value = data.get(f.name, default)
         env = os.environ.get(f"AUDIOSTUDIO_{f.name.upper()}")
@@ -124,7 +142,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+        data = asdict(settings)
+        tmp.write_text(json.dumps({**data.pop("unknown"), **data}, indent=2), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
