@@ -224,6 +224,11 @@ class MasterBlock:
                    np.concatenate([b.gains for b in blocks]),
                    np.concatenate([b.mix for b in blocks]))
 
+    def tail(self, offset: int) -> MasterBlock:
+        """The block from its frame ``offset`` on."""
+        return MasterBlock(self.start + offset, self.parts[:, offset:], self.gains[offset:],
+                           self.mix[offset:])
+
     def stem(self, index: int) -> np.ndarray:
         """Delivered stem ``index`` (a silent one as it is: nothing to scale)."""
         part = self.parts[index]

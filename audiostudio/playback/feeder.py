@@ -1,12 +1,14 @@
 """The feeder thread: renders the delivered mix ahead of the sink into the ring buffer.
 
-Every restart drops what the sink has not taken yet and renders again: a seek from the new
-frame, an edit from a little after the frame being read: what stays in the ring covers the
-re-render and its limiter warm-up. That is 50 ms, or up to 90 ms when rendering runs slower
-here (a 32-track scene on a loaded machine): a change is heard after the device's buffer
-(~0.12 s on PulseAudio, qt_sink.py) plus that, rather than as a dropout. Meters
-(each track's and the mix's peak per block) are computed here, never in the sink's read, and
-kept with their timeline frame for the GUI timer to pick up.
+A seek drops what the sink has not taken yet and renders from the new frame. An edit (a new
+plan, mute, solo, gain) is spliced in instead: the new stream opens beside the old one, whose
+audio keeps playing from the ring meanwhile, and takes over at a frame a little after the one
+being read, chosen to cover the opening (the limiter's warm-up): 50 ms, up to 90 ms when
+rendering runs slower here (a 32-track scene on a loaded machine). A change is heard after the
+device's buffer (~0.12 s on PulseAudio, qt_sink.py) plus that. An opening slower than that
+costs no dropout while the ring (300 ms) has audio: the new stream skips ahead to a later cut.
+Meters (each track's and the mix's peak per block) are computed here, never in the sink's read,
+and kept with their timeline frame for the GUI timer to pick up.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from audiostudio.playback.ring import RingBuffer
 
 POLL_S = 0.004  # the sink never signals (it only copies): the feeder looks for space this often
 SWITCH_INTERVAL_S = 0.001
-KEEP_S = 0.05  # after an edit, what already sits in the ring still plays while it re-renders
-MAX_KEEP_S = 0.09  # ... at most: an edit is still heard within 0.1 s (plus the device's buffer)
-KEEP_MARGIN = 1.5  # kept: this many times what opening a stream should take, plus 20 ms
+KEEP_S = 0.05  # an edit takes over this far after the frame being read ...
+MAX_KEEP_S = 0.09  # ... at most: it is still heard within 0.1 s (plus the device's buffer)
+KEEP_MARGIN = 1.5  # ... covering this many times what opening a stream should take, plus 20 ms
 # A stream opened mid-timeline first renders the limiter's warm-up (master.py).
 WARMUP_S = WARMUP_RELEASES * RELEASE_MS / 1000 + 0.005
 RATIO_SMOOTHING = 0.1  # per block: follows a slow spell within a second, not one late block
@@ -64,6 +66,7 @@ class Feeder:
         self._cond = threading.Condition()
         self._open: OpenStream | None = None
         self._pending: tuple[int, int] | None = None  # (epoch, frame) to start rendering at
+        self._swap: OpenStream | None = None  # an edit's stream, to splice in
         self._fresh_meter = True  # play and seek start the loudness readings anew; edits don't
         self._closed = False
         self.error: BaseException | None = None
@@ -79,25 +82,24 @@ class Feeder:
 
     def start(self, open_stream: OpenStream, frame: int) -> None:
         """Render from ``frame`` with ``open_stream``, dropping what is in the ring."""
-        self._restart(open_stream, frame)
-
-    def refresh(self, open_stream: OpenStream | None = None) -> None:
-        """Re-render from the frame being read (after an edit), with a new plan if given."""
-        if open_stream is not None or self._open is not None:
-            block_s = self._block / self._rate
-            open_s = self._render_ratio * (WARMUP_S + block_s)
-            keep_s = min(MAX_KEEP_S, max(KEEP_S, KEEP_MARGIN * open_s + 0.02))
-            self._restart(open_stream or self._open, None, round(keep_s * self._device_rate))
-
-    def _restart(self, open_stream: OpenStream | None, frame: int | None, keep: int = 0) -> None:
         # The ring restarts here, on the caller's thread, so positions are right at once.
         with self._cond:
             self._open = open_stream
-            self._pending = self._ring.restart(frame, keep)
-            self._fresh_meter = self._fresh_meter or frame is not None
+            self._pending = self._ring.restart(frame)
+            self._swap = None
+            self._fresh_meter = True
             self.levels.clear()
             self.error = None
             self._cond.notify()
+
+    def refresh(self, open_stream: OpenStream | None = None) -> None:
+        """Splice in a stream of ``open_stream`` (None: the current one anew) after an edit."""
+        with self._cond:
+            self._open = open_stream or self._open
+            if self._open is not None:
+                self._swap = self._open
+                self.error = None
+                self._cond.notify()
 
     def close(self) -> None:
         with self._cond:
@@ -111,26 +113,38 @@ class Feeder:
         meter = LoudnessMeter(self._rate, 2)
         epoch = -1
         while True:
+            swap: OpenStream | None = None
             with self._cond:
-                while not self._closed and self._pending is None and (
+                while not self._closed and self._pending is None and self._swap is None and (
                         stream is None or self._ring.space() < self._block):
                     self._cond.wait(POLL_S)
                 if self._closed:
                     return
+                if self._swap is not None and stream is None:  # nothing to splice onto
+                    self._pending, self._swap = self._ring.restart(), None
                 if self._pending is not None:
                     (epoch, frame), self._pending = self._pending, None
                     opener = self._open
                     stream = None
                     if self._fresh_meter:
                         meter, self._fresh_meter = LoudnessMeter(self._rate, 2), False
-            cpu, began, opening = time.thread_time(), time.perf_counter(), stream is None
+                swap, self._swap = self._swap, None
+            cpu, opening = time.thread_time(), stream is None or swap is not None
             try:
-                if stream is None:
-                    assert opener is not None
-                    stream = opener(frame)
+                began = time.perf_counter()
+                if swap is not None:
+                    spliced = self._splice(swap)
+                    if spliced is None:  # a seek came first
+                        continue
+                    stream, epoch, block = spliced
+                else:
+                    if stream is None:
+                        assert opener is not None
+                        stream = opener(frame)
+                    block = stream.read(self._block)
+                if opening:
                     resampler = (None if self._device_rate == self._rate else soxr.ResampleStream(
                         self._rate, self._device_rate, 2, dtype="float32"))
-                block = stream.read(self._block)
             except Exception as exc:  # reported to the player, which stops and says why
                 self.error = exc
                 stream = None
@@ -149,6 +163,34 @@ class Feeder:
             if self._push(out, epoch):
                 self.blocks_rendered += 1
 
+    def _splice(self, open_stream: OpenStream) -> tuple[Stream, int, MasterBlock] | None:
+        """Open a stream a little after the frame being read and render its first block while
+        the ring plays on, then cut the ring there. Returns (stream, epoch, first block), or
+        None when a seek restarted the ring meanwhile."""
+        block_s = self._block / self._rate
+        open_s = self._render_ratio * (WARMUP_S + block_s)
+        keep_s = min(MAX_KEEP_S, max(KEEP_S, KEEP_MARGIN * open_s + 0.02))
+        ahead = round(keep_s * self._device_rate)
+        cut, frame, epoch = self._ring.cut_point(ahead)
+        stream = open_stream(frame)
+        first = stream.read(self._block)  # the slow part: the limiter's warm-up comes first
+        while (spliced := self._ring.splice(cut, epoch)) is None:
+            if self._ring.epoch != epoch:
+                return None
+            # The reader passed the cut while the stream warmed up: take over further on.
+            cut, frame, epoch = self._ring.cut_point(ahead)
+            end = first.start + len(first.mix)
+            if frame < end:
+                first = first.tail(frame - first.start)
+            else:
+                if frame > end:
+                    stream.read(frame - end)
+                first = stream.read(self._block)
+        kept = [levels for levels in tuple(self.levels) if levels.start < frame]
+        self.levels.clear()
+        self.levels.extend(kept)
+        return stream, spliced[0], first
+
     def _push(self, out: np.ndarray, epoch: int) -> bool:
         """Write all of ``out``, waiting for space; False when a restart made it stale."""
         while True:
@@ -159,6 +201,6 @@ class Feeder:
             if not len(out):
                 return True
             with self._cond:
-                if self._closed or self._pending is not None:
+                if self._closed or self._pending is not None or self._swap is not None:
                     return False
                 self._cond.wait(POLL_S)

@@ -107,7 +107,7 @@ class Player:
     def levels(self) -> Levels | None:
         """The newest meter reading at or before what is being heard."""
         heard = self.position()
-        for levels in reversed(self._feeder.levels):
+        for levels in reversed(tuple(self._feeder.levels)):  # a copy: the feeder appends
             if levels.start <= heard:
                 return levels
         return None

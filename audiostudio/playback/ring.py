@@ -1,8 +1,9 @@
 """A preallocated single-producer / single-consumer ring of stereo float32 frames.
 
 The feeder writes rendered blocks; the sink's read only copies out of it. The lock is held for
-the copies alone (microseconds), never while rendering. Each restart (seek, edit) opens a new
-epoch: a block the feeder rendered for an older epoch is refused, so a stale block never plays.
+the copies alone (microseconds), never while rendering. Each restart (a seek) or splice (an edit)
+opens a new epoch: a block the feeder rendered for an older epoch is refused, so a stale block
+never plays.
 """
 
 from __future__ import annotations
@@ -35,21 +36,38 @@ class RingBuffer:
 
     def read_frame(self) -> int:
         """The timeline frame the next read returns."""
-        return self._base + round((self._read - self._epoch_start) * self.ratio)
+        return self._frame_at(self._read)
 
-    def restart(self, frame: int | None = None, keep: int = 0) -> tuple[int, int]:
-        """Drop the unread frames (all, or all but the next ``keep``) and continue at timeline
-        ``frame`` (None: right after what is kept). Returns (epoch, frame) for the producer.
-        Keeping a few ms covers the re-render after an edit, so the device never starves."""
+    def restart(self, frame: int | None = None) -> tuple[int, int]:
+        """Drop the unread frames and continue at timeline ``frame`` (None: where reading is).
+        Returns (epoch, frame) for the producer."""
         with self._lock:
-            keep = min(keep, self._written - self._read) if frame is None else 0
-            start = self._read + keep
-            if frame is None:
-                frame = self._base + round((start - self._epoch_start) * self.ratio)
+            frame = self._frame_at(self._read) if frame is None else frame
             self._base = frame
-            self._written = self._epoch_start = start
+            self._written = self._epoch_start = self._read
             self.epoch += 1
             return self.epoch, frame
+
+    def cut_point(self, ahead: int) -> tuple[int, int, int]:
+        """Where an edit can take over: ``ahead`` frames past what is being read, or the end of
+        what is written if less is queued. Returns (write count, its timeline frame, epoch)."""
+        with self._lock:
+            cut = min(self._written, self._read + ahead)
+            return cut, self._frame_at(cut), self.epoch
+
+    def splice(self, cut: int, epoch: int) -> tuple[int, int] | None:
+        """Keep what was written up to write count ``cut`` and drop the rest: a new epoch goes
+        on from there. None when the reader is already past ``cut`` or a restart came first."""
+        with self._lock:
+            if epoch != self.epoch or self._read > cut:
+                return None
+            self._base = self._frame_at(cut)
+            self._written = self._epoch_start = cut
+            self.epoch += 1
+            return self.epoch, self._base
+
+    def _frame_at(self, count: int) -> int:
+        return self._base + round((count - self._epoch_start) * self.ratio)
 
     def write(self, block: np.ndarray, epoch: int) -> int:
         """Append what fits of ``block``; returns the frames taken, or -1 if the epoch is over."""

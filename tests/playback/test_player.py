@@ -170,15 +170,60 @@ def test_loop_wraps_seamlessly_and_the_position_follows(sample):
         assert player.underruns == 0
 
 
-def test_a_refresh_keeps_a_little_of_what_is_queued():
+def test_a_splice_keeps_what_is_queued_up_to_the_cut():
     ring = RingBuffer(100)
     epoch, _ = ring.restart(1000)
     ring.write(np.arange(80, dtype=np.float32).reshape(40, 2), epoch)
     ring.read_into(np.zeros((10, 2), np.float32))
-    new_epoch, frame = ring.restart(keep=5)  # 5 of the 30 unread frames stay
+    cut, frame, at_epoch = ring.cut_point(5)  # 5 of the 30 unread frames stay
+    assert (cut, frame, at_epoch) == (15, 1015, epoch)
+    new_epoch, frame = ring.splice(cut, at_epoch)
     assert frame == 1015 and ring.available() == 5
+    assert ring.write(np.zeros((3, 2), np.float32), epoch) == -1  # the old stream's: refused
     ring.write(np.full((3, 2), -1, np.float32), new_epoch)
     out = np.zeros((8, 2), np.float32)
     assert ring.read_into(out) == 8
     np.testing.assert_array_equal(out[:5, 0], [20, 22, 24, 26, 28])
     assert (out[5:] == -1).all() and ring.read_frame() == 1018
+    assert ring.cut_point(50)[:2] == (18, 1018)  # less queued than asked: the end of it
+
+
+def test_a_splice_refuses_a_cut_already_read_or_after_a_seek():
+    ring = RingBuffer(100)
+    epoch, _ = ring.restart(0)
+    ring.write(np.zeros((40, 2), np.float32), epoch)
+    cut, _, at_epoch = ring.cut_point(5)
+    ring.read_into(np.zeros((6, 2), np.float32))  # the reader is past the cut
+    assert ring.splice(cut, at_epoch) is None and ring.available() == 34
+    cut, _, at_epoch = ring.cut_point(5)
+    ring.restart(500)  # a seek meanwhile
+    assert ring.splice(cut, at_epoch) is None and ring.read_frame() == 500
+
+
+def test_an_edit_whose_stream_opens_slowly_plays_on_without_a_gap(sample):
+    """A warm-up slower than what the ring keeps (a 32-track scene on a loaded machine): the
+    old mix plays on from the ring, the new one takes over further on, no underrun."""
+    mix, opener = sample
+    sink = NullSink(RATE, record=True)
+    fast_quiet = opener(gain_db=-40.0)
+
+    def slow_quiet(frame: int):
+        time.sleep(0.15)  # three times the 50 ms an edit normally keeps
+        return fast_quiet(frame)
+
+    with playing_into(sink, opener()) as player:
+        player.play(2 * RATE)
+        time.sleep(0.4)
+        player.set_source(slow_quiet)
+        time.sleep(0.5)
+        player.pause()
+        heard = np.concatenate(sink.recording)
+        assert player.underruns == 0
+        exported = mix[2 * RATE:2 * RATE + len(heard)]
+        # The old mix up to one frame, then the new one: no silence, no repeat in between.
+        same_old = np.all(np.abs(heard - exported) < 2e-6, axis=1)
+        took_over = int(np.argmin(same_old))
+        assert 0.4 * RATE < took_over < 0.75 * RATE, took_over / RATE
+        assert same_old[:took_over].all()
+        np.testing.assert_allclose(heard[took_over:], exported[took_over:] * 10 ** (-40 / 20),
+                                   atol=2e-6)
