@@ -2,13 +2,15 @@
 the window shows (queued / running / done / failed / cancelled, with cancel and retry).
 
 The service calls back on worker threads; a small signals object living on the GUI thread turns
-those callbacks into queued signals (DESIGN: workers never touch widgets). A finished job's file
-work (copy into assets, probe the length) runs on the pool; the GUI thread then applies one pure,
-undoable edit by clip id, or leaves the result in the cache if the clip changed meanwhile.
+those callbacks into queued signals (DESIGN: workers never touch widgets). File work for a take
+(copy a finished job's audio into assets, or a reused take's back from the cache; probe its
+length) runs on the pool (``_off_gui``); the GUI thread then applies one pure, undoable edit by
+clip id, or leaves the result alone if the clip changed meanwhile.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
@@ -32,6 +34,8 @@ from audiostudio.generation.takes import (
     wanted,
 )
 from audiostudio.model import Clip
+from audiostudio.model.edits import Edit
+from audiostudio.model.schema import to_json
 from audiostudio.providers.base import Cost, Provider
 from audiostudio.ui.document import Document
 
@@ -84,7 +88,7 @@ class _Calls(QObject):
     """Lives on the GUI thread: emitting from a worker queues the slot onto the GUI thread."""
 
     finished = Signal(int)  # row id
-    prepared = Signal(int, object)  # row id, PreparedTakes or the exception
+    done = Signal(object, object)  # a callback, and what the pool made for it (or the exception)
 
 
 class GenerationController(QObject):
@@ -104,7 +108,7 @@ class GenerationController(QObject):
         self._ids = itertools.count(1)
         self._calls = _Calls()
         self._calls.finished.connect(self._finished)
-        self._calls.prepared.connect(self._prepared)
+        self._calls.done.connect(self._then)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
@@ -119,6 +123,28 @@ class GenerationController(QObject):
             self.message.emit("Nothing to generate: every clip is up to date"
                               if clip_ids is None else "Those clips are up to date")
         return [self._submit(clip, new_take) for clip in clips]
+
+    def use_take(self, clip_id: str, index: int, text: str,
+                 failed: Callable[[str], None] | None = None) -> None:
+        """Make take ``index`` the clip's audio as one undo step named ``text``. Its file is
+        copied back from the cache if it went and its length probed on the pool; the GUI thread
+        then applies the edit unless the clip changed meanwhile. ``failed`` hears why not
+        (default: the status bar)."""
+        found, folder = self.document.project.find_clip(clip_id), self.document.folder
+        if found is None or folder is None:
+            return
+        clip, cache = copy.deepcopy(found[1]), self.service.cache  # the pool reads a copy
+        tell = failed or self.message.emit
+
+        def then(edit: Edit | Exception) -> None:
+            if isinstance(edit, Exception):
+                tell(str(edit))
+            elif not self._unchanged(clip):
+                tell(f"Take {index + 1} was not used: the clip changed meanwhile")
+            elif error := self.document.try_apply(edit, text):
+                tell(error)
+
+        self._off_gui(lambda: reuse_edit(folder, clip, index, cache), then)
 
     def cancel(self, row: JobRow) -> None:
         if row.active and row.job is not None:
@@ -156,41 +182,79 @@ class GenerationController(QObject):
     # --- jobs -----------------------------------------------------------------------------
     def _submit(self, clip: Clip, new_take: bool) -> JobRow:
         assert clip.request is not None
-        project = self.document.project
-        cast = project.cast.get(clip.speaker or "")
         row = JobRow(next(self._ids), clip.id, _label(clip), clip.request.provider, new_take)
         self.rows.append(row)
-        if not new_take and self._reuse(clip, row):
-            return row
+        folder = self.document.folder
+        reusable = None if new_take or folder is None else \
+            reusable_take(folder, clip, self.service.cache)
+        if reusable is not None:
+            self._reuse(clip, row, reusable)
+        else:
+            self._send(clip, row)
+        return row
+
+    def _send(self, clip: Clip, row: JobRow) -> None:
+        """Hand the clip's request to the service (the row is queued until a slot frees)."""
+        assert clip.request is not None
+        project = self.document.project
+        cast = project.cast.get(clip.speaker or "")
         try:
             row.estimate = self.service.estimate(clip.request, cast)
-            row.job = self.service.submit(clip.request, seed_for(clip.request, new_take, clip),
-                                          cast,
+            row.job = self.service.submit(clip.request,
+                                          seed_for(clip.request, row.new_take, clip), cast,
                                           neighbours=self.service.neighbour_request_ids(
                                               project, clip))
         except AudiostudioError as error:  # e.g. an empty line: shown on the clip, never sent
             self._end(row, "failed", str(error))
-            return row
+            return
         row.job.future.add_done_callback(lambda _f, rid=row.id: self._calls.finished.emit(rid))
         self._timer.start()
         self.rows_changed.emit()
         self.clip_changed.emit(clip.id)
-        return row
 
-    def _reuse(self, clip: Clip, row: JobRow) -> bool:
+    def _reuse(self, clip: Clip, row: JobRow, index: int) -> None:
         """A request back to an older take's gets that take again: no call, no cost (as the
-        CLI's generate does). True when it did."""
-        folder = self.document.folder
-        index = None if folder is None else reusable_take(folder, clip, self.service.cache)
-        if folder is None or index is None:
-            return False
-        try:
-            edit = reuse_edit(folder, clip, index, self.service.cache)
-        except AudiostudioError:
-            return False  # its audio went meanwhile: generate it again
-        self.document.apply(edit, f"Use take {index + 1}: {row.label}")
-        self._end(row, "done", f"Reused take {index + 1}: no charge")
-        return True
+        CLI's generate does). Its file work runs on the pool; the row waits as queued."""
+        folder, cache, snapshot = self.document.folder, self.service.cache, copy.deepcopy(clip)
+        assert folder is not None
+
+        def then(edit: Edit | Exception) -> None:
+            if not row.active:  # cancelled meanwhile
+                return
+            if not self._unchanged(snapshot):
+                self._end(row, "cancelled", "The clip changed meanwhile: generate it again")
+            elif isinstance(edit, AudiostudioError):  # its audio went meanwhile: generate it
+                self._send(self.document.project.find_clip(clip.id)[1], row)
+            elif isinstance(edit, Exception):
+                self._end(row, "failed", f"Unexpected error: {type(edit).__name__}: {edit}")
+            else:
+                self.document.apply(edit, f"Use take {index + 1}: {row.label}")
+                self._end(row, "done", f"Reused take {index + 1}: no charge")
+
+        self.rows_changed.emit()
+        self.clip_changed.emit(clip.id)
+        self._off_gui(lambda: reuse_edit(folder, snapshot, index, cache), then)
+
+    def _unchanged(self, snapshot: Clip) -> bool:
+        """Whether the clip ``snapshot`` was copied from is still there, as it was."""
+        found = self.document.project.find_clip(snapshot.id)
+        return found is not None and to_json(found[1]) == to_json(snapshot)
+
+    def _off_gui(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run ``work`` (file work, no Qt) on the pool; ``then(its result or exception)`` runs
+        on the GUI thread."""
+
+        def run() -> None:
+            try:
+                result: object = work()
+            except Exception as exc:  # handed to ``then``, which shows it
+                result = exc
+            self._calls.done.emit(then, result)
+
+        self._pool.start(QRunnable.create(run))
+
+    def _then(self, then: Callable[[Any], None], result: object) -> None:
+        then(result)
 
     def _row(self, row_id: int) -> JobRow | None:
         return next((r for r in self.rows if r.id == row_id), None)
@@ -222,21 +286,11 @@ class GenerationController(QObject):
             return
         job, folder = row.job, self.document.folder
         provider = self.service.provider(job.provider)
+        self._off_gui(lambda: prepare_takes(folder, job, results, provider),
+                      lambda prepared: self._prepared(row, prepared))
 
-        def prepare() -> None:
-            try:
-                prepared: object = prepare_takes(folder, job, results, provider)
-            except Exception as exc:  # shown on the row (AudiostudioError or a bug)
-                prepared = exc
-            self._calls.prepared.emit(row.id, prepared)
-
-        self._pool.start(QRunnable.create(prepare))
-
-    def _prepared(self, row_id: int, prepared: PreparedTakes | Exception) -> None:
-        row = self._row(row_id)
-        if row is None:
-            return
-        if isinstance(prepared, Exception):
+    def _prepared(self, row: JobRow, prepared: PreparedTakes | Exception) -> None:
+        if isinstance(prepared, Exception):  # shown on the row (AudiostudioError or a bug)
             self._end(row, "failed", str(prepared))
             return
         edit = takes_edit(self.document.project, row.clip_id, prepared)

@@ -33,9 +33,7 @@ from PySide6.QtWidgets import (
 
 from audiostudio.errors import AudiostudioError
 from audiostudio.generation.service import GeneratedAudio
-from audiostudio.generation.takes import audio_duration
 from audiostudio.model import Clip, Project, Request
-from audiostudio.model.assets import resolve_path
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.edits import SetFields
 from audiostudio.model.project import REQUEST_KINDS
@@ -97,17 +95,6 @@ def voice_source(project: Project, clip: Clip, provider: Provider | None) -> tup
         return cast.voice, f"from the cast of {clip.speaker}"
     default = provider.default_voice() if provider is not None else None
     return default, "the provider's default"
-
-
-def take_edit(folder: Path, clip: Clip, index: int) -> SetFields:
-    """Pick take ``index``: the clip plays its audio (undo swaps back); a voice line also takes
-    the take's length, as when it was generated (``generation/takes.py``)."""
-    take = clip.takes[index]
-    length = audio_duration(resolve_path(folder, take.source))
-    fields: dict[str, Any] = {"take": index, "source": take.source, "source_duration": length}
-    if clip.request is not None and clip.request.kind == "voice":
-        fields["duration"] = max(1e-3, length - clip.offset)
-    return SetFields(clip.id, fields)
 
 
 def param_label(spec: ParamSpec) -> tuple[str, str]:
@@ -492,18 +479,18 @@ class PromptForm(QWidget):
         self.text.setFocus()
 
     def pick_take(self, index: int) -> None:
-        clip, folder = self.clip, self.document.folder
-        if clip is None or folder is None or not 0 <= index < len(clip.takes) \
-                or index == clip.take:
+        """Hear take ``index``: one undo step, applied once the pool has read its file (and
+        copied it back from the cache if it went)."""
+        clip = self.clip
+        if clip is None or not 0 <= index < len(clip.takes) or index == clip.take:
             return
-        try:
-            edit = take_edit(folder, clip, index)
-        except AudiostudioError as error:
-            self.message.emit(str(error))
-            return
-        error = self.document.try_apply(edit, f"Take {index + 1}: {clip_name(clip)}")
-        if error:
-            self.message.emit(error)
+        self.generation.use_take(clip.id, index, f"Take {index + 1}: {clip_name(clip)}",
+                                 failed=self._take_failed)
+
+    def _take_failed(self, text: str) -> None:
+        self.message.emit(text)
+        if self.clip is not None:
+            self._fill_takes(self.clip)  # back to the take in use
 
     def _generate(self, new_take: bool) -> None:
         if self.clip is not None:

@@ -146,7 +146,8 @@ def test_a_request_back_to_an_older_take_gets_that_take_again_without_a_call(
     assert fake.calls == 2
     document.apply(SetFields("c0", {"request": request}), "Edit text back")
     (row,) = gen.generate()
-    assert row.state == "done" and "Reused take 1" in row.message  # at once: nothing queued
+    qtbot.waitUntil(lambda: done(gen), timeout=5000)  # the take's file is read on the pool
+    assert row.state == "done" and "Reused take 1" in row.message
     clip = document.project.find_clip("c0")[1]
     assert fake.calls == 2 and clip.take == 0 and clip.source == first
     assert clip_state(clip) is ClipState.CURRENT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 
 from audiostudio.errors import ContentRefusedError
+from audiostudio.generation import takes
+from audiostudio.generation.takes import audio_duration
 from audiostudio.model import CastEntry, Clip, Project, Request, Track
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.store import save_project
@@ -211,7 +214,7 @@ def test_a_failing_provider_shows_its_message(make, qtbot):
     assert clip_state(clip_of(document)) is ClipState.EMPTY
 
 
-def test_picking_a_take_swaps_the_source_and_undo_swaps_back(make, qtbot):
+def test_picking_a_take_swaps_the_source_and_undo_swaps_back(make, qtbot, monkeypatch):
     document, gen, inspector = make([voice_track(line_clip(provider="fake"))],
                                     extra={"fake": FakeProvider()})
     form = inspector.request_form
@@ -221,11 +224,25 @@ def test_picking_a_take_swaps_the_source_and_undo_swaps_back(make, qtbot):
     qtbot.waitUntil(lambda: idle(gen) and len(clip_of(document).takes) == 2, timeout=10000)
     first, second = clip_of(document).takes
     assert clip_of(document).source == second.source and form.takes.count() == 2
+    # The take's file went: picking it copies it back from the cache, off the GUI thread.
+    (document.folder / first.source).unlink()
+    probed = []
+
+    def probe(path):
+        probed.append(threading.current_thread())
+        return audio_duration(path)
+
+    monkeypatch.setattr(takes, "audio_duration", probe)
+    steps = document.undo_stack.count()
     form.takes.setCurrentIndex(0)
     form.takes.activated.emit(0)
+    assert clip_of(document).take == 1  # not yet: the pool reads the file first
+    qtbot.waitUntil(lambda: clip_of(document).take == 0, timeout=5000)
+    assert probed and threading.main_thread() not in probed
     clip = clip_of(document)
-    assert (clip.take, clip.source) == (0, first.source)
+    assert clip.source == clip.takes[0].source and (document.folder / clip.source).is_file()
     assert clip.source_duration == pytest.approx(0.5)
+    assert document.undo_stack.count() == steps + 1
     document.undo_stack.undo()
     clip = clip_of(document)
     assert (clip.take, clip.source) == (1, second.source)
