@@ -11,7 +11,9 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
    decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
 A range (``start``/``end``) is still measured over the whole project, and the master stage
 warms the limiter up before ``start``: the range of the export equals the same samples of a
-whole export.
+whole export. A mix without stems, whole or a range, is written from the pre-master mix the
+measuring pass kept, which also measures each track's level over the range: the tracks are
+rendered once, over the whole timeline, whatever the range.
 Rendering twice costs less than keeping every stem of the whole timeline on disk in between
 (10 minutes of 8 tracks: ~1 s of CPU to render again, against 1.8 GB of float32 scratch).
 The output side runs on a few threads ("lanes", ``_Lanes``) beside the mixing: libsndfile's
@@ -155,14 +157,15 @@ class _StemStats:
 
 
 def _measure_pass(
-    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None, per_track: bool
+    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None, levels_of: tuple[int, int] | None
 ) -> tuple[LoudnessMeter, _StemStats]:
     """Loudness of the pre-master mix. ``keep``: also keep the mix on disk, for the limiter
     passes of ``normalise`` and for a mix-only export's writing pass (which then need not
-    render the tracks again). ``per_track``: the per-track levels too, which an export with
-    stems measures on the written stems instead."""
+    render the tracks again). ``levels_of``: the timeline frames to measure each track's
+    levels over too (the range a mix-only export delivers), which an export with stems
+    measures on the written stems instead."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
-    stats = _StemStats(len(plan.tracks) if per_track else 0, plan.rate)
+    stats = _StemStats(len(plan.tracks) if levels_of else 0, plan.rate)
     worker = _BackgroundWorker()  # the meter (and the kept mix) beside the rendering
     try:
         for b0, b1 in plan.blocks():
@@ -172,8 +175,10 @@ def _measure_pass(
             worker.submit(meter.add, mix)
             if keep is not None:
                 worker.submit(mix.tofile, keep)
-            if per_track:
-                stats.add(tracks)
+            if levels_of is not None:
+                s0, s1 = max(b0, levels_of[0]), min(b1, levels_of[1])
+                if s0 < s1:
+                    stats.add(tracks[:, s0 - b0 : s1 - b0])
             phase(b1 / plan.frames)
     finally:
         worker.close()
@@ -435,9 +440,10 @@ def _export(
     try:
         with OutputSet() as outputs:
             phase.start("Measuring loudness", 0.3)
-            mix_only = not options.stems and whole
+            mix_only = not options.stems
             pre_master = (temp_file("premaster") if mix_only or target is not None else None)
-            pre_meter, stats = _measure_pass(plan, phase, pre_master, per_track=mix_only)
+            pre_meter, stats = _measure_pass(plan, phase, pre_master,
+                                             levels_of=span if mix_only else None)
             pre_lufs = pre_meter.integrated()
             kept = None
             if pre_master is not None:
@@ -455,9 +461,8 @@ def _export(
             report.update(_write_pass(plan, options, out_dir, outputs, names, ceiling,
                                       norm.norm_db, kept if mix_only else None, master, phase,
                                       stem_stats, span, origin))
-            # Track levels: of the written stems (and of each delivered track of a range),
-            # else of each track after normalisation (before the limiter, which only the
-            # stems carry).
+            # Track levels: of the written stems, else of each track over the range after
+            # normalisation (before the limiter, which only the stems carry).
             scale_db = 0.0 if not mix_only else norm.norm_db
             levels = stats if mix_only else stem_stats
             if master is not None:
@@ -583,14 +588,14 @@ def _write_pass(
     origin: int,
 ) -> dict[str, Any]:
     """Normalise, limit and write the mix (and stems) of timeline frames ``span``; returns the
-    delivered mix's figures. With stems (and for a range), ``stem_stats`` collects each
-    delivered track's peak and RMS. ``origin``: samples since midnight at timeline zero (every
+    delivered mix's figures. With stems, ``stem_stats`` collects each delivered stem's peak,
+    RMS and loudness. ``origin``: samples since midnight at timeline zero (every
     WAV is a broadcast WAV placed there).
 
-    One loop over the master stage (``audio/master.py``), as live preview does: from the
-    tracks rendered again (with stems, or for a range, whose limiter the stream warms up
-    before ``span``), or from the pre-master mix the measuring pass kept (``pre_master``), so
-    a mix-only export renders the tracks once.
+    One loop over the master stage (``audio/master.py``), as live preview does (it warms the
+    limiter up before ``span``): from the tracks rendered again (with stems), or from the
+    pre-master mix the measuring pass kept (``pre_master``), so a mix-only export renders the
+    tracks once.
     """
     f0, f1 = span
     writers: list[WavWriter] = []
@@ -602,8 +607,6 @@ def _write_pass(
         return writers[-1]
 
     lanes = _Lanes(OUTPUT_THREADS if options.stems else 2)
-    # A range reports each delivered track's levels, so it renders the tracks even for a mix.
-    per_track = options.stems or span != (0, plan.frames)
     stem_files: list[Any] = []
     try:
         try:
@@ -611,7 +614,7 @@ def _write_pass(
             stem_files = _stem_writers(options, out_dir, outputs, names, plan.rate, wav)
             meter = LoudnessMeter(plan.rate, 2)
             source = (file_source(pre_master) if pre_master is not None
-                      else track_source(plan, stems=per_track))
+                      else track_source(plan, stems=options.stems))
             stream = MasterStream(source, plan.rate, norm_db, ceiling, start=f0,
                                   block_frames=plan.block_frames)
 
@@ -623,7 +626,7 @@ def _write_pass(
 
             for b0, b1 in plan.blocks(f0, f1):
                 block = stream.read(b1 - b0)
-                if per_track:
+                if options.stems:
                     for index in range(len(block.parts)):
                         lanes.submit(2 + index, put_stem, index, block)
                     stem_stats.count(b1 - b0)

@@ -66,3 +66,35 @@ def test_cli_render_start_end_is_the_same_range(tmp_path, capsys):
     assert "2.5 s" in capsys.readouterr().out
     expected = _read(tmp_path / "whole" / "mix.wav")[12 * RATE : round(14.5 * RATE)]
     np.testing.assert_allclose(_read(tmp_path / "cli" / "mix.wav"), expected, atol=2 * LSB_24)
+
+
+def test_a_mix_only_range_renders_the_tracks_once_and_reports_their_levels(tmp_path,
+                                                                          monkeypatch):
+    """The tracks are rendered in one pass over the timeline (the measurement, which keeps the
+    mix for the writing), not again for the range; the track levels of the range are those
+    the stems of that range measure."""
+    from audiostudio.audio import master
+    from audiostudio.export import render
+
+    rendered: list[int] = []
+    real = render.render_tracks
+
+    def counting(plan, b0, b1):
+        rendered.append(b1 - b0)
+        return real(plan, b0, b1)
+
+    monkeypatch.setattr(render, "render_tracks", counting)
+    monkeypatch.setattr(master, "render_tracks", counting)
+    loaded = load_project(SAMPLE_PROJECT)
+    options = ExportOptions(start=3.25, end=9.5)
+    mix = export_project(loaded.project, loaded.folder, tmp_path / "mix", options,
+                         cache=cache_dir())
+    assert sum(rendered) == 24 * RATE  # the whole timeline once (the range is 6.25 s of it)
+    options.stems = True
+    stems = export_project(loaded.project, loaded.folder, tmp_path / "stems", options,
+                           cache=cache_dir())
+    assert sum(rendered) > 24 * RATE + 6.25 * RATE  # stems are rendered again over the range
+    for ours, theirs in zip(mix["tracks"], stems["tracks"], strict=True):
+        for key in ("integrated_lufs", "sample_peak_dbfs", "rms_dbfs"):
+            assert ours[key] == pytest.approx(theirs[key], abs=0.1), (ours["name"], key)
+    assert mix["dialogue_to_music_lu"] == pytest.approx(stems["dialogue_to_music_lu"], abs=0.1)
