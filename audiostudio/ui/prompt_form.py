@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from audiostudio.errors import AudiostudioError
 from audiostudio.generation.service import GeneratedAudio
-from audiostudio.model import Clip, Project, Request
+from audiostudio.model import Clip, Project, Request, Track
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.edits import SetFields
 from audiostudio.model.project import REQUEST_KINDS
@@ -61,6 +61,7 @@ SEED = FieldSpec("seed", "Seed", "optional_int", maximum=2**31 - 1)
 TAG_CHIP = ("QToolButton { background: #3a3c42; color: #c9ccd2; border: none; "
             "border-radius: 8px; padding: 2px 4px; font-size: 8pt; }"
             "QToolButton:hover { background: #4a4d55; }")
+TRACK_WORDS = {"voice": "a voice", "sfx": "a sound-effects", "music": "a music"}
 STATE_COLORS = {"failed": "#ff6b6b", "stale": "#e0b050", "current": "#7fcf8f"}
 
 
@@ -76,12 +77,63 @@ def provider_title(provider: Provider) -> str:
 
 
 def voice_groups(voices: list[VoiceOption]) -> dict[str, list[VoiceOption]]:
-    """Voices by "engine · language" (the id's prefix names the engine), in the given order."""
+    """Voices by "engine · language" (the voice's engine, else its id's prefix), in the given
+    order; a group whose engine is not installed says so."""
     groups: dict[str, list[VoiceOption]] = {}
     for voice in voices:
-        engine = voice.id.split(":", 1)[0] if ":" in voice.id else "voices"
+        engine = voice.engine or (voice.id.split(":", 1)[0] if ":" in voice.id else "voices")
         groups.setdefault(f"{engine.capitalize()} · {voice.language}", []).append(voice)
-    return groups
+    return {(f"{name} (not installed)" if all(v.unavailable for v in members) else name): members
+            for name, members in groups.items()}
+
+
+def replacement_voice(provider: Provider, voice_id: str) -> str | None:
+    """The voice a provider now speaks a dropped ``voice_id`` with, if it says (an optional
+    ``replacement_voice(voice_id)``; most providers have none)."""
+    method = getattr(provider, "replacement_voice", None)
+    return method(voice_id) if callable(method) else None
+
+
+def voice_problem(provider: Provider | None, voice_id: str | None) -> str:
+    """Why the voice a line is read with cannot be used as it is, in people's words ("" when
+    it can): not offered any more, or its engine is not installed here."""
+    if provider is None or not voice_id:
+        return ""
+    listed = {v.id: v for v in provider.voices()}
+    voice, title = listed.get(voice_id), provider_title(provider)
+    if voice is not None:
+        return f"Voice '{voice.name}' cannot speak here: {voice.unavailable}" \
+            if voice.unavailable else ""
+    successor = replacement_voice(provider, voice_id)
+    if successor:
+        now = listed[successor].name if successor in listed else successor
+        return (f"Voice '{voice_id}' is no longer offered by {title}: it now reads as {now}. "
+                "Pick a voice to choose another")
+    return f"Voice '{voice_id}' is no longer offered by {title} — pick another"
+
+
+def voice_words(voices: list[VoiceOption], voice_id: str | None) -> str:
+    """A voice's name for people; one the provider does not list any more is quoted."""
+    if not voice_id:
+        return "none"
+    name = next((v.name for v in voices if v.id == voice_id), None)
+    return name or f"'{voice_id}' (no longer offered)"
+
+
+def track_kinds(track: Track | None) -> tuple[str, ...]:
+    """The request kinds a prompt clip on ``track`` is offered. The file format lets any clip
+    sit on any track, but the mix levels and ducks a clip by its track's kind (a voice line on
+    an SFX track would not duck the music): a voice, SFX or music track offers its own kind,
+    an audio track (or none) every kind."""
+    kind = track.effective_kind if track is not None else "audio"
+    return (kind,) if kind in REQUEST_KINDS else REQUEST_KINDS
+
+
+def kind_refusal(kind: str, track: Track) -> str:
+    """Why ``kind`` is not offered on ``track``, in people's words."""
+    here, there = TRACK_WORDS[track.effective_kind], TRACK_WORDS[kind]
+    return (f"This is {here} track, and the mix levels and ducks every clip by its track's "
+            f"kind: put a {choice_words(kind).lower()} on {there} track")
 
 
 def voice_source(project: Project, clip: Clip, provider: Provider | None) -> tuple[str | None, str]:
@@ -151,13 +203,13 @@ class PromptForm(QWidget):
             self.kind.addItem(choice_words(kind), kind)
         self.kind.activated.connect(lambda _i: self._set_request(
             "kind", self.kind.currentData(), "Kind"))
+        self.kind_note = _note()
         self.rows.addRow("Kind", self.kind)
+        self.rows.addRow("", self.kind_note)
 
         self.provider = ComboBox()
         self.provider.activated.connect(lambda _i: self._choose_provider())
-        self.provider_note = QLabel()
-        self.provider_note.setWordWrap(True)
-        self.provider_note.setStyleSheet("color: #9a9ea6;")
+        self.provider_note = _note()
         self.rows.addRow("Provider", self.provider)
         self.rows.addRow("", self.provider_note)
 
@@ -174,6 +226,8 @@ class PromptForm(QWidget):
         self.audition.setToolTip("Hear this voice read a short sample line")
         self.audition.clicked.connect(self.audition_voice)
         self.rows.addRow("Voice", _row(self.voice, self.audition, stretch_first=True))
+        self.voice_note = _note()
+        self.rows.addRow("", self.voice_note)
 
         self.text = QPlainTextEdit()
         self.text.setFixedHeight(96)
@@ -241,7 +295,7 @@ class PromptForm(QWidget):
                        self.takes, self.text, self.speaker):
             widget.blockSignals(True)
         try:
-            self.kind.setCurrentIndex(max(0, self.kind.findData(request.kind)))
+            self._fill_kinds(clip)
             self._fill_providers(request.provider, request.kind)
             self.speaker.setText(clip.speaker or "")
             self._fill_voices(clip, provider)
@@ -259,6 +313,7 @@ class PromptForm(QWidget):
         voice = request.kind == "voice"
         self.rows.setRowVisible(self.speaker, voice)
         self.rows.setRowVisible(self.voice.parentWidget(), voice)
+        self.rows.setRowVisible(self.voice_note, voice and bool(self.voice_note.text()))
         self.rows.setRowVisible(self.tags, voice)
         self.rows.setRowVisible(self.duration, not voice)  # a line lasts as long as it is said
         self.rows.labelForField(self.text).setText("Line" if voice else "Prompt")
@@ -269,6 +324,25 @@ class PromptForm(QWidget):
         self._build_params(request, provider)
         self._show_cost()
         self._generation_changed(clip.id)
+
+    def _fill_kinds(self, clip: Clip) -> None:
+        """Only the kinds that fit the clip's track are enabled, the others say why; a clip of
+        another kind (an older file) keeps showing its own, with a note."""
+        assert clip.request is not None
+        found = self.document.project.find_clip(clip.id)
+        track = found[0] if found is not None else None
+        offered = track_kinds(track)
+        model = self.kind.model()
+        for index in range(self.kind.count()):
+            kind = self.kind.itemData(index)
+            fits = kind in offered
+            model.item(index).setEnabled(fits or kind == clip.request.kind)
+            model.item(index).setToolTip("" if fits or track is None
+                                         else kind_refusal(kind, track))
+        self.kind.setCurrentIndex(max(0, self.kind.findData(clip.request.kind)))
+        misplaced = track is not None and clip.request.kind not in offered
+        self.kind_note.setText(kind_refusal(clip.request.kind, track) if misplaced else "")
+        self.rows.setRowVisible(self.kind_note, misplaced)
 
     def _provider(self, name: str) -> Provider | None:
         return self.generation.service.providers.get(name)
@@ -301,31 +375,37 @@ class PromptForm(QWidget):
         self.provider_note.setVisible(bool(notes))
 
     def _fill_voices(self, clip: Clip, provider: Provider | None) -> None:
+        """The voices by engine and language; those whose engine is not installed are listed
+        disabled with how to install it, and a voice the line uses that cannot speak as it is
+        gets a note saying what to do."""
         self.voice.clear()
         voices = provider.voices() if provider is not None else []
-        names = {v.id: v.name for v in voices}
         effective, source = voice_source(self.document.project, clip, provider)
         assert clip.request is not None
         if clip.request.voice:  # "back to the cast / default" stays one click away
             _, fallback = voice_source(self.document.project, _without_voice(clip), provider)
             self.voice.addItem(f"(no choice: {fallback})", None)
         else:
-            self.voice.addItem(f"{names.get(effective or '', effective or 'none')} ({source})",
-                               None)
+            self.voice.addItem(f"{voice_words(voices, effective)} ({source})", None)
         model = self.voice.model()
         for group, members in voice_groups(voices).items():
             self.voice.addItem(f"— {group} —")
             model.item(self.voice.count() - 1).setEnabled(False)
             for voice in members:
                 self.voice.addItem(f"   {voice.name}", voice.id)
-                if voice.description:
-                    model.item(self.voice.count() - 1).setToolTip(voice.description)
+                item = model.item(self.voice.count() - 1)
+                item.setToolTip(voice.unavailable or voice.description)
+                item.setEnabled(not voice.unavailable)
         if clip.request.voice and self.voice.findData(clip.request.voice) < 0:
-            self.voice.addItem(clip.request.voice, clip.request.voice)
+            self.voice.addItem(voice_words(voices, clip.request.voice), clip.request.voice)
         chosen = self.voice.findData(clip.request.voice) if clip.request.voice else 0
         self.voice.setCurrentIndex(chosen)
         self.voice.setToolTip(self.voice.currentText().strip())  # in full, when cut short
-        self.audition.setEnabled(effective is not None)
+        problem = voice_problem(provider, effective)
+        self.voice_note.setText(problem)  # its row is shown by show_clip
+        engine_missing = next((v.unavailable for v in voices if v.id == effective), "")
+        self.audition.setEnabled(effective is not None and not engine_missing)
+        self.audition.setToolTip(engine_missing or "Hear this voice read a short sample line")
 
     def _fill_takes(self, clip: Clip) -> None:
         self.takes.clear()
@@ -372,6 +452,11 @@ class PromptForm(QWidget):
             check = QCheckBox()
             check.toggled.connect(emit)
             widget: QWidget = check
+        elif spec.kind == "text":  # free words (Suno's style, title): sent when typing ends
+            line = QLineEdit()
+            line.setPlaceholderText(spec.description)
+            line.editingFinished.connect(lambda: _typed(line, emit))
+            widget = line
         elif spec.kind == "choice":
             combo = ComboBox()
             for choice in spec.choices:
@@ -544,6 +629,14 @@ def _without_voice(clip: Clip) -> Clip:
     return replace(clip, request=replace(clip.request, voice=None))
 
 
+def _note() -> QLabel:
+    """A grey, wrapping line under a field: why something is disabled, or what to do."""
+    note = QLabel()
+    note.setWordWrap(True)
+    note.setStyleSheet("color: #9a9ea6;")
+    return note
+
+
 def _line_edit(on_done: Callable[[str], None]) -> QLineEdit:
     line = QLineEdit()
     line.editingFinished.connect(lambda: on_done(line.text()))
@@ -560,10 +653,20 @@ def _row(*widgets: QWidget, stretch_first: bool = False) -> QWidget:
     return row
 
 
+def _typed(line: QLineEdit, emit: Callable[[Any], None]) -> None:
+    """Only words the user changed are a request edit (leaving the field untouched must not
+    make the clip stale)."""
+    if line.isModified():
+        line.setModified(False)
+        emit(line.text().strip())
+
+
 def _show_value(widget: QWidget, value: Any) -> None:
     if isinstance(widget, QCheckBox):
         widget.setChecked(bool(value))
     elif isinstance(widget, ComboBox):
         widget.setCurrentIndex(max(0, widget.findData(value)))
+    elif isinstance(widget, QLineEdit):
+        widget.setText("" if value is None else str(value))
     elif value is not None:
         widget.setValue(value)  # type: ignore[attr-defined]

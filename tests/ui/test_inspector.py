@@ -19,6 +19,7 @@ from audiostudio.generation.takes import audio_duration
 from audiostudio.model import CastEntry, Clip, Project, Request, Track
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.store import save_project
+from audiostudio.providers.base import VoiceOption
 from audiostudio.providers.offline.tags import PAUSE_TAGS, STYLE_TAGS
 from audiostudio.providers.registry import available_providers
 from audiostudio.ui.document import Document
@@ -414,3 +415,90 @@ def test_the_overview_counts_failed_empty_and_ready_clips(make, qtbot):
     qtbot.mouseClick(overview.counts["failed"], Qt.MouseButton.LeftButton)
     assert document.selection == {"c1"}
     assert "not allowed" in inspector.request_form.state.text()
+
+
+def kind_items(form) -> dict[str, tuple[bool, str]]:
+    """Request kind: (offered, tooltip) in the Kind list."""
+    model = form.kind.model()
+    return {form.kind.itemData(i): (model.item(i).isEnabled(), model.item(i).toolTip())
+            for i in range(form.kind.count())}
+
+
+def test_a_clip_on_an_sfx_track_offers_no_voice_kind(make):
+    clip = Clip("c1", request=Request(kind="sfx", provider="offline", prompt="door"))
+    _document, _gen, inspector = make([Track("t", kind="sfx", clips=[clip])])
+    form = inspector.request_form
+    items = kind_items(form)
+    assert items["sfx"] == (True, "")
+    for kind in ("voice", "music"):
+        offered, why = items[kind]
+        assert not offered and why.startswith("This is a sound-effects track")
+    assert form.kind_note.isHidden()
+
+
+def test_a_voice_line_on_an_sfx_track_says_why_and_moves_to_its_kind(make):
+    clip = Clip("c1", request=Request(kind="voice", provider="offline", text="Hi"))
+    document, _gen, inspector = make([Track("t", kind="sfx", clips=[clip])])
+    form = inspector.request_form
+    assert kind_items(form)["voice"][0] and not kind_items(form)["music"][0]
+    assert not form.kind_note.isHidden()
+    assert "put a voice line on a voice track" in form.kind_note.text()
+    form.kind.setCurrentIndex(form.kind.findData("sfx"))
+    form.kind.activated.emit(form.kind.currentIndex())
+    assert clip_of(document).request.kind == "sfx" and form.kind_note.isHidden()
+    assert not kind_items(form)["voice"][0]  # once moved, not offered again here
+
+
+def test_an_audio_track_offers_every_kind(make):
+    clip = Clip("c1", request=Request(kind="music", provider="offline", prompt="bed"))
+    _document, _gen, inspector = make([Track("t", kind="audio", clips=[clip])])
+    assert all(offered for offered, _ in kind_items(inspector.request_form).values())
+
+
+def test_a_dropped_voice_is_named_in_words_with_what_to_do(make):
+    dropped = Clip("c1", request=Request(kind="voice", provider="offline", text="Hi",
+                                         voice="espeak:en-us+m3"))
+    unknown = Clip("c2", start=5.0, speaker="MAYA",
+                   request=Request(kind="voice", provider="offline", text="Hello"))
+    cast = {"MAYA": CastEntry(voice="gone:voice")}
+    document, _gen, inspector = make([voice_track(dropped, unknown)], cast=cast)
+    form = inspector.request_form
+    assert form.voice.currentText() == "'espeak:en-us+m3' (no longer offered)"
+    assert form.voice_note.text() == ("Voice 'espeak:en-us+m3' is no longer offered by Offline: "
+                                      "it now reads as Ross. Pick a voice to choose another")
+    assert not form.voice_note.isHidden()
+    document.select({"c2"})  # the cast's voice is the one gone
+    assert form.voice.currentText() == "'gone:voice' (no longer offered) (from the cast of MAYA)"
+    assert form.voice_note.text() == "Voice 'gone:voice' is no longer offered by Offline — pick " \
+                                     "another"
+    # Picking a listed voice clears the note.
+    form.voice.setCurrentIndex(form.voice.findData("flite:slt"))
+    form.voice.activated.emit(form.voice.currentIndex())
+    assert clip_of(document, "c2").request.voice == "flite:slt" and form.voice_note.isHidden()
+
+
+class HalfInstalled(FakeProvider):
+    """Two engines, one of them not installed here."""
+
+    name = "half"
+    MISSING = "Eng is not installed (pip install eng)"
+
+    def voices(self):
+        return [VoiceOption("eng:ann", "Ann", "en-US", engine="eng", unavailable=self.MISSING),
+                VoiceOption("other:bob", "Bob", "en-US", engine="other")]
+
+    def default_voice(self):
+        return "eng:ann"
+
+
+def test_voices_of_an_engine_not_installed_are_disabled_with_the_reason(make):
+    _document, _gen, inspector = make([voice_track(line_clip(provider="half"))],
+                                      extra={"half": HalfInstalled()})
+    form = inspector.request_form
+    model = form.voice.model()
+    rows = {form.voice.itemText(i).strip(): model.item(i) for i in range(form.voice.count())}
+    assert not rows["Ann"].isEnabled() and rows["Ann"].toolTip() == HalfInstalled.MISSING
+    assert rows["Bob"].isEnabled()
+    assert "— Eng · en-US (not installed) —" in rows and "— Other · en-US —" in rows
+    assert form.voice_note.text() == f"Voice 'Ann' cannot speak here: {HalfInstalled.MISSING}"
+    assert not form.audition.isEnabled() and form.audition.toolTip() == HalfInstalled.MISSING

@@ -49,6 +49,12 @@ class OfflineProvider:
 
         return voices.DEFAULT_VOICE
 
+    def replacement_voice(self, voice_id: str) -> str | None:
+        """The voice a dropped one is now spoken with (old projects keep working)."""
+        from audiostudio.providers.offline import voices
+
+        return voices.REPLACED.get(voice_id)
+
     def params(self) -> list[ParamSpec]:
         return [
             ParamSpec("speed", "float", 1.0, 0.5, 2.0, description="speaking rate",
