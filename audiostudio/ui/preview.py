@@ -4,7 +4,8 @@ After every edit a snapshot of the project goes to a worker on a pool of its own
 the render plan (sources opened, ducking envelope over the whole timeline) and hands it back,
 pickled too for the audio engine's process (``playback.engine``), which plays it at once (the
 change is heard after what the ring keeps plus the device's ~0.12 s), still at the old
-normalisation gain. A second job measures the whole mix's loudness; its gain then ramps in
+normalisation gain. A second job measures the whole mix's loudness (kept in the user cache:
+a mix heard before is not measured again, ``audio/mix_cache.py``); its gain then ramps in
 over 50 ms. A newer edit cancels a measurement under way. Play pressed before the first
 measurement of a project waits for it, so playback never starts at a provisional gain.
 """
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from audiostudio.audio.master import MixLoudness, premaster_loudness
+from audiostudio.audio.master import MixLoudness
+from audiostudio.audio.mix_cache import measure_mix
 from audiostudio.audio.mixer import RenderPlan, build_plan
 from audiostudio.errors import CancelledError
 from audiostudio.model import Project
@@ -233,14 +235,14 @@ class Preview(QObject):
         self._built = built
         self.player.set_mix(built.packed)
         self.plan_changed.emit()
-        plan = built.plan
+        plan, cache = built.plan, self._cache
 
         def measure(progress, cancelled):
             def check(fraction: float, _label: str = "") -> None:
                 if cancelled():
                     raise CancelledError("superseded by an edit")
 
-            return premaster_loudness(plan, check, built.target_lufs, built.ceiling_dbtp)
+            return measure_mix(plan, cache, check, built.target_lufs, built.ceiling_dbtp)
 
         job = Worker(measure)
         job.signals.finished.connect(lambda loudness: self._measured(job, built, loudness))
