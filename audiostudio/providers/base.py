@@ -33,7 +33,7 @@ class ParamSpec:
     """One provider parameter, so the window can build its inspector from data."""
 
     name: str
-    kind: str  # "float" / "int" / "choice" / "bool"
+    kind: str  # "float" / "int" / "choice" / "bool" / "text" (free words, "" = none)
     default: Any
     minimum: float | None = None
     maximum: float | None = None

@@ -7,11 +7,14 @@ the deadline never makes the next run pay again: it polls the same task. Polling
 ``poll_interval_s`` up to eight times that, until ``task_deadline_s``. The songs' audio URLs are
 fetched without the key (they are public file links) and kept as sent (MP3).
 
-Mapping: with lyrics, custom mode (the lyrics sung in the style the clip's prompt describes,
-titled by their first sung line); without, Suno writes a song to the prompt (non-custom mode).
-There are no style or title params: the inspector edits no free text, and the prompt already
-says the style. ``instrumental`` is a
-param. Suno takes no seed and no length: a take's seed is null, its length what Suno made.
+Mapping (Suno's "custom mode" is the one where we say the style and title):
+- lyrics: custom mode, the lyrics sung in the ``style`` param, else in the style the clip's
+  prompt describes, titled ``title``, else by their first sung line;
+- no lyrics, ``instrumental`` with a ``style`` or ``title`` of its own: a custom-mode
+  instrumental (style: the param, else the prompt; title: the param, else the prompt's words);
+- else Suno writes a song to the prompt (non-custom mode: the service takes nothing more, so a
+  style or title for a sung song without lyrics is refused before paying, saying why).
+Suno takes no seed and no length: a take's seed is null, its length what Suno made.
 Both songs come back as variants 0 and 1, also when one was asked for.
 """
 
@@ -78,8 +81,16 @@ class SunoProvider:
         return None
 
     def params(self) -> list[ParamSpec]:
-        return [ParamSpec("instrumental", "bool", False, description=(
-            "no vocals (only without lyrics)"), kinds=("music",))]
+        return [
+            ParamSpec("instrumental", "bool", False, description=(
+                "no vocals (only without lyrics)"), kinds=("music",)),
+            ParamSpec("style", "text", "", description=(
+                "genre, instruments, mood, as Suno's style tags; with lyrics or an "
+                "instrumental, this instead of the prompt"), kinds=("music",)),
+            ParamSpec("title", "text", "", description=(
+                "the song's title, with lyrics or an instrumental (default: its first "
+                "words)"), kinds=("music",)),
+        ]
 
     def account(self) -> Account:
         """The credits left (the flavour's credit call): the cheap authenticated call."""
@@ -132,17 +143,30 @@ class SunoProvider:
         instrumental = bool(request.params.get("instrumental", False))
         prompt = (request.prompt or "").strip()
         lyrics = (request.lyrics or "").strip()
+        style, title = _text(request.params.get("style")), _text(request.params.get("title"))
         max_description, max_lyrics, max_style, max_title = self.flavour.max_lengths(model)
-        if not lyrics:
+        if not lyrics and not (style or title):
             _check_length("prompt", prompt, max_description, "a song description")
             return Song(model, instrumental, description=prompt)
-        if instrumental:
+        if lyrics and instrumental:
             raise BadRequestError("an instrumental has no lyrics: clear the lyrics or turn "
                                   "instrumental off", self.name, field="instrumental")
-        _check_length("lyrics", lyrics, max_lyrics, f"lyrics for {model}")
-        _check_length("prompt", prompt, max_style, f"the style (the prompt) for {model}")
-        return Song(model, False, lyrics=lyrics, style=prompt,
-                    title=_title_from(lyrics, max_title) or _title_from(prompt, max_title))
+        if not lyrics and not instrumental:
+            raise BadRequestError("Suno takes a style or title of your own only with lyrics "
+                                  "or for an instrumental: write lyrics, turn instrumental "
+                                  "on, or clear them", self.name,
+                                  field="style" if style else "title")
+        if lyrics:
+            _check_length("lyrics", lyrics, max_lyrics, f"lyrics for {model}")
+        if style:
+            _check_length("style", style, max_style, f"the style for {model}")
+        else:
+            _check_length("prompt", prompt, max_style, f"the style (the prompt) for {model}")
+        if title:
+            _check_length("title", title, max_title, f"a title for {model}")
+        return Song(model, instrumental, lyrics=lyrics or None, style=style or prompt,
+                    title=title or _title_from(lyrics, max_title)
+                    or _title_from(prompt, max_title) or _title_from(style, max_title))
 
     # --- talking to the service ---------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
@@ -255,6 +279,11 @@ def _check_length(field: str, text: str, limit: int, what: str) -> None:
     if len(text) > limit:
         raise BadRequestError(f"{len(text)} characters; Suno takes at most {limit} for {what}: "
                               "shorten it", SunoProvider.name, field=field)
+
+
+def _text(value: object) -> str:
+    """A free-text param as sent: a string, trimmed ("" for none)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _title_from(text: str, limit: int) -> str:

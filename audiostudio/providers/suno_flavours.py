@@ -32,8 +32,8 @@ class Song:
     model: str
     instrumental: bool
     description: str | None = None  # Suno writes the lyrics (non-custom mode)
-    lyrics: str | None = None  # custom mode: these lyrics, in ``style``, titled ``title``
-    style: str | None = None
+    lyrics: str | None = None  # custom mode: these lyrics (none for an instrumental)
+    style: str | None = None  # set: custom mode, in this style, titled ``title``
     title: str | None = None
 
 
@@ -69,12 +69,16 @@ class SunoFlavour:
         return self.limits.get(model, self.limits["*"])
 
     def generate_body(self, song: Song) -> dict[str, Any]:
-        custom = song.lyrics is not None
+        """Custom mode: the prompt is the lyrics (none for an instrumental), with style and
+        title; else the prompt is the description and nothing more is sent."""
+        custom = song.style is not None
         body: dict[str, Any] = {
             "customMode": custom, "instrumental": song.instrumental, "model": song.model,
             "callBackUrl": self.callback_url,
-            "prompt": song.lyrics if custom else song.description,
         }
+        prompt = song.lyrics if custom else song.description
+        if prompt:
+            body["prompt"] = prompt
         if custom:
             body["style"], body["title"] = song.style, song.title
         return body
@@ -153,7 +157,7 @@ SUNOAPI_ORG = SunoFlavour(
            455: "maintenance"},
     busy_codes=frozenset({430}),
     limits={"V3_5": (500, 3000, 200, 80), "V4": (500, 3000, 200, 80),
-            "*": (500, 5000, 1000, 80)},
+            "V4_5ALL": (500, 5000, 1000, 80), "*": (500, 5000, 1000, 100)},
 )
 
 
@@ -161,11 +165,14 @@ def _field_named(message: str, names: tuple[str, ...]) -> str | None:
     lowered = message.lower()
     return next((n for n in names if n.lower() in lowered), None)
 
-# kie.ai serves the same API; it says "no credits" as 402 and "too many requests" as 429, and
-# has its credit call elsewhere. (Credits per task: as sunoapi.org, an estimate.)
+# kie.ai serves the same API; it says "no credits" as 402 and "too many requests" as 429, has
+# its credit call elsewhere, and takes titles of 80 characters with every model. (Credits per
+# task: as sunoapi.org, an estimate.)
 KIE_AI = replace(SUNOAPI_ORG, name="kie.ai", credit_path="/api/v1/chat/credit",
                  codes={401: "key", 402: "credits", 429: "rate", 404: "path", 455: "maintenance"},
-                 busy_codes=frozenset({429}))
+                 busy_codes=frozenset({429}),
+                 limits={"V3_5": (500, 3000, 200, 80), "V4": (500, 3000, 200, 80),
+                         "*": (500, 5000, 1000, 80)})
 
 FLAVOURS = (SUNOAPI_ORG, KIE_AI)
 

@@ -158,8 +158,9 @@ def _invalid(body: object) -> str | None:
             return "prompt: lyrics are required in custom mode unless instrumental"
         if len(prompt) > (3000 if old else 5000) or len(body["style"]) > (200 if old else 1000):
             return "prompt or style: too long"
-        if len(body["title"]) > 80:
-            return "title: at most 80 characters"
+        longest_title = 80 if old or model == "V4_5ALL" else 100
+        if len(body["title"]) > longest_title:
+            return f"title: at most {longest_title} characters"
     elif not prompt or len(prompt) > 500:
         return "prompt: a description of 1-500 characters is required"
     return None

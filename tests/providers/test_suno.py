@@ -106,7 +106,49 @@ def test_lyrics_are_a_custom_task_in_the_prompts_style_titled_by_the_first_line(
     assert body["title"] == "We sail at dawn" and body["model"] == "V5"
 
 
+def test_style_and_title_are_params_the_inspector_shows(server, tmp_path):
+    specs = {p.name: p for p in provider_for(server, tmp_path).params()}
+    assert [(specs[n].kind, specs[n].default) for n in ("style", "title")] == [
+        ("text", ""), ("text", "")]
+    assert all(specs[n].kinds == ("music",) for n in ("instrumental", "style", "title"))
+
+
+def test_a_style_and_title_of_its_own_are_sent_in_custom_mode(server, pool, tmp_path):
+    """Through the service, as a clip's params: with lyrics the style replaces the prompt as
+    the style; an instrumental with a style is a custom-mode task without lyrics."""
+    service = service_for(provider_for(server, tmp_path), pool, tmp_path)
+    sung = suno_request(prompt="a shanty about leaving port", lyrics="[Verse]\nWe sail at dawn",
+                        model="V5", params={"suno": {"style": "sea shanty, male choir",
+                                                     "title": "Dawn Sailing"}})
+    bare = suno_request(prompt="slow ambient pads", params={"suno": {
+        "instrumental": True, "style": "ambient, warm synth pads, 60 bpm"}})
+    for request in (sung, bare):
+        assert len(service.submit(request, seed=1).future.result(20)) == 2
+    first, second = (call.json for call in server.generate_calls())
+    assert first == {"customMode": True, "instrumental": False, "model": "V5",
+                     "prompt": "[Verse]\nWe sail at dawn", "style": "sea shanty, male choir",
+                     "title": "Dawn Sailing",
+                     "callBackUrl": "https://callback.invalid/audiostudio-polls"}
+    assert second == {"customMode": True, "instrumental": True, "model": "V4_5",
+                      "style": "ambient, warm synth pads, 60 bpm", "title": "slow ambient pads",
+                      "callBackUrl": "https://callback.invalid/audiostudio-polls"}
+    assert [t.body["title"] for t in server.tasks.values()] == ["Dawn Sailing",
+                                                                "slow ambient pads"]
+
+
+def test_titles_up_to_the_models_limit_are_sent(server, tmp_path):
+    provider = provider_for(server, tmp_path)
+    run(provider, resolved(lyrics="la la", model="V5", title="t" * 100), tmp_path)
+    assert server.generate_calls()[0].json["title"] == "t" * 100  # and the service took it
+    with pytest.raises(BadRequestError, match="80") as caught:
+        run(provider, resolved(lyrics="la la", model="V4", title="t" * 81), tmp_path)
+    assert caught.value.field == "title" and len(server.generate_calls()) == 1
+
+
 @pytest.mark.parametrize(("request_", "field"), [
+    (resolved(style="synthwave"), "style"),  # a sung song without lyrics: Suno writes it all
+    (resolved(title="Night Drive"), "title"),
+    (resolved(lyrics="la", style="y" * 201, model="V4"), "style"),
     (resolved(prompt="x" * 501), "prompt"),  # non-custom descriptions: 500
     (resolved(lyrics="x" * 3001, model="V4"), "lyrics"),  # V4 lyrics: 3000
     (resolved(lyrics="la", prompt="y" * 201, model="V3_5"), "prompt"),  # V3_5 style: 200
@@ -325,3 +367,43 @@ def test_one_variant_asked_still_keeps_both_songs_as_takes(server, pool, tmp_pat
     assert len(server.generate_calls()) == 1
 
 
+
+
+def test_the_inspector_edits_style_and_title_and_generate_sends_them(server, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from audiostudio.model.store import save_project
+    from audiostudio.ui.document import Document
+    from audiostudio.ui.generation import GenerationController
+    from audiostudio.ui.inspector import Inspector
+
+    folder = tmp_path / "song"
+    folder.mkdir()
+    save_project(Project(tracks=[Track("m", kind="music", clips=[Clip("c1", request=Request(
+        kind="music", provider="suno", prompt="rain on a tin roof", lyrics="[Verse]\nDrip drop",
+        model="V5"))])]), folder)
+    document = Document()
+    document.open(folder)
+    gen = GenerationController(document, tmp_path / "cache",
+                               {"suno": provider_for(server, tmp_path)}, {"suno": 1})
+    inspector = Inspector(document, gen)
+    qtbot.addWidget(inspector)
+    document.select({"c1"})
+    form = inspector.request_form
+    style, title = form.param_widgets["style"], form.param_widgets["title"]
+    assert style.text() == "" and "style tags" in style.placeholderText()
+    title.editingFinished.emit()  # left untouched: no edit, the clip stays as it was
+    assert document.project.find_clip("c1")[1].request.params == {}
+    qtbot.keyClicks(style, "folk, banjo, rain sounds")
+    qtbot.keyClick(style, Qt.Key.Key_Return)
+    qtbot.keyClicks(title, "Tin Roof")
+    qtbot.keyClick(title, Qt.Key.Key_Return)
+    assert document.project.find_clip("c1")[1].request.params == {
+        "suno": {"style": "folk, banjo, rain sounds", "title": "Tin Roof"}}
+    qtbot.mouseClick(form.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: gen.rows and not gen.rows[-1].active, timeout=20000)
+    assert gen.rows[-1].state == "done", gen.rows[-1].message
+    [sent] = server.generate_calls()
+    assert (sent.json["style"], sent.json["title"]) == ("folk, banjo, rain sounds", "Tin Roof")
+    assert len(document.project.find_clip("c1")[1].takes) == 2
+    gen.close()
