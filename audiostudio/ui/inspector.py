@@ -134,7 +134,7 @@ class Inspector(QScrollArea):
         self.groups = {}
         # A prompt clip's words and voice come first: that is what a creator works on.
         for name, form in (("Generation", self.request_form), ("Clip", self.clip_form),
-                           ("Project", self.overview)):
+                           ("Overview", self.overview)):
             box = QGroupBox(name)
             inner = QVBoxLayout(box)
             inner.setContentsMargins(2, 2, 2, 2)  # the dock is narrow: room for the fields
@@ -167,7 +167,7 @@ class Inspector(QScrollArea):
         project = self.document.project
         self.groups["Clip"].setVisible(clip is not None)
         self.groups["Generation"].setVisible(clip is not None and clip.request is not None)
-        self.groups["Project"].setVisible(clip is None)
+        self.groups["Overview"].setVisible(clip is None)
         if clip is None:
             self.title.setText(f"Project — {project.name or 'Untitled'}")
             self.overview.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QWidget
 
 from audiostudio.generation.takes import clips_to_generate
 from audiostudio.model import Project
@@ -33,7 +33,6 @@ HINTS = (
     "Double-click an empty spot of a track to add a prompt clip",
     "Double-click a clip to write its line or prompt",
     "Space plays and pauses; L loops the selection",
-    "Loudness target, ceiling and ducking: Mixer dock, Master",
 )
 NOTE = "color: #9aa0a6;"
 
@@ -71,43 +70,41 @@ class ProjectOverview(QWidget):
         self.generation = generation
         self.document = generation.document
         self.preview: Preview | None = None
-        layout = QVBoxLayout(self)
+        # A form of full-width rows: it gives wrapped lines the height they need.
+        self.rows = layout = QFormLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(6)
+        layout.addRow(self.summary)
         self.counts: dict[str, QPushButton] = {}
         self._ids: dict[str, list[str]] = {}
-        for row, (state, words, colour) in enumerate(STATES):
+        for state, words, colour in STATES:
             button = QPushButton()
             button.setFlat(True)
             button.setStyleSheet(f"QPushButton {{ color: {colour}; text-align: left; "
-                                 "padding: 1px 4px; }")
+                                 "padding: 2px 4px; border: none; }"
+                                 "QPushButton:hover { background: #3a3c42; }")
             button.setToolTip(f"Select the {words} clips")
             button.clicked.connect(lambda _c=False, s=state: self.clips_chosen.emit(
                 set(self._ids.get(s, []))))
             self.counts[state] = button
-            grid.addWidget(button, row, 0)
-        layout.addLayout(grid)
+            layout.addRow(button)
         self.generate_button = QPushButton()
         self.generate_button.setToolTip("Generate every empty or stale prompt clip in the "
                                         "background (Generate > Generate All Stale)")
         self.generate_button.clicked.connect(lambda: self.generation.generate())
-        layout.addWidget(self.generate_button)
+        layout.addRow(self.generate_button)
         self.loudness = QLabel()
         self.loudness.setWordWrap(True)
-        layout.addWidget(self.loudness)
+        layout.addRow(self.loudness)
         self.master = QLabel()
         self.master.setWordWrap(True)
         self.master.setStyleSheet(NOTE)
-        layout.addWidget(self.master)
+        layout.addRow(self.master)
         hints = QLabel("\n".join(f"• {hint}" for hint in HINTS))
         hints.setWordWrap(True)
         hints.setStyleSheet(NOTE)
-        layout.addWidget(hints)
+        layout.addRow(hints)
 
     def follow_loudness(self, preview: Preview) -> None:
         """Show the delivered loudness of ``preview``'s background measurement."""
@@ -124,15 +121,15 @@ class ProjectOverview(QWidget):
         self._ids = clips_by_state(project, self._job_state)
         for state, words, _ in STATES:
             button, ids = self.counts[state], self._ids[state]
-            button.setText(f"{len(ids)} {words}")
-            button.setVisible(bool(ids))
+            button.setText(f"{len(ids)} {words}  ›")
+            self.rows.setRowVisible(button, bool(ids))
         busy = set(self._ids["busy"])
         todo = [c for c in clips_to_generate(project) if c.id not in busy]
         self.generate_button.setText(f"Generate all stale ({len(todo)})" if todo
                                      else "Nothing to generate")
         self.generate_button.setEnabled(bool(todo))
         self.loudness.setText(loudness_words(self.preview) if self.preview else "")
-        self.loudness.setVisible(self.preview is not None)
+        self.rows.setRowVisible(self.loudness, self.preview is not None)
         mix = project.mix
         target = ("not normalised" if mix.target_lufs is None
                   else f"target {mix.target_lufs:g} LUFS")

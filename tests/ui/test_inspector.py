@@ -22,9 +22,11 @@ from audiostudio.model.store import save_project
 from audiostudio.providers.base import VoiceOption
 from audiostudio.providers.offline.tags import PAUSE_TAGS, STYLE_TAGS
 from audiostudio.providers.registry import available_providers
+from audiostudio.settings import cache_dir
 from audiostudio.ui.document import Document
 from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.preview import Preview
 from audiostudio.ui.prompt_form import QUICK_TAGS
 from audiostudio.ui.theme import apply_dark_theme
 from audiostudio.ui.timeline.view import TimelineView
@@ -374,14 +376,14 @@ def test_no_selection_shows_the_project_overview_with_its_clips_by_state(sample,
     document, gen, inspector = sample
     overview = inspector.overview
     assert inspector.title.text() == "Project — Sample scene"
-    assert not inspector.groups["Project"].isHidden() and inspector.groups["Clip"].isHidden()
+    assert not inspector.groups["Overview"].isHidden() and inspector.groups["Clip"].isHidden()
     assert overview.summary.text() == "0:24 long · 3 tracks · 7 clips"
-    assert shown_counts(overview) == {"stale": "6 stale", "imported": "1 imported audio"}
+    assert shown_counts(overview) == {"stale": "6 stale  ›", "imported": "1 imported audio  ›"}
     assert "-16 LUFS" in overview.master.text() and "Mixer" in overview.master.text()
     # A count selects its clips.
     qtbot.mouseClick(overview.counts["imported"], Qt.MouseButton.LeftButton)
     assert document.selection == {"c-wind0000001"}
-    assert inspector.groups["Project"].isHidden() and not inspector.groups["Clip"].isHidden()
+    assert inspector.groups["Overview"].isHidden() and not inspector.groups["Clip"].isHidden()
     document.select(set())
     stale = {c.id for _t, c in document.project.iter_clips() if c.request is not None}
     qtbot.mouseClick(overview.counts["stale"], Qt.MouseButton.LeftButton)
@@ -391,12 +393,12 @@ def test_no_selection_shows_the_project_overview_with_its_clips_by_state(sample,
     assert overview.generate_button.text() == "Generate all stale (6)"
     qtbot.mouseClick(overview.generate_button, Qt.MouseButton.LeftButton)
     assert {row.clip_id for row in gen.rows} == stale and all(r.active for r in gen.rows)
-    assert shown_counts(overview) == {"busy": "6 queued or generating",
-                                      "imported": "1 imported audio"}
+    assert shown_counts(overview) == {"busy": "6 queued or generating  ›",
+                                      "imported": "1 imported audio  ›"}
     assert not overview.generate_button.isEnabled()
     gen.cancel_all()
     qtbot.waitUntil(lambda: not any(r.active for r in gen.rows), timeout=10000)
-    assert shown_counts(overview)["stale"] == "6 stale"
+    assert shown_counts(overview)["stale"] == "6 stale  ›"
 
 
 def test_the_overview_counts_failed_empty_and_ready_clips(make, qtbot):
@@ -407,11 +409,11 @@ def test_the_overview_counts_failed_empty_and_ready_clips(make, qtbot):
     document, gen, inspector = make([Track("t", kind="sfx", clips=clips)], extra={"fake": fake})
     document.select(set())
     overview = inspector.overview
-    assert shown_counts(overview) == {"empty": "3 empty"}
+    assert shown_counts(overview) == {"empty": "3 empty  ›"}
     gen.generate(["c0", "c1"])
     qtbot.waitUntil(lambda: idle(gen), timeout=10000)
-    assert shown_counts(overview) == {"failed": "1 failed", "empty": "1 empty",
-                                      "ready": "1 ready"}
+    assert shown_counts(overview) == {"failed": "1 failed  ›", "empty": "1 empty  ›",
+                                      "ready": "1 ready  ›"}
     qtbot.mouseClick(overview.counts["failed"], Qt.MouseButton.LeftButton)
     assert document.selection == {"c1"}
     assert "not allowed" in inspector.request_form.state.text()
@@ -502,3 +504,21 @@ def test_voices_of_an_engine_not_installed_are_disabled_with_the_reason(make):
     assert "— Eng · en-US (not installed) —" in rows and "— Other · en-US —" in rows
     assert form.voice_note.text() == f"Voice 'Ann' cannot speak here: {HalfInstalled.MISSING}"
     assert not form.audition.isEnabled() and form.audition.toolTip() == HalfInstalled.MISSING
+
+
+def test_the_overview_shows_the_delivered_loudness_and_a_screenshot(sample, qtbot):
+    document, _gen, inspector = sample
+    preview = Preview(document, cache_dir(), device="none")
+    try:
+        inspector.overview.follow_loudness(preview)
+        qtbot.waitUntil(lambda: not preview.measuring, timeout=20000)
+    finally:
+        preview.close()
+    assert "delivered at -16.0 LUFS (target -16" in inspector.overview.loudness.text()
+    apply_dark_theme(QApplication.instance())
+    inspector.resize(300, 700)
+    inspector.show()
+    qtbot.waitExposed(inspector)
+    assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert inspector.grab().toImage().save(str(ARTIFACTS / "inspector-overview.png"))
