@@ -30,7 +30,8 @@ KEYS: dict[str, tuple[Keys, str]] = {
     "undo": ((Key.Undo,), "Undo"),
     "redo": (("Ctrl+Shift+Z", Key.Redo), "Redo"),
     "preferences": ((Key.Preferences,), "Preferences"),
-    "zoom_fit": (("Ctrl+0",), "Zoom to fit the whole scene"),
+    "zoom_fit": (("Ctrl+0",), "Fit the whole scene: its length across, its tracks to the "
+                             "height"),
     "play": (("Space",), "Play / pause from the playhead"),
     "stop": (("Shift+Space",), "Stop and return to where play started"),
     "loop": (("L",), "Loop the selected clips, or between the markers around the playhead"),
@@ -50,12 +51,16 @@ KEYS: dict[str, tuple[Keys, str]] = {
     # "+" is Shift+= on many layouts, and the keypad's plus carries the keypad modifier.
     "zoom_in": (("+", "=", "Shift++", "Num++"), "Zoom in"),
     "zoom_out": (("-", "Num+-"), "Zoom out"),
+    "taller_tracks": (("Ctrl+Up",), "Taller tracks (every lane)"),
+    "shorter_tracks": (("Ctrl+Down",), "Shorter tracks (every lane)"),
     "snap": (("N",), "Snapping on / off"),
     "mute_track": (("M",), "Mute the selected clips' tracks"),
 }
 # Mouse gestures the dialog lists beside the keys (no action of their own).
 GESTURES = [
     ("Ctrl+wheel", "Zoom around the mouse"),
+    ("Ctrl+wheel over the track headers", "Taller or shorter tracks"),
+    ("Drag a track header's bottom edge", "Resize that track"),
     ("Shift+wheel", "Scroll in time"),
     ("Alt while dragging", "Bypass snapping"),
 ]

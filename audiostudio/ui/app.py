@@ -76,7 +76,7 @@ def run_window(project: Path | None, screenshot: Path | None = None,
         window.resize(width, height)
         window.show()
         app.processEvents()
-        window.panel.view.zoom_to_fit()
+        window.panel.view.fit_scene()
         if os.environ.get("AUDIOSTUDIO_STARTUP_PROBE"):  # bench/startup_bench.py reads this
             print(f"startup-probe {time.perf_counter()}", file=sys.stderr)
         view = window.panel.view
@@ -96,5 +96,5 @@ def run_window(project: Path | None, screenshot: Path | None = None,
         return 0
     window.show()
     app.processEvents()
-    window.panel.view.zoom_to_fit()  # now that the view has its real width
+    window.panel.view.fit_scene()  # now that the view has its real width
     return app.exec()

@@ -2,6 +2,8 @@
 
 A voice line shows its speaker and its words with the audio tags dropped ("[whisp" cut from
 a raw line said nothing); an SFX or music clip its prompt; an empty prompt says what to do.
+A title too long for its clip is shortened at a word (``elided_forms``), and the tooltip
+(``clip_details``) carries everything in full.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audiostudio.model import Clip
+from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.providers.offline.tags import strip_tags
 
 EMPTY_TITLES = {
@@ -18,6 +21,16 @@ EMPTY_TITLES = {
 }
 
 NEW_NAMES = {"voice": "voice line", "sfx": "sound effect", "music": "music cue"}
+STATE_NOTES = {
+    ClipState.EMPTY: "Not generated yet: Ctrl+G generates it",
+    ClipState.STALE: "Stale: the request changed since this take; Ctrl+G makes a new one",
+    ClipState.CURRENT: "Up to date",
+}
+ELLIPSIS = "…"
+# Left dangling at a cut ("Line 1 — NARRATOR:…"): dropped before the ellipsis.
+_DANGLING = " —–-:;,·"
+MIN_LETTERS = 2  # a first word cut to fewer letters says nothing
+DETAIL_LIMIT = 400  # characters of a line or prompt in the tooltip
 
 
 @dataclass(frozen=True)
@@ -58,3 +71,59 @@ def clip_label(clip: Clip, generated: bool) -> ClipLabel:
         return ClipLabel(empty, "")
     title = f"{clip.name} — {said}" if clip.name and said else clip.name or said
     return ClipLabel(title, "" if generated else "not generated — Ctrl+G")
+
+
+def elided_forms(title: str) -> list[str]:
+    """The shortened titles a narrow clip may show, shortest first: cut at each word boundary
+    (dangling separators dropped) plus "…"; below the first word, that word cut letter by
+    letter. The caller measures them once and picks the longest that fits."""
+    forms: list[str] = []
+    first_space = title.find(" ")
+    first_word = title if first_space < 0 else title[:first_space]
+    for letters in range(MIN_LETTERS, len(first_word.rstrip(_DANGLING))):
+        forms.append(first_word[:letters] + ELLIPSIS)
+    for index, char in enumerate(title):
+        if char == " ":
+            kept = title[:index].rstrip(_DANGLING)
+            form = kept + ELLIPSIS
+            if kept and (not forms or forms[-1] != form):
+                forms.append(form)
+    return forms
+
+
+def _full(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT - 1] + ELLIPSIS
+
+
+def clip_details(clip: Clip) -> list[str]:
+    """A clip's tooltip, line by line: its name, who says what (or the prompt, or the file),
+    what it is, and whether its audio is up to date."""
+    request = clip.request
+    if request is None:
+        lines = [clip_label(clip, generated=True).title]
+        if clip.source:
+            lines.append(f"File: {clip.source}")
+        return lines
+    said = _said(clip)
+    lines = [clip.name or said or f"New {NEW_NAMES.get(request.kind, 'prompt')}"]
+    if request.kind == "voice":
+        speaker = (clip.speaker or "").strip()
+        if request.text and request.text.strip():
+            words = f"“{_full(request.text)}”"
+            lines.append(f"{speaker}: {words}" if speaker else words)
+        elif speaker:
+            lines.append(f"{speaker}: (no words yet)")
+    else:
+        if request.prompt:
+            lines.append(f"Prompt: “{_full(request.prompt)}”")
+        if request.lyrics:
+            lines.append(f"Lyrics: “{_full(request.lyrics)}”")
+    what = [NEW_NAMES.get(request.kind, "prompt").capitalize()]
+    if request.duration:
+        what.append(f"{request.duration:g} s")
+    lines.append(" · ".join(what))
+    note = STATE_NOTES.get(clip_state(clip))
+    if note:
+        lines.append(note)
+    return lines

@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.redo_action = commands.register(
             "redo", self.document.undo_stack.createRedoAction(self, "&Redo"))
         self.prefs_action = create(self, "preferences", "&Preferences…", self.preferences)
-        self.fit_action = create(self, "zoom_fit", "Zoom to &Fit", self.panel.view.zoom_to_fit)
+        self.fit_action = create(self, "zoom_fit", "Zoom to &Fit", self.panel.view.fit_scene)
         self.track_actions = []
         for kind, label in (("voice", "&Voice"), ("sfx", "&SFX"), ("music", "&Music"),
                             ("audio", "&Audio")):
@@ -249,6 +249,8 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.commands[name] for name in ("zoom_in", "zoom_out")])
         view_menu.addAction(self.fit_action)
+        view_menu.addActions([self.commands[name] for name in ("taller_tracks",
+                                                               "shorter_tracks")])
         view_menu.addAction(self.commands["snap"])
         view_menu.addAction(self.timecode_action)
         view_menu.addSeparator()
@@ -302,7 +304,8 @@ class MainWindow(QMainWindow):
             screen = QApplication.primaryScreen().availableGeometry()
             self.resize(min(1600, round(screen.width() * 0.9)),
                         min(1000, round(screen.height() * 0.9)))
-            self.resizeDocks([self.findChild(QDockWidget, "mixerDock")], [260],
+            mixer = self.findChild(QDockWidget, "mixerDock")  # as tall as its strips need
+            self.resizeDocks([mixer], [mixer.minimumSizeHint().height()],
                              Qt.Orientation.Vertical)
             for name in ("inspectorDock", "mixerDock"):  # in front of their tabs
                 self.findChild(QDockWidget, name).raise_()
@@ -384,7 +387,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open project", exc)
             return False
         self._remember(self.document.folder)
-        self.panel.view.zoom_to_fit()
+        self.panel.view.fit_scene()
         self.statusBar().showMessage(
             f"Opened {self.document.folder}" + (" (recovered autosave)" if use_autosave else ""))
         return True
@@ -563,7 +566,8 @@ class MainWindow(QMainWindow):
         if span is not None and span != self.preview.loop:
             ranges.append(("Selected clips" if self.document.selection else "Between markers",
                            span))
-        dialog = ExportDialog(self.document, self.workers, ranges, parent=self)
+        dialog = ExportDialog(self.document, self.workers, ranges, parent=self,
+                              video=self.video_dock.video)
         dialog.show()
         return dialog
 

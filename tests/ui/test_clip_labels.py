@@ -1,7 +1,7 @@
 """Clip labels in people's words (no Qt)."""
 
 from audiostudio.model import Clip, Request
-from audiostudio.ui.clip_labels import clip_label, clip_name
+from audiostudio.ui.clip_labels import clip_details, clip_label, clip_name, elided_forms
 
 
 def voice(text, speaker=None, name=""):
@@ -45,3 +45,26 @@ def test_short_names_for_undo_steps_and_titles():
     assert clip_name(voice("")) == "new voice line"
     assert clip_name(Clip("s", request=Request(kind="sfx", prompt="x" * 60))) == "x" * 39 + "…"
     assert clip_name(Clip("a", source="assets/door.wav")) == "door.wav"
+
+
+def test_short_forms_end_at_words_without_dangling_separators():
+    forms = elided_forms("Line 1 — NARRATOR: The old lighthouse")
+    assert forms == ["Li…", "Lin…", "Line…", "Line 1…", "Line 1 — NARRATOR…",
+                     "Line 1 — NARRATOR: The…", "Line 1 — NARRATOR: The old…"]
+    assert elided_forms("Someone, or something") == [
+        "So…", "Som…", "Some…", "Someo…", "Someon…", "Someone…", "Someone, or…"]
+    assert elided_forms("x") == []
+
+
+def test_details_say_who_says_what_what_it_is_and_its_state():
+    line = voice("[sad] Goodbye,   old friend.", "JOE", name="Line 3")
+    assert clip_details(line) == ["Line 3", "JOE: “[sad] Goodbye, old friend.”", "Voice line",
+                                  "Not generated yet: Ctrl+G generates it"]
+    bed = Clip("m", request=Request(kind="music", prompt="calm piano", lyrics="la la",
+                                    duration=30.0))
+    assert clip_details(bed) == ["calm piano", "Prompt: “calm piano”", "Lyrics: “la la”",
+                                 "Music cue · 30 s", "Not generated yet: Ctrl+G generates it"]
+    assert clip_details(Clip("a", source="assets/door.wav")) == ["door.wav",
+                                                                 "File: assets/door.wav"]
+    long = clip_details(voice("word " * 200))[1]
+    assert len(long) < 410 and long.endswith("…”")

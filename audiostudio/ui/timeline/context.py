@@ -2,6 +2,7 @@
 
 Items get this and a ``WaveformScheduler`` instead of the view: they see the zoom, the rows,
 the left edge and where their audio lives, and nothing they could use to edit or steer it.
+The track headers lay out from the same rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class PaintContext:
         self.left_edge = 0.0  # scene x at the viewport's left edge (names pin to it)
         self.sample_rate = 48000  # the project's: waveforms are read at this rate
         self.rows: list[tuple[float, float]] = []  # (top, height) per track, in scene px
+        self.lane_scale = 1.0  # lane height / the track's own height (the view's lane zoom)
         self.source_path = source_path  # a clip's audio file, or None (no waveform)
 
     def row_top(self, row: int) -> float:

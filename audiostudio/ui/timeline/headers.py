@@ -2,8 +2,10 @@
 
 Every control edits through ``Document.apply``; continuous controls (gain, pan sliders) pass a
 merge key per gesture, so dragging a slider is one undo step and the next drag is another.
-Rows are laid out from ``Document.track_height`` exactly like the view's rows, and the column
-scrolls by moving one content widget (the panel feeds it the view's vertical scroll value).
+Rows take their tops and heights from the view's ``PaintContext.rows`` (the panel relays the
+view's ``rows_changed``), so they match the lanes at any lane zoom; the column scrolls by
+moving one content widget (the panel feeds it the view's vertical scroll value). Ctrl+wheel
+over the headers zooms the lanes' height.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from PySide6.QtWidgets import (
 
 from audiostudio.model.edits import SetFields
 from audiostudio.model.project import DUCK_ROLES, Track
-from audiostudio.ui.document import DEFAULT_TRACK_HEIGHT, Document
+from audiostudio.ui.document import Document
 from audiostudio.ui.timeline import style
+from audiostudio.ui.timeline.context import PaintContext
 
 RESIZE_ZONE = 5  # px at a header's bottom edge that resize the track
 GAIN_RANGE_DB = (-60.0, 12.0)
 CONTROL_HEIGHT = 20
+LANE_WHEEL_ZOOM = 1.15  # lane height per wheel notch with Ctrl
 _DUCK_LABELS = {"key": "Duck key", "ducked": "Ducked", "none": "No duck"}
 _DUCK_TIPS = {
     "key": "Key: this track lowers the ducked tracks while it plays (voice)",
@@ -274,8 +278,14 @@ class TrackHeader(QWidget):
         self._resize = None
         height = self.headers.previewed_height(self.track.id)
         self.headers.preview_height(self.track.id, None)
-        if height is not None and height != (self.track.height or DEFAULT_TRACK_HEIGHT):
-            self._set("height", height, "Resize track")
+        if height is None:
+            return
+        # The drag shows pixels; the track keeps its height before the lane zoom.
+        own = round(height / self.headers.context.lane_scale)
+        own = min(max(own, style.MIN_TRACK_HEIGHT), style.MAX_TRACK_HEIGHT)
+        index = self.headers.document.project.tracks.index(self.track)
+        if own != self.headers.document.track_height(index):
+            self._set("height", own, "Resize track")
 
 
 class TrackHeaders(QWidget):
@@ -284,10 +294,13 @@ class TrackHeaders(QWidget):
     message = Signal(str)
     height_preview = Signal(str, object)  # track id, px or None when the drag ends
     wheel_scrolled = Signal(QPoint)  # angle delta, for the panel to scroll the timeline
+    lanes_zoomed = Signal(float)  # Ctrl+wheel: the lanes' height times this
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, context: PaintContext,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.context = context  # the view's rows: where each header goes
         self.setFixedWidth(style.HEADER_WIDTH)
         self.setStyleSheet(HEADER_STYLE)
         self.content = QWidget(self)
@@ -328,25 +341,28 @@ class TrackHeaders(QWidget):
         self.relayout()
 
     def relayout(self) -> None:
-        top = 0
+        """Put each header beside its lane (a track the view has no row for yet waits)."""
+        rows = self.context.rows
         for index, track in enumerate(self.document.project.tracks):
-            height = self._preview.get(track.id) or self.document.track_height(index)
-            row = self.rows[track.id]
+            row = self.rows.get(track.id)
+            if row is None or index >= len(rows):
+                continue
+            top, height = round(rows[index][0]), round(rows[index][1])
             row.setGeometry(0, top, self.width(), height)
             row.fit_lines(height)
-            top += height
-        self.content.setGeometry(0, -self._scroll, self.width(), max(top, self.height()))
+        bottom = round(self.context.rows_bottom())
+        self.content.setGeometry(0, -self._scroll, self.width(), max(bottom, self.height()))
 
     def set_scroll(self, value: int) -> None:
         self._scroll = value
         self.content.move(0, -value)
 
     def preview_height(self, track_id: str, height: int | None) -> None:
+        """Show a resize drag: the view lays out the lanes, then these rows follow."""
         if height is None:
             self._preview.pop(track_id, None)
         else:
             self._preview[track_id] = height
-        self.relayout()
         self.height_preview.emit(track_id, height)
 
     def previewed_height(self, track_id: str) -> int | None:
@@ -360,15 +376,21 @@ class TrackHeaders(QWidget):
         self.relayout()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        self.wheel_scrolled.emit(event.angleDelta())
+        self._wheel(event)
         event.accept()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Sliders and combos would eat the wheel while the user scrolls past them.
         if event.type() == QEvent.Type.Wheel and isinstance(event, QWheelEvent):
-            self.wheel_scrolled.emit(event.angleDelta())
+            self._wheel(event)
             return True
         return super().eventFilter(watched, event)
+
+    def _wheel(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.lanes_zoomed.emit(LANE_WHEEL_ZOOM ** (event.angleDelta().y() / 120))
+        else:
+            self.wheel_scrolled.emit(event.angleDelta())
 
 
 def _discard(row: QWidget) -> None:

@@ -4,24 +4,28 @@ Scene x is seconds x pixels-per-second (no view transform), so text and pens kee
 at every zoom; zooming re-places the items instead. Items never edit the model: the view runs
 the mouse gestures and moves items only as a preview until the single edit on release.
 Painting does only what the exposed rect needs, skips detail that would not be visible at the
-item's size, and keeps the waveform outline per zoom in chunks of columns.
+item's size, and keeps the waveform outline per zoom in chunks of columns. A title too long
+for its clip is shortened at a word with "…": its shortened forms are measured once per title
+and each one drawn is laid out once, so a zoom picks a cached text instead of re-eliding.
 """
 
 from __future__ import annotations
 
+import bisect
+import html
 import math
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF, QStaticText
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPolygonF, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from audiostudio.audio.mixer import fade_curve  # the curve you hear is the curve drawn
 from audiostudio.model import Clip, Track
 from audiostudio.model.clip_state import ClipState, clip_state
-from audiostudio.ui.clip_labels import clip_label
+from audiostudio.ui.clip_labels import clip_details, clip_label, elided_forms
 from audiostudio.ui.timeline import style
 from audiostudio.ui.timeline.waveform import clip_columns, polygon, waveform_polygon
 
@@ -31,6 +35,10 @@ if TYPE_CHECKING:
 
 EMPTY_CLIP_SECONDS = 2.0  # how wide a prompt with no audio (and no duration) is drawn
 MIN_TEXT_ROOM = 16  # px; less would show a letter or two
+TITLE_POINTS = 8
+BADGE_POINTS = 7
+BADGE_PAD = 10  # px around a badge's word
+BADGE_GAP = 4  # px between the name and the badge
 DETAIL_MIN_WIDTH = 40  # narrower clips skip rounded corners, fade handles and curves
 WAVE_CHUNK = 512  # columns per cached waveform polygon
 MAX_CHUNKS = 16  # per item; beyond this the cache restarts (a very long clip, deep zoom)
@@ -56,6 +64,24 @@ def display_length(clip: Clip) -> float:
     if clip.request is not None and clip.request.duration:
         return clip.request.duration
     return EMPTY_CLIP_SECONDS
+
+
+@cache
+def _title_metrics() -> QFontMetricsF:
+    return QFontMetricsF(style.ui_font(TITLE_POINTS))
+
+
+def _static_text(text: str, font_points: float, bold: bool = False) -> QStaticText:
+    """Laid out once: drawing a static text is ~3x cheaper than drawText."""
+    static = QStaticText(text)
+    static.setTextFormat(Qt.TextFormat.PlainText)
+    static.prepare(font=style.ui_font(font_points, bold))
+    return static
+
+
+@cache
+def _badge_text(badge: str) -> QStaticText:
+    return _static_text(badge, BADGE_POINTS, bold=True)
 
 
 def _blend(a: QColor, b: QColor, amount: float) -> QColor:
@@ -98,6 +124,10 @@ class ClipItem(QGraphicsItem):
         self._size = QRectF()
         self.title: str | None = None
         self._title_text = QStaticText()
+        # Shortened forms of the title, measured when first needed: (widths, texts) ascending.
+        self._forms: tuple[list[float], list[str]] | None = None
+        self._form_texts: dict[str, QStaticText] = {}
+        self.shown_title = ""  # what the last paint wrote in the title bar (tests read it)
         self._look: tuple = ()
         self._wave_key: tuple[tuple, float] | None = None  # (what is drawn, pixels/second)
         self._wave_chunks: dict[int, QPolygonF] = {}
@@ -119,11 +149,10 @@ class ClipItem(QGraphicsItem):
         label = clip_label(clip, generated=not self.empty)
         title, self.hint = label.title, label.hint
         if title != self.title:
-            # Laid out once per title: drawing a static text is ~3x cheaper than drawText.
             self.title = title
-            self._title_text = QStaticText(title)
-            self._title_text.setTextFormat(Qt.TextFormat.PlainText)
-            self._title_text.prepare(font=style.ui_font(8))
+            self._title_text = _static_text(title, TITLE_POINTS)
+            self._forms = None
+            self._form_texts = {}
         self.muted = clip.mute or track.mute
         self.path = self.context.source_path(clip)
         self.gain = min(4.0, 10 ** (clip.gain_db / 20))  # waveform drawn with the clip gain
@@ -133,7 +162,6 @@ class ClipItem(QGraphicsItem):
                 clip.gain_db, clip.loop, clip.source, self.base_rgb)
         if look != self._look:
             self._look = look
-            self.setToolTip(self.failure or self.title)
             self.update()
         self.place()
 
@@ -173,8 +201,23 @@ class ClipItem(QGraphicsItem):
 
     def set_failure(self, message: str | None) -> None:
         self.failure = message
-        self.setToolTip(message or self.title)
         self.update()
+
+    def tooltip(self) -> str:
+        """Everything the title may cut (speaker, words or prompt, what it is, its state) and
+        why it has no sound, as rich text; built when the mouse rests, not at each sync."""
+        lines = clip_details(self.clip)
+        if self.failure:
+            lines.append(f"Generation failed: {self.failure}")
+        elif self.progress is not None:
+            lines.append(f"Generating… {round(self.progress * 100)}%")
+        problem = self.waves.error(self.path) if self.path is not None else None
+        if problem:
+            lines.append(problem)
+        if self.muted:
+            lines.append("Muted")
+        escaped = [html.escape(line) for line in lines]
+        return f"<qt><b>{escaped[0]}</b><br>{'<br>'.join(escaped[1:])}</qt>"
 
     # --- hit zones ----------------------------------------------------------------------------
     def fade_handle_x(self, side: str) -> float:
@@ -348,39 +391,60 @@ class ClipItem(QGraphicsItem):
         margin = style.FADE_HANDLE + 4 if detailed else 3
         # A clip scrolled partly out on the left keeps its name in view (pinned to the edge).
         text_left = max(margin, self.context.left_edge - self.x() + 6)
-        room = int(rect.width() - text_left - margin)
-        if badge:
-            painter.setFont(style.ui_font(7, bold=True))
-            badge_w = painter.fontMetrics().horizontalAdvance(badge) + 10
-            if room - badge_w >= 12:  # else the badge alone, over the name
-                room -= badge_w + 2
-            else:
-                text_left, room = 3, 0
-            pill = QRectF(min(text_left + room + 2, rect.width() - badge_w - 2), 2.5,
-                          badge_w, title_h - 5)
+        name_right = rect.width() - margin
+        if badge:  # at the right end of the title bar; the name is shortened to end before it
+            text = _badge_text(badge)
+            badge_w = text.size().width() + BADGE_PAD
+            right = name_right if badge_w + margin + 3 <= rect.width() else rect.width() - 3
             painter.setPen(NO_PEN)
             painter.setBrush(badge_color)
-            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-            painter.setPen(BADGE_TEXT)
-            painter.drawText(pill, CENTER, badge)
-        if room >= MIN_TEXT_ROOM:
-            painter.setFont(style.ui_font(8))
+            if badge_w <= right - 3:
+                pill = QRectF(right - badge_w, 2.5, badge_w, title_h - 5)
+                painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+                painter.setFont(style.ui_font(BADGE_POINTS, bold=True))
+                painter.setPen(BADGE_TEXT)
+                size = text.size()
+                painter.drawStaticText(QPointF(pill.center().x() - size.width() / 2,
+                                               pill.center().y() - size.height() / 2), text)
+            else:  # no room for the word: a dot of its colour (the tooltip says it)
+                side = max(4.0, title_h - 8)
+                pill = QRectF(max(1.0, right - side), (title_h - side) / 2, side, side)
+                painter.drawEllipse(pill)
+            name_right = pill.left() - BADGE_GAP
+        room = name_right - text_left
+        title = self._title_within(room) if room >= MIN_TEXT_ROOM else None
+        if title is not None:
+            painter.setFont(style.ui_font(TITLE_POINTS))
             painter.setPen(style.TEXT if not self.empty else style.TEXT_DIM)
-            size = self._title_text.size()
-            at = QPointF(text_left, (title_h - size.height()) / 2)
-            if size.width() <= room:
-                painter.drawStaticText(at, self._title_text)
-            else:  # cut at the room's edge (clipping the cached layout beats re-eliding)
-                painter.save()
-                painter.setClipRect(QRectF(text_left, 0, room, title_h),
-                                    Qt.ClipOperation.IntersectClip)
-                painter.drawStaticText(at, self._title_text)
-                painter.restore()
+            painter.drawStaticText(
+                QPointF(text_left, (title_h - title.size().height()) / 2), title)
+            self.shown_title = title.text()
+        else:
+            self.shown_title = ""
         if self.hint and rect.height() - title_h > 14 and rect.width() > 60:
-            painter.setFont(style.ui_font(8))
+            painter.setFont(style.ui_font(TITLE_POINTS))
             painter.setPen(style.TEXT_DIM)
             painter.drawText(QRectF(6, title_h, rect.width() - 12, rect.height() - title_h),
                              CENTER | Qt.TextFlag.TextWordWrap, self.hint)
+
+    def _title_within(self, room: float) -> QStaticText | None:
+        """The title, or its longest shortened form, no wider than ``room`` px (None if even
+        the shortest is wider)."""
+        if self._title_text.size().width() <= room:
+            return self._title_text
+        if self._forms is None:
+            metrics = _title_metrics()
+            measured = sorted((metrics.horizontalAdvance(f), f) for f in elided_forms(self.title))
+            self._forms = ([w for w, _ in measured], [f for _, f in measured])
+        widths, forms = self._forms
+        index = bisect.bisect_right(widths, room) - 1
+        if index < 0:
+            return None
+        form = forms[index]
+        text = self._form_texts.get(form)
+        if text is None:
+            text = self._form_texts[form] = _static_text(form, TITLE_POINTS)
+        return text
 
     def _badge(self) -> tuple[str, QColor]:
         if self.failure:

@@ -44,7 +44,8 @@ class _Corner(QWidget):
         layout.addStretch(1)
         for text, tip, slot in (("−", view.commands.tip("zoom_out"), view.zoom_out),
                                 ("+", view.commands.tip("zoom_in"), view.zoom_in),
-                                ("Fit", "Zoom to fit the whole scene", view.zoom_to_fit)):
+                                ("Fit", "Fit the whole scene: its length across, its "
+                                 "tracks to the height", view.fit_scene)):
             button = QToolButton(self)
             button.setText(text)
             button.setToolTip(tip)
@@ -67,7 +68,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.view = TimelineView(document, clipboard, commands, self)
-        self.headers = TrackHeaders(document, self)
+        self.headers = TrackHeaders(document, self.view.context, self)
         self.corner = _Corner(self.view, self)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -80,6 +81,8 @@ class TimelinePanel(QWidget):
 
         self.view.vertical_scroll_changed.connect(self.headers.set_scroll)
         self.headers.height_preview.connect(self.view.preview_track_height)
+        self.view.rows_changed.connect(self.headers.relayout)
+        self.headers.lanes_zoomed.connect(self.view.zoom_lanes)
         self.headers.wheel_scrolled.connect(self._scroll_from_headers)
         self.view.message.connect(self.message)
         self.headers.message.connect(self.message)

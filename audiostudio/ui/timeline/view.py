@@ -8,6 +8,10 @@ Design notes:
 - ``Document.changed`` carries the touched ids; only those items (and the clips of touched
   tracks) are synced, so a drag repaints one clip, not the timeline.
 - Rows, grid and marker lines are painted in ``drawBackground`` for the exposed rect only.
+- Row heights are the tracks' own (``Track.height``, undoable) times a lane zoom of the view
+  (``lane_scale``, like the time zoom not saved): Fit makes the lanes fill the viewport's
+  height and keeps them filling it while the window or its docks are resized, until the user
+  zooms the lanes. The headers lay out from the same ``PaintContext.rows``.
 - Kept elsewhere, so this class stays zoom, scroll, model sync, painting and the mouse: what
   a command does to the selection (``model/selection_edits.py``, no Qt), the keys
   (``ui/actions.py``), when waveform outlines are made (``wave_schedule.py``); clip items
@@ -25,6 +29,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -33,7 +38,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QMenu, QToolTip, QWidget
 
 from audiostudio.errors import ProjectFormatError
 from audiostudio.generation.takes import clips_to_generate
@@ -67,6 +72,9 @@ WHEEL_ZOOM_PER_NOTCH = 1.25
 EXTRA_SECONDS = 30.0  # room to drag past the last clip
 PIXMAP_CACHE_KB = 96 * 1024
 EMPTY_FIT_SECONDS = 10.0
+FIT_MIN_LANE = 48  # px: Fit never squeezes a lane below a title and a readable waveform
+FIT_MAX_LANE = 220  # px: nor stretches one track into a wall of waveform
+LANE_ZOOM_STEP = 1.25
 AUTOSCROLL_ZONE = 24  # px from a viewport edge where a drag scrolls the timeline
 AUTOSCROLL_MAX_PX = 24  # per 30 ms tick
 CONTEXT_MENU = ("split", "duplicate", "copy", "paste", "mute_track", "delete")
@@ -134,6 +142,7 @@ class TimelineView(QGraphicsView):
         self.waveforms = self.wave_scheduler.cache
 
         self.snap_enabled = True
+        self._lanes_fitted = False  # Fit chose the lane zoom: a resize fits again
         self.duck_line: DuckLine | None = None
         self._items: dict[str, ClipItem] = {}
         self._track_ids: tuple[str, ...] = ()
@@ -176,6 +185,9 @@ class TimelineView(QGraphicsView):
                 ("nudge_right", "Nudge Right", lambda: self.nudge(1)),
                 ("zoom_in", "Zoom In", self.zoom_in),
                 ("zoom_out", "Zoom Out", self.zoom_out),
+                ("taller_tracks", "Taller Tracks", lambda: self.zoom_lanes(LANE_ZOOM_STEP)),
+                ("shorter_tracks", "Shorter Tracks",
+                 lambda: self.zoom_lanes(1 / LANE_ZOOM_STEP)),
                 ("snap", "Snapping On/Off", self.toggle_snap),
                 ("mute_track", "Mute Track", self.mute_selected_tracks)):
             self.commands.create(self, name, text, slot, scope=self)
@@ -265,13 +277,65 @@ class TimelineView(QGraphicsView):
         x = self.view_x(self.document.playhead)
         return x if 0 <= x <= self.viewport().width() else None
 
+    def fit_scene(self) -> None:
+        """The whole scene in view: its length across, its tracks filling the height."""
+        self.zoom_to_fit()
+        self.fit_lanes()
+
     def zoom_to_fit(self) -> None:
+        """The whole scene's length across the viewport (the lanes keep their height)."""
         project = self.document.project
         # An empty or very short scene still shows a useful stretch of time to place clips in.
         length = max(project.timeline_length(), project.content_end(), EMPTY_FIT_SECONDS)
         width = max(self.viewport().width() - 16, 50)
         self.set_pixels_per_second(width / length, anchor_x=0)
         self.horizontalScrollBar().setValue(0)
+
+    # --- lane heights -----------------------------------------------------------------------
+    @property
+    def lane_scale(self) -> float:
+        return self.context.lane_scale
+
+    def _lane_bounds(self, low_px: float, high_px: float) -> tuple[float, float]:
+        """The lane zooms that keep every track between ``low_px`` and ``high_px`` tall."""
+        heights = [self.document.track_height(i) for i in range(len(self.document.project.tracks))]
+        if not heights:
+            return 1.0, 1.0
+        return low_px / min(heights), max(low_px / min(heights), high_px / max(heights))
+
+    def set_lane_scale(self, scale: float) -> None:
+        """Every lane ``scale`` times its track's height (kept between the track heights'
+        limits); the user's own choice: the lanes stop following the viewport's height."""
+        self._lanes_fitted = False
+        self._set_lane_scale(scale, style.MIN_TRACK_HEIGHT, style.MAX_TRACK_HEIGHT)
+
+    def zoom_lanes(self, factor: float) -> None:
+        self.set_lane_scale(self.context.lane_scale * factor)
+
+    def fit_lanes(self) -> None:
+        """Lanes that fill the viewport's height (within FIT_MIN_LANE..FIT_MAX_LANE each)."""
+        natural = sum(self.document.track_height(i)
+                      for i in range(len(self.document.project.tracks)))
+        if natural:
+            self._set_lane_scale(self.viewport().height() / natural, FIT_MIN_LANE, FIT_MAX_LANE)
+        self._lanes_fitted = True
+
+    def _set_lane_scale(self, scale: float, low_px: float, high_px: float) -> None:
+        low, high = self._lane_bounds(low_px, high_px)
+        scale = min(max(scale, low), high)
+        if scale == self.context.lane_scale:
+            return
+        self.context.lane_scale = scale
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Re-place everything after the rows changed height."""
+        if self._layout_rows():
+            for item in self._items.values():
+                item.place()
+            self._update_scene_rect()
+            self.viewport().update()
+            self.rows_changed.emit()
 
     def _on_horizontal_scroll(self, value: int) -> None:
         self.context.left_edge = float(value)
@@ -309,6 +373,8 @@ class TimelineView(QGraphicsView):
         viewport = self.viewport().geometry()
         self.ruler.setGeometry(viewport.left(), viewport.top() - style.RULER_HEIGHT,
                                viewport.width(), style.RULER_HEIGHT)
+        if self._lanes_fitted and event.size().height() != event.oldSize().height():
+            self.fit_lanes()
         self._update_scene_rect()
 
     def _update_scene_rect(self) -> None:
@@ -367,13 +433,19 @@ class TimelineView(QGraphicsView):
             item.sync(track, clip, self._track_ids.index(track.id))
 
     def _layout_rows(self) -> bool:
-        """Recompute row tops and heights; True when they or the track order changed."""
+        """Recompute row tops and heights; True when they or the track order changed.
+        Rows are whole pixels: scaled bottoms are rounded, so fitted lanes end exactly at the
+        viewport's edge. A header drag previews a height in pixels, unscaled."""
         project = self.document.project
-        rows, top = [], 0.0
+        scale = self.context.lane_scale
+        rows, top, exact = [], 0.0, 0.0
         for index, track in enumerate(project.tracks):
-            height = float(self._height_preview.get(track.id) or self.document.track_height(index))
+            preview = self._height_preview.get(track.id)
+            exact += preview if preview else self.document.track_height(index) * scale
+            height = max(float(style.MIN_TRACK_HEIGHT), round(exact) - top)
             rows.append((top, height))
             top += height
+            exact = max(exact, top)
         ids = tuple(track.id for track in project.tracks)
         changed = rows != self.context.rows or ids != self._track_ids
         self.context.rows, self._track_ids = rows, ids
@@ -385,11 +457,7 @@ class TimelineView(QGraphicsView):
             self._height_preview.pop(track_id, None)
         else:
             self._height_preview[track_id] = height
-        if self._layout_rows():
-            for item in self._items.values():
-                item.place()
-            self._update_scene_rect()
-            self.viewport().update()
+        self._relayout()
 
     def _on_changed(self, touched: set[str]) -> None:
         project = self.document.project
@@ -669,6 +737,17 @@ class TimelineView(QGraphicsView):
         menu = QMenu(self)
         menu.addActions([self.commands[name] for name in CONTEXT_MENU])
         menu.exec(event.globalPos())
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            item = self._clip_item_at(QPointF(event.pos()))
+            if item is None:
+                QToolTip.hideText()
+            else:  # built now, so it says what the clip is at this moment
+                area = self.mapFromScene(item.sceneBoundingRect()).boundingRect()
+                QToolTip.showText(event.globalPos(), item.tooltip(), self.viewport(), area)
+            return True
+        return super().viewportEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
         self._update_hover(None)

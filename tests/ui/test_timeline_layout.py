@@ -1,0 +1,280 @@
+"""Clip titles that fit their clips, tooltips that say it all, and lanes that use the height:
+painted through the real view (titles read back from the paint and the pixels), lane zoom
+driven by Fit, window resizes, Ctrl+wheel, keys and a header drag."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QFontMetricsF, QHelpEvent, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from audiostudio.model import Clip, Project, Request, Take, Track
+from audiostudio.model.request import request_hash
+from audiostudio.ui.document import DEFAULT_TRACK_HEIGHT, Document
+from audiostudio.ui.timeline import TimelinePanel, TimelineView, style
+from audiostudio.ui.timeline.items import ClipItem
+from audiostudio.ui.timeline.view import FIT_MAX_LANE
+
+RATE = 48000
+PPS = 100.0
+LINE = "[whispering] Did you hear that? Someone is on the stairs, coming up slowly."
+LEFT = Qt.MouseButton.LeftButton
+NO_MOD = Qt.KeyboardModifier.NoModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def write_voice(folder: Path, seconds: float) -> str:
+    t = np.arange(int(seconds * RATE)) / RATE
+    audio = 0.5 * np.sin(2 * np.pi * 190 * t) * np.clip(np.sin(2 * np.pi * 2.3 * t), 0, 1)
+    (folder / "assets").mkdir(exist_ok=True)
+    sf.write(folder / "assets" / "line.wav", audio.astype(np.float32), RATE)
+    return "assets/line.wav"
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> Iterator[TimelinePanel]:
+    """Three tracks: a generated, current voice line; a stale one; an SFX prompt."""
+    source = write_voice(tmp_path, 3.0)
+    said = Request(kind="voice", text=LINE)
+    current = [Take(source=source, request_hash=request_hash(said))]
+    project = Project(name="Titles", tracks=[
+        Track(id="t-v", name="Narration", kind="voice", clips=[
+            Clip(id="c-long", name="Line 2", speaker="MAYA", start=0.5, source=source,
+                 source_duration=3.0, duration=1.6, request=said, takes=current, take=0)]),
+        Track(id="t-w", name="Keeper", kind="voice", clips=[
+            Clip(id="c-stale", name="Someone, or something, was waiting", start=0.5,
+                 source=source, source_duration=3.0, duration=2.2,
+                 request=Request(kind="voice", text="Edited since."), takes=current, take=0)]),
+        Track(id="t-s", name="Effects", kind="sfx", clips=[
+            Clip(id="c-sfx", start=1.0, request=Request(
+                kind="sfx", prompt="slow heavy footsteps on wooden stairs", duration=4.0))]),
+    ])
+    document = Document(project, tmp_path)
+    panel = TimelinePanel(document)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.view.set_pixels_per_second(PPS, anchor_x=0)
+    panel.view.horizontalScrollBar().setValue(0)
+    try:
+        yield panel
+    finally:
+        panel.shutdown()
+        document.undo_stack.cleanChanged.disconnect()
+
+
+def painted(view: TimelineView) -> QImage:
+    """A real paint of the viewport (items paint into their caches, then onto this)."""
+    return view.viewport().grab().toImage()
+
+
+def title_room(item: ClipItem) -> float:
+    """The width a title may take inside the clip's title bar."""
+    margin = style.FADE_HANDLE + 4
+    return item.boundingRect().width() - 2 * margin
+
+
+def text_width(text: str) -> float:
+    return QFontMetricsF(style.ui_font(8)).horizontalAdvance(text)
+
+
+# --- titles -----------------------------------------------------------------------------------
+def test_a_long_title_is_cut_at_a_word_with_an_ellipsis_and_fits_the_clip(qtbot, panel):
+    view = panel.view
+    painted(view)
+    item = view.clip_item("c-long")
+    full = "Line 2 — MAYA: Did you hear that? Someone is on the stairs, coming up slowly."
+    assert item.title == full
+    shown = item.shown_title
+    assert shown.endswith("…") and len(shown) > 4, shown
+    kept = shown[:-1]
+    assert full.startswith(kept) and full[len(kept)] in " :", shown  # whole words only
+    assert not kept.endswith((":", "—", " ")), shown  # no dangling separator
+    assert text_width(shown) <= title_room(item)
+    # wider: more words, still whole and fitting; wide enough: the whole title, no ellipsis
+    view.set_pixels_per_second(PPS * 2, anchor_x=0)
+    painted(view)
+    longer = item.shown_title
+    assert len(longer) > len(shown) and full.startswith(longer[:-1])
+    assert text_width(longer) <= title_room(item)
+    view.set_pixels_per_second(PPS * 8, anchor_x=0)
+    painted(view)
+    assert item.shown_title == full
+
+
+def test_a_very_narrow_clip_shows_a_cut_first_word_or_nothing(qtbot, panel):
+    view = panel.view
+    item = view.clip_item("c-long")
+    view.set_pixels_per_second(34.0, anchor_x=0)  # 54 px: not even "Line 2…"
+    painted(view)
+    assert item.shown_title in ("Li…", "Lin…", "Line…"), item.shown_title
+    view.set_pixels_per_second(12.0, anchor_x=0)  # 19 px
+    painted(view)
+    assert item.shown_title == ""
+
+
+def test_the_badge_sits_after_the_name_and_never_covers_it(qtbot, panel):
+    view = panel.view
+    image = painted(view)
+    item = view.clip_item("c-stale")
+    assert item._badge()[0] == "stale"
+    assert item.shown_title.endswith("…")
+    origin = view.mapFromScene(item.sceneBoundingRect().topLeft())
+    scale = image.width() / view.viewport().width()
+
+    def columns(match) -> list[int]:
+        found = []
+        for x in range(int(item.boundingRect().width())):
+            pixels = [image.pixelColor(round((origin.x() + x) * scale),
+                                       round((origin.y() + y) * scale)) for y in range(3, 13)]
+            if any(match(p) for p in pixels):
+                found.append(x)
+        return found
+
+    badge = columns(lambda p: abs(p.red() - 0xff) < 12 and abs(p.green() - 0xb5) < 12
+                    and abs(p.blue() - 0x47) < 12)
+    text = columns(lambda p: min(p.red(), p.green(), p.blue()) > 170
+                   and max(p.red(), p.green(), p.blue()) - min(p.red(), p.green(), p.blue()) < 30)
+    assert badge and text, "both the badge and the name are painted"
+    assert max(text) < min(badge), "the name ends before the badge"
+    assert max(badge) < item.boundingRect().width()
+
+
+def test_the_tooltip_carries_the_whole_label_speaker_words_and_state(qtbot, panel):
+    view = panel.view
+    painted(view)
+
+    def tooltip(clip_id: str) -> str:
+        item = view.clip_item(clip_id)
+        pos = view.mapFromScene(item.sceneBoundingRect().center())
+        QApplication.sendEvent(view.viewport(), QHelpEvent(
+            QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos)))
+        return QToolTip.text()
+
+    long = tooltip("c-long")
+    assert "<b>Line 2</b>" in long
+    assert "MAYA: “[whispering] Did you hear that? Someone is on the stairs, coming up " \
+           "slowly.”" in long
+    assert "Up to date" in long
+    stale = tooltip("c-stale")
+    assert "Someone, or something, was waiting" in stale and "Stale" in stale
+    sfx = tooltip("c-sfx")
+    assert "Prompt: “slow heavy footsteps on wooden stairs”" in sfx
+    assert "Not generated yet" in sfx and "4 s" in sfx
+    view.set_clip_failed("c-sfx", "Quota <exceeded>")
+    assert "Generation failed: Quota &lt;exceeded&gt;" in tooltip("c-sfx")  # text, not markup
+
+
+def test_repainting_at_known_widths_reuses_the_laid_out_titles(qtbot, panel, monkeypatch):
+    """Zooming back and forth measures a title's short forms once and lays out each one
+    drawn once: later paints pick cached texts."""
+    from audiostudio.ui.timeline import items
+
+    view = panel.view
+    made: list[str] = []
+    real = items._static_text
+    monkeypatch.setattr(items, "_static_text",
+                        lambda text, *a, **k: (made.append(text), real(text, *a, **k))[1])
+    for pps in (PPS, PPS * 1.5, PPS * 2):
+        view.set_pixels_per_second(pps, anchor_x=0)
+        painted(view)
+    first_round = len(made)
+    assert first_round >= 3  # a different cut at each width
+    for pps in (PPS, PPS * 1.5, PPS * 2, PPS):
+        view.set_pixels_per_second(pps, anchor_x=0)
+        painted(view)
+    assert len(made) == first_round
+
+
+# --- lanes ------------------------------------------------------------------------------------
+def test_fit_makes_the_lanes_fill_the_height_and_keeps_them_filling_it(qtbot, panel):
+    view, headers = panel.view, panel.headers
+    assert view.rows_bottom() == 3 * DEFAULT_TRACK_HEIGHT  # before: short lanes, empty below
+    view.fit_scene()
+    height = view.viewport().height()
+    assert view.rows_bottom() == height
+    lanes = [view.row_height(i) for i in range(3)]
+    assert max(lanes) - min(lanes) <= 1 and min(lanes) > DEFAULT_TRACK_HEIGHT
+    for index, track in enumerate(view.document.project.tracks):  # headers beside lanes
+        row = headers.rows[track.id]
+        assert (row.y(), row.height()) == (view.row_top(index), view.row_height(index))
+    item = view.clip_item("c-sfx")
+    assert item.boundingRect().height() == view.row_height(2) - 2 * style.CLIP_MARGIN
+    # a taller window (a dock closed): still filling; the model's heights never change
+    panel.resize(1200, 660)
+    qtbot.waitUntil(lambda: view.viewport().height() > height)
+    assert view.viewport().height() < 3 * FIT_MAX_LANE
+    assert view.rows_bottom() == view.viewport().height()
+    assert all(t.height is None for t in view.document.project.tracks)
+    assert view.document.undo_stack.count() == 0
+
+
+def test_fit_keeps_one_track_from_becoming_a_wall(qtbot, tmp_path):
+    document = Document(Project(tracks=[Track(id="t", name="Only", kind="music")]), tmp_path)
+    panel = TimelinePanel(document)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    try:
+        panel.view.fit_scene()
+        assert panel.view.row_height(0) == FIT_MAX_LANE
+    finally:
+        panel.shutdown()
+        document.undo_stack.cleanChanged.disconnect()
+
+
+def test_ctrl_wheel_over_headers_and_keys_change_the_lane_height(qtbot, panel):
+    view, headers = panel.view, panel.headers
+    view.fit_scene()
+    fitted = view.row_height(0)
+    header = headers.rows["t-v"]
+    spot = QPointF(header.mapTo(headers, QPoint(60, 10)))  # the column gets the wheel
+    event = QWheelEvent(spot, headers.mapToGlobal(spot), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, CTRL, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(headers, event)
+    taller = view.row_height(0)
+    assert taller > fitted and header.height() == taller
+    assert view.verticalScrollBar().maximum() > 0  # the lanes now run past the bottom
+    # the user chose a height: a resize no longer fits the lanes again
+    panel.resize(1200, 700)
+    qtbot.waitUntil(lambda: view.viewport().height() > 500)
+    assert view.row_height(0) == taller
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    qtbot.keyClick(view, Qt.Key.Key_Down, CTRL)
+    assert view.row_height(0) < taller
+    for _ in range(30):
+        qtbot.keyClick(view, Qt.Key.Key_Down, CTRL)
+    assert view.row_height(0) == style.MIN_TRACK_HEIGHT  # never below the smallest lane
+    assert view.document.undo_stack.count() == 0  # a view zoom, not an edit
+
+
+def test_resizing_a_zoomed_lane_stores_the_tracks_own_height(qtbot, panel):
+    view, doc = panel.view, panel.document
+    view.set_lane_scale(2.0)
+    header = panel.headers.rows["t-v"]
+    assert header.height() == 2 * DEFAULT_TRACK_HEIGHT
+    edge = QPoint(100, header.height() - 2)
+    qtbot.mousePress(header, LEFT, NO_MOD, edge)
+    for dy in (10, 30, 40):
+        qtbot.mouseMove(header, edge + QPoint(0, dy))
+    assert view.row_top(1) == 2 * DEFAULT_TRACK_HEIGHT + 40  # the drag shows pixels
+    qtbot.mouseRelease(header, LEFT, NO_MOD, edge + QPoint(0, 40))
+    assert doc.project.find_track("t-v").height == DEFAULT_TRACK_HEIGHT + 20
+    assert view.row_height(0) == 2 * DEFAULT_TRACK_HEIGHT + 40
+    assert panel.headers.rows["t-w"].y() == view.row_top(1)
+    doc.undo_stack.undo()
+    assert doc.project.find_track("t-v").height is None
+    assert view.row_height(0) == 2 * DEFAULT_TRACK_HEIGHT
