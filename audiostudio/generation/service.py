@@ -88,7 +88,7 @@ class GeneratedAudio:
 
 class Job:
     """A submitted generation: what it runs (the request as written and as resolved, the seed),
-    a future, a cancel switch, and its latest progress."""
+    a future, a cancel switch, its latest progress and why it is waiting (``note``)."""
 
     def __init__(self, provider: str, request: Request, resolved: Resolved, seed: int,
                  keys: list[str], on_progress: Progress | None) -> None:
@@ -100,6 +100,7 @@ class Job:
         self.future: Future[list[GeneratedAudio]] = Future()
         self.started = False  # set once; a job put back in its queue keeps its running future
         self.progress = 0.0
+        self.note = ""  # why a running job is waiting (a retry's back-off, a busy service)
         self._cancel = threading.Event()
         self._on_progress = on_progress
 
@@ -377,6 +378,7 @@ class GenerationService:
                 return False
             self._busy_caps[job.provider] = others
             self._done_under_cap[job.provider] = 0
+            job.note = "Waiting for a free slot: the service said all of them are busy"
             self._queues[job.provider].appendleft(job)
             return True
 
@@ -386,6 +388,7 @@ class GenerationService:
         """The provider's results, or None when the job went back to its queue."""
         attempt = 0
         while True:
+            job.note = ""
             if job.cancelled():
                 raise CancelledError("Generation cancelled")
             try:
@@ -396,7 +399,10 @@ class GenerationService:
                 attempt += 1
                 if not error.retryable or attempt >= self.retry.max_attempts:
                     raise
-                if job.wait_cancelled(self.retry.delay(attempt - 1, error)):
+                delay = self.retry.delay(attempt - 1, error)
+                job.note = (f"Trying again in {max(1, round(delay))} s (retry {attempt} of "
+                            f"{self.retry.max_attempts - 1}): {error}")
+                if job.wait_cancelled(delay):
                     raise CancelledError("Generation cancelled") from error
 
 

@@ -87,7 +87,7 @@ class JobRow:
 class _Calls(QObject):
     """Lives on the GUI thread: emitting from a worker queues the slot onto the GUI thread."""
 
-    finished = Signal(int)  # row id
+    finished = Signal(int, object)  # row id, the job that finished
     done = Signal(object, object)  # a callback, and what the pool made for it (or the exception)
 
 
@@ -105,6 +105,7 @@ class GenerationController(QObject):
         self.service = GenerationService(providers, QtExecutor(self._pool), AssetCache(cache),
                                          limits=limits)
         self.rows: list[JobRow] = []
+        self._spent: dict[str, float] = {}  # per unit; a row retried keeps what it cost
         self._ids = itertools.count(1)
         self._calls = _Calls()
         self._calls.finished.connect(self._finished)
@@ -157,22 +158,29 @@ class GenerationController(QObject):
             self.cancel(row)
 
     def retry(self, row: JobRow) -> JobRow | None:
+        """Run a failed or cancelled row's clip again, on the same row (so a retried failure
+        is no longer counted as one) with the same seed (a result that reached the cache is
+        found there, not paid for again). None when the clip is gone or already busy."""
         found = self.document.project.find_clip(row.clip_id)
-        if row.active or found is None:
+        if (row.active or found is None or found[1].request is None
+                or self._busy(row.clip_id)):
             return None
-        return self._submit(found[1], row.new_take)
+        clip, seed = found[1], row.job.seed if row.job is not None else None
+        row.label, row.provider = _label(clip), clip.request.provider
+        row.state, row.message, row.progress = "queued", "", 0.0
+        row.estimate = row.cost = row.job = None
+        return self._submit(clip, row.new_take, row, seed)
+
+    def _busy(self, clip_id: str) -> bool:
+        return any(r.active for r in self.rows if r.clip_id == clip_id)
 
     def state_of(self, clip_id: str) -> JobRow | None:
         """The newest job of a clip (for its badge), if any."""
         return next((r for r in reversed(self.rows) if r.clip_id == clip_id), None)
 
     def spent(self) -> dict[str, float]:
-        """What finished jobs reported they cost, per unit."""
-        totals: dict[str, float] = {}
-        for row in self.rows:
-            if row.cost is not None:
-                totals[row.cost.unit] = totals.get(row.cost.unit, 0.0) + row.cost.amount
-        return totals
+        """What finished jobs reported they cost this session, per unit."""
+        return dict(self._spent)
 
     def close(self) -> None:
         self.cancel_all()
@@ -180,34 +188,41 @@ class GenerationController(QObject):
         self._pool.waitForDone()
 
     # --- jobs -----------------------------------------------------------------------------
-    def _submit(self, clip: Clip, new_take: bool) -> JobRow:
+    def _submit(self, clip: Clip, new_take: bool, row: JobRow | None = None,
+                seed: int | None = None) -> JobRow:
+        """Generate ``clip`` on a new row (or ``row``, retried), with ``seed`` if given."""
         assert clip.request is not None
-        row = JobRow(next(self._ids), clip.id, _label(clip), clip.request.provider, new_take)
-        self.rows.append(row)
+        if row is None:
+            row = JobRow(next(self._ids), clip.id, _label(clip), clip.request.provider,
+                         new_take)
+            self.rows.append(row)
         folder = self.document.folder
         reusable = None if new_take or folder is None else \
             reusable_take(folder, clip, self.service.cache)
         if reusable is not None:
             self._reuse(clip, row, reusable)
         else:
-            self._send(clip, row)
+            self._send(clip, row, seed)
         return row
 
-    def _send(self, clip: Clip, row: JobRow) -> None:
+    def _send(self, clip: Clip, row: JobRow, seed: int | None = None) -> None:
         """Hand the clip's request to the service (the row is queued until a slot frees)."""
         assert clip.request is not None
         project = self.document.project
         cast = project.cast.get(clip.speaker or "")
+        if seed is None or clip.request.seed is not None:
+            seed = seed_for(clip.request, row.new_take, clip)
         try:
             row.estimate = self.service.estimate(clip.request, cast)
-            row.job = self.service.submit(clip.request,
-                                          seed_for(clip.request, row.new_take, clip), cast,
+            row.job = self.service.submit(clip.request, seed, cast,
                                           neighbours=self.service.neighbour_request_ids(
                                               project, clip))
         except AudiostudioError as error:  # e.g. an empty line: shown on the clip, never sent
             self._end(row, "failed", str(error))
             return
-        row.job.future.add_done_callback(lambda _f, rid=row.id: self._calls.finished.emit(rid))
+        job = row.job
+        job.future.add_done_callback(
+            lambda _f, rid=row.id: self._calls.finished.emit(rid, job))
         self._timer.start()
         self.rows_changed.emit()
         self.clip_changed.emit(clip.id)
@@ -259,10 +274,10 @@ class GenerationController(QObject):
     def _row(self, row_id: int) -> JobRow | None:
         return next((r for r in self.rows if r.id == row_id), None)
 
-    def _finished(self, row_id: int) -> None:
+    def _finished(self, row_id: int, job: Job) -> None:
         row = self._row(row_id)
-        if row is None or row.job is None or not row.active:
-            return
+        if row is None or row.job is not job or not row.active:
+            return  # e.g. a job cancelled before it started, its row since retried
         future = row.job.future
         if future.cancelled():
             self._end(row, "cancelled", "Cancelled")
@@ -280,16 +295,19 @@ class GenerationController(QObject):
     def _apply(self, row: JobRow, results: list[GeneratedAudio]) -> None:
         assert row.job is not None
         row.cost = _total_cost(results)
+        if row.cost is not None:
+            self._spent[row.cost.unit] = self._spent.get(row.cost.unit, 0.0) + row.cost.amount
         if self.document.folder is None or not wanted(self.document.project, row.clip_id,
                                                       row.job.request):
             self._end(row, "done", "Kept in the cache: the clip changed while it was generated")
             return
         job, folder = row.job, self.document.folder
         provider = self.service.provider(job.provider)
+        cached = all(r.cached for r in results)
         self._off_gui(lambda: prepare_takes(folder, job, results, provider),
-                      lambda prepared: self._prepared(row, prepared))
+                      lambda prepared: self._prepared(row, prepared, cached))
 
-    def _prepared(self, row: JobRow, prepared: PreparedTakes | Exception) -> None:
+    def _prepared(self, row: JobRow, prepared: PreparedTakes | Exception, cached: bool) -> None:
         if isinstance(prepared, Exception):  # shown on the row (AudiostudioError or a bug)
             self._end(row, "failed", str(prepared))
             return
@@ -299,7 +317,7 @@ class GenerationController(QObject):
             return
         verb = "New take" if row.new_take else "Generate"
         self.document.apply(edit, f"{verb}: {row.label}")
-        self._end(row, "done", "Cached: no charge" if row.cost is None else "")
+        self._end(row, "done", "From the cache: no charge" if cached else "")
 
     def _end(self, row: JobRow, state: str, message: str) -> None:
         row.state = state
@@ -318,6 +336,7 @@ class GenerationController(QObject):
             if running and row.state == "queued":
                 row.state = "running"
             row.progress = row.job.progress
+            row.message = row.job.note  # why it waits, if it does
             self.clip_changed.emit(row.clip_id)
         if active:
             self.rows_changed.emit()
