@@ -11,7 +11,7 @@ from audiostudio.cli.check import add_quiet
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from audiostudio.cli.check import print_problems
-    from audiostudio.export.render import ExportOptions, export_project
+    from audiostudio.export.render import ExportOptions, export_project, written_files
     from audiostudio.model.store import load_project
     from audiostudio.problems import Problem
     from audiostudio.progress import ProgressBar
@@ -52,7 +52,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     print_problems((Problem(**w) for w in report["warnings"]), args.quiet)
     lufs = report["integrated_lufs"]
     print(
-        f"Wrote {', '.join(report['files'] + report['handoff'])} to {out_dir} — "
+        f"Wrote {', '.join(written_files(report))} to {out_dir} — "
         f"{'n/a' if lufs is None else f'{lufs:.1f}'} LUFS, "
         f"true peak {report['true_peak_dbtp']} dBTP, {report['duration_s']:.1f} s"
     )

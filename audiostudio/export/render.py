@@ -56,6 +56,7 @@ from audiostudio.audio.master import (
 from audiostudio.audio.mixer import RenderPlan, build_plan, render_tracks
 from audiostudio.errors import CancelledError, ExportError
 from audiostudio.export.handoff import (
+    VIDEO_AUDIO,
     StemFile,
     mux_video,
     muxed_name,
@@ -383,11 +384,23 @@ def check_options(options: ExportOptions, rate: int) -> None:
                                       or options.start is not None or options.end is not None):
         raise ExportError("The video gets the whole mix as WAV: export the whole project "
                           "with a WAV mix to put it into the video")
+    if options.video is not None and not options.video.is_file():
+        raise ExportError(f"Video file not found: {options.video}")
+    if options.video_audio not in VIDEO_AUDIO:
+        raise ExportError(f"The video's audio must be one of {', '.join(VIDEO_AUDIO)}, "
+                          f"not {options.video_audio!r}")
     if options.start is not None and options.start < 0:
         raise ExportError(f"The range cannot start before 0 s ({options.start} s)")
     if options.start is not None and options.end is not None and options.end <= options.start:
         raise ExportError(f"The range must end after it starts ({options.start} s to "
                           f"{options.end} s)")
+
+
+def written_files(report: dict[str, Any]) -> list[str]:
+    """Every file an export wrote, relative to its folder: the audio files, the editors'
+    hand-off files and the video (``handoff``), and report.json. The CLI and the export
+    dialog both list these."""
+    return [*report["files"], *report["handoff"], "report.json"]
 
 
 def _span(options: ExportOptions, plan: RenderPlan) -> tuple[int, int]:

@@ -1,7 +1,9 @@
 """The export dialog: what to deliver, how loud, which part, where; then progress and a summary.
 
 It builds an ``ExportOptions`` and calls ``export_project`` on a worker, exactly what
-`audiostudio render` does, so the window and the command line deliver the same files. Loudness
+`audiostudio render` does, so the window and the command line deliver the same files: the mix,
+the stems (WAV or MP3) with the video editors' hand-off files beside them, and the mix put into
+a copy of the reference video. The summary lists every file written (``written_files``). Loudness
 and rate start from the project (they belong to the scene); what to deliver, the formats and
 the destination are remembered per user in QSettings (dialog state, like window geometry;
 each project keeps its own destination, so one project never overwrites another's export).
@@ -35,7 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from audiostudio.errors import CancelledError, MissingSourceError
-from audiostudio.export.render import MP3_BITRATES, ExportOptions, export_project
+from audiostudio.export.render import (
+    MP3_BITRATES,
+    ExportOptions,
+    export_project,
+    written_files,
+)
 from audiostudio.model.schema import project_from_dict, project_to_dict
 from audiostudio.settings import cache_dir
 from audiostudio.ui import workers
@@ -44,6 +51,12 @@ from audiostudio.ui.mixer import TARGETS
 from audiostudio.ui.theme import RAISED
 
 FORMATS = (("WAV", ("wav",)), ("MP3", ("mp3",)), ("WAV and MP3", ("wav", "mp3")))
+STEM_FORMATS = (("WAV", "wav"), ("MP3", "mp3"))
+VIDEO_AUDIO = (("AAC, 320 kbps", "aac"), ("PCM, 24-bit (lossless, larger)", "pcm"))
+# Two lines of its own (a word-wrapped label in a form row is cut to one line's height).
+HANDOFF_NOTE = ("Beside the stems, for the video editor: timeline.otio, timeline.xml\n"
+                "(Premiere, Resolve), an EDL per stem, markers.csv, subtitles (.srt, .vtt).")
+VIDEO_NEEDS = "Needs the whole project and a WAV mix (the video gets the whole mix)."
 DEPTHS = (("16-bit", "16"), ("24-bit", "24"), ("32-bit float", "32f"))
 RATES = (44100, 48000, 96000)
 CUSTOM, OFF = "custom", "off"
@@ -70,11 +83,13 @@ def window_message(error: BaseException) -> str:
 
 class ExportDialog(QDialog):
     """``ranges``: named parts of the timeline offered besides the whole project (the loop,
-    the selection). ``store``: where the choices are remembered (tests give a private one)."""
+    the selection). ``video``: the project's reference video, offered to put the mix into.
+    ``store``: where the choices are remembered (tests give a private one)."""
 
     def __init__(self, document: Document, pool: workers.Workers,
                  ranges: list[tuple[str, Span]] | None = None,
-                 store: QSettings | None = None, parent: QWidget | None = None) -> None:
+                 store: QSettings | None = None, parent: QWidget | None = None,
+                 video: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.document = document
@@ -89,11 +104,15 @@ class ExportDialog(QDialog):
         deliver = QGroupBox("Deliver")
         form = self._deliver_form = QFormLayout(deliver)
         self.mix_box = _check_box("Mix (all tracks together)")
-        self.stems_box = _check_box("Stems (one WAV per track, summing to the mix)")
+        self.stems_box = _check_box("Stems (one file per track, summing to the mix)")
         form.addRow(self.mix_box)
         form.addRow(self.stems_box)
         self.format_combo = _combo(FORMATS)
         form.addRow("Mix format", self.format_combo)
+        self.stems_format_combo = _combo(STEM_FORMATS)
+        form.addRow("Stems format", self.stems_format_combo)
+        self.handoff_note = QLabel(HANDOFF_NOTE)
+        form.addRow(self.handoff_note)
         self.depth_combo = _combo(DEPTHS)
         form.addRow("WAV bit depth", self.depth_combo)
         self.bitrate_combo = _combo([(f"{k} kbps", k) for k in MP3_BITRATES])
@@ -136,6 +155,26 @@ class ExportDialog(QDialog):
         form.addRow("Into folder", row)
         layout.addWidget(part)
 
+        picture = QGroupBox("Video")
+        form = self._video_form = QFormLayout(picture)
+        self.video_box = _check_box("Put the mix into a copy of the video (picture copied as is)")
+        form.addRow(self.video_box)
+        self.video_edit = QLineEdit(str(video or ""))
+        self.video_edit.setPlaceholderText("the reference video (File > Import Video)")
+        self.video_edit.textChanged.connect(self.video_edit.setToolTip)
+        choose_video = QPushButton("Choose…")
+        choose_video.clicked.connect(self._browse_video)
+        row = QHBoxLayout()
+        row.addWidget(self.video_edit, 1)
+        row.addWidget(choose_video)
+        form.addRow("Video file", row)
+        self.video_audio_combo = _combo(VIDEO_AUDIO)
+        form.addRow("Its audio", self.video_audio_combo)
+        self.video_note = QLabel(VIDEO_NEEDS)
+        self.video_note.setWordWrap(True)
+        form.addRow(self.video_note)
+        layout.addWidget(picture)
+
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.hide()
@@ -165,12 +204,13 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.start)
         buttons.addWidget(self.export_button)
         layout.addLayout(buttons)
-        self._choices = [deliver, loudness, part]
+        self._choices = [deliver, loudness, part, picture]
 
         self._restore(project.mix.target_lufs)
-        for box in (self.mix_box, self.stems_box):
+        for box in (self.mix_box, self.stems_box, self.video_box):
             box.toggled.connect(self._update_enabled)
-        self.format_combo.currentIndexChanged.connect(self._update_enabled)
+        for combo in (self.format_combo, self.stems_format_combo, self.range_combo):
+            combo.currentIndexChanged.connect(self._update_enabled)
         self.preset_combo.currentIndexChanged.connect(self._preset_chosen)
         self.target_spin.valueChanged.connect(self._target_typed)
         self._update_enabled()
@@ -192,11 +232,31 @@ class ExportDialog(QDialog):
             skip_missing=self.skip_box.isChecked(),
             start=None if span is None else span[0],
             end=None if span is None else span[1],
+            video=self.video() if self.video_box.isChecked() and self._video_possible() else None,
+            video_audio=self.video_audio_combo.currentData(),
+            stems_format=self.stems_format_combo.currentData(),
         )
 
     def destination(self) -> Path | None:
         text = self.dest_edit.text().strip()
         return Path(text).expanduser() if text else None
+
+    def video(self) -> Path | None:
+        text = self.video_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def _video_possible(self) -> bool:
+        """The video gets the whole mix as WAV (``check_options`` says so too)."""
+        return (self.mix_box.isChecked() and "wav" in self.format_combo.currentData()
+                and self.range_combo.currentData() is None)
+
+    def _browse_video(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(
+            self, "Put the mix into a copy of", self.video_edit.text(),
+            "Videos (*.mp4 *.mov *.m4v *.mkv);;All files (*)")
+        if file:
+            self.video_edit.setText(file)
+            self.video_box.setChecked(True)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export into folder",
@@ -221,10 +281,19 @@ class ExportDialog(QDialog):
         mix = self.mix_box.isChecked()
         formats = self.format_combo.currentData() if mix else ()
         # Only the rows that apply are shown: a greyed MP3 bitrate reads as "MP3 too".
+        stems = self.stems_box.isChecked()
+        stems_format = self.stems_format_combo.currentData() if stems else None
         rows = self._deliver_form
         rows.setRowVisible(self.format_combo, mix)
-        rows.setRowVisible(self.depth_combo, "wav" in formats or self.stems_box.isChecked())
-        rows.setRowVisible(self.bitrate_combo, "mp3" in formats)
+        rows.setRowVisible(self.stems_format_combo, stems)
+        rows.setRowVisible(self.handoff_note, stems)
+        rows.setRowVisible(self.depth_combo, "wav" in formats or stems_format == "wav")
+        rows.setRowVisible(self.bitrate_combo, "mp3" in formats or stems_format == "mp3")
+        possible = self._video_possible()
+        self.video_box.setEnabled(possible)
+        self._video_form.setRowVisible(self.video_note, not possible)
+        for widget in (self.video_edit, self.video_audio_combo):
+            widget.setEnabled(possible and self.video_box.isChecked())
         self.target_spin.setEnabled(self.preset_combo.currentData() != OFF)
         nothing = not (mix or self.stems_box.isChecked())
         self.export_button.setEnabled(not nothing and self.worker is None)
@@ -236,6 +305,10 @@ class ExportDialog(QDialog):
         store.beginGroup(SETTINGS_GROUP)
         self.mix_box.setChecked(store.value("mix", True, type=bool))
         self.stems_box.setChecked(store.value("stems", True, type=bool))
+        _select(self.stems_format_combo, str(store.value("stemsFormat", "wav")))
+        self.video_box.setChecked(store.value("video", False, type=bool)
+                                  and bool(self.video_edit.text()))
+        _select(self.video_audio_combo, str(store.value("videoAudio", "aac")))
         _select(self.format_combo, tuple(str(store.value("formats", "wav")).split("+")))
         _select(self.depth_combo, str(store.value("bitDepth", "24")))
         _select(self.bitrate_combo, int(store.value("mp3Bitrate", 192)))
@@ -256,6 +329,9 @@ class ExportDialog(QDialog):
         store.beginGroup(SETTINGS_GROUP)
         store.setValue("mix", self.mix_box.isChecked())
         store.setValue("stems", options.stems)
+        store.setValue("stemsFormat", options.stems_format)
+        store.setValue("video", self.video_box.isChecked())
+        store.setValue("videoAudio", options.video_audio)
         store.setValue("formats", "+".join(self.format_combo.currentData()))
         store.setValue("bitDepth", options.bit_depth)
         store.setValue("mp3Bitrate", options.mp3_bitrate)
@@ -269,6 +345,9 @@ class ExportDialog(QDialog):
         out_dir = self.destination()
         if out_dir is None:
             self.status.setText("Choose a folder to export into.")
+            return None
+        if self.video_box.isChecked() and self._video_possible() and self.video() is None:
+            self.status.setText("Choose the video to put the mix into, or untick it.")
             return None
         return self.run(out_dir, self.options())
 
@@ -313,7 +392,7 @@ class ExportDialog(QDialog):
     def _finished(self, report: dict[str, Any]) -> None:
         self.worker, self.report = None, report
         self.files.clear()
-        self.files.addItems([*report["files"], "report.json"])
+        self.files.addItems(written_files(report))
         self._show_running(False)
         self.status.setText(summary(report))
 
@@ -338,8 +417,10 @@ def summary(report: dict[str, Any]) -> str:
     target = report["target_lufs"]
     span = report.get("range_s")
     part = "" if span is None else f" ({_clock(span[0])} – {_clock(span[1])})"
+    handoff = report["handoff"]
+    editors = f", {len(handoff)} for the video editor" if handoff else ""
     lines = [f"Exported {_clock(report['duration_s'])}{part}: {len(report['files'])} audio "
-             "file(s) and report.json.",
+             f"file(s){editors} and report.json.",
              f"Mix: {db(report['integrated_lufs'], 'LUFS')} "
              f"(target {db(target, 'LUFS') if target is not None else 'off'}), true peak "
              f"{db(report['true_peak_dbtp'], 'dBTP')} "

@@ -35,8 +35,8 @@ def document(tmp_path) -> Document:
     return doc
 
 
-def new_dialog(qtbot, document, store, ranges=None) -> ExportDialog:
-    dialog = ExportDialog(document, workers.Workers(), ranges, store=store)
+def new_dialog(qtbot, document, store, ranges=None, video=None) -> ExportDialog:
+    dialog = ExportDialog(document, workers.Workers(), ranges, store=store, video=video)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -231,3 +231,59 @@ def test_stems_only_writes_no_mix(qtbot, document, store, tmp_path):
                               "stems/03-music-bed.wav", *editors])
     assert report["file"] is None  # the report named a mix.mp3 that was never written
     assert "-16.0 LUFS" in dialog.status.text()  # the delivered mix is still measured
+
+
+def test_stems_as_mp3_the_editors_files_and_the_video_like_render(qtbot, document, store, spy,
+                                                                  tmp_path):
+    """What `audiostudio render` offers, chosen in the dialog; every file written is listed."""
+    from audiostudio.audio.decode import read_all
+    from audiostudio.export.render import written_files
+    from tests.videos import make_video, picture_hash
+
+    video = make_video(tmp_path / "picture.mp4", "25", seconds=24.0)
+    dialog = new_dialog(qtbot, document, store, video=video)
+    assert dialog.video_edit.text() == str(video) and not dialog.video_box.isChecked()
+    dialog.video_box.click()
+    choose(dialog.video_audio_combo, "PCM")
+    choose(dialog.stems_format_combo, "MP3")
+    assert dialog.bitrate_combo.isVisibleTo(dialog)  # the MP3 stems' bitrate
+    assert dialog.handoff_note.isVisibleTo(dialog) and "timeline.otio" in dialog.handoff_note.text()
+    out = tmp_path / "out"
+    report = export(qtbot, dialog, out)
+    options = spy[0]
+    assert (options.stems_format, options.video, options.video_audio) == ("mp3", video, "pcm")
+    shown = [dialog.files.item(i).text() for i in range(dialog.files.count())]
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert shown == written_files(report) and sorted(shown) == on_disk
+    assert {"stems/01-narration.mp3", "timeline.otio", "timeline.xml", "markers.csv",
+            "subtitles.srt", "edl/01-narration.edl", "picture-mix.mov"} <= set(shown)
+    assert "9 for the video editor" in dialog.status.text()  # 8 hand-off files, the video
+    # the copy carries the picture as it was and the mix as its sound
+    assert picture_hash(out / "picture-mix.mov") == picture_hash(video)
+    mix, _ = read_all(out / "mix.wav")
+    muxed, _ = read_all(out / "picture-mix.mov", RATE)
+    n = min(len(mix), len(muxed))
+    assert np.abs(muxed[:n] - mix[:n]).max() < 1e-4  # 24-bit PCM: the same samples
+    stem, rate = read_all(out / "stems" / "03-music-bed.mp3")
+    assert rate == RATE and abs(len(stem) - len(mix)) < RATE // 10
+
+
+def test_the_video_needs_the_whole_project_and_a_wav_mix(qtbot, document, store, tmp_path):
+    from tests.videos import make_video
+
+    video = make_video(tmp_path / "picture.mp4", "25")
+    dialog = new_dialog(qtbot, document, store, ranges=[("Loop range", (2.0, 5.5))],
+                        video=video)
+    dialog.video_box.click()
+    assert dialog.options().video == video
+    choose(dialog.range_combo, "Loop range")
+    assert not dialog.video_box.isEnabled() and dialog.video_note.isVisibleTo(dialog)
+    assert dialog.options().video is None  # a range exports without the video
+    choose(dialog.range_combo, "Whole project")
+    choose(dialog.format_combo, "MP3")
+    assert not dialog.video_box.isEnabled() and dialog.options().video is None
+    choose(dialog.format_combo, "WAV and MP3")
+    assert dialog.video_box.isEnabled() and dialog.options().video == video
+    dialog.video_edit.clear()
+    dialog.dest_edit.setText(str(tmp_path / "out"))
+    assert dialog.start() is None and "Choose the video" in dialog.status.text()
