@@ -58,6 +58,15 @@ class VideoInfo:
         return ", ".join(parts)
 
 
+# Containers that hold a picture: a file dropped on the window with one of these becomes the
+# reference video (its sound comes along on the reference track), not an audio clip.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".mxf", ".avi", ".webm")
+
+
+def is_video_file(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 

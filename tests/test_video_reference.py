@@ -190,3 +190,35 @@ def test_a_drag_with_a_2997_grid_lands_the_clip_on_a_frame(qtbot, tmp_path):
         moved = project.find_clip("c-1")[1].start
         assert moved == pytest.approx(2.5, abs=0.03)
         assert moved * 30000 / 1001 == pytest.approx(round(moved * 30000 / 1001), abs=1e-6)
+
+
+def test_a_video_dropped_on_the_window_becomes_the_reference_not_a_clip(qtbot, tmp_path,
+                                                                         videos, write_wav):
+    """A creator drops the picture and a sound effect together: the video sets the grid and
+    the preview and brings its sound as the locked reference track (out of the mix); the WAV
+    becomes a clip where it lands."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from tests.ui.test_window import new_window
+
+    folder = tmp_path / "scene"
+    main(["new", str(folder)])
+    win = new_window(qtbot)
+    assert win.open_path(folder)
+    win.show()
+    knock = write_wav("knock.wav", np.full((4800, 2), 0.1, np.float32))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(videos["pal"])), QUrl.fromLocalFile(str(knock))])
+    drop = QDropEvent(QPointF(win.width() / 2, win.height() / 2), Qt.DropAction.CopyAction,
+                      mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(drop)
+    qtbot.waitUntil(lambda: len(win.document.project.tracks) == 2, timeout=20000)
+    qtbot.waitUntil(lambda: not win.workers.running, timeout=10000)
+    project = win.document.project
+    assert project.frame_rate.fps == 25 and project.length == pytest.approx(2.0)
+    assert win.video_dock.video == videos["pal"]
+    reference = next(t for t in project.tracks if t.name == "Reference: pal")
+    assert reference.locked and not reference.in_mix and reference.clips[0].name == "pal.mp4"
+    placed = [c for t in project.tracks if t is not reference for c in t.clips]
+    assert [c.name for c in placed] == ["knock"]  # the video is not an audio clip too

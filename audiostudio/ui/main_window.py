@@ -461,9 +461,11 @@ class MainWindow(QMainWindow):
             self.import_files([Path(f) for f in files])
 
     def import_video_dialog(self) -> None:
+        from audiostudio.video import VIDEO_SUFFIXES
+
         file, _ = QFileDialog.getOpenFileName(
             self, "Import reference video", "",
-            "Videos (*.mp4 *.mov *.m4v *.mkv *.mxf *.avi *.webm);;All files (*)")
+            f"Videos ({' '.join('*' + s for s in VIDEO_SUFFIXES)});;All files (*)")
         if file:
             self.import_video(Path(file))
 
@@ -549,10 +551,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """Audio files become clips where they land; a video becomes the reference picture
+        (as File > Import Video), its sound the locked reference track."""
+        from audiostudio.video import is_video_file
+
         files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        videos = [f for f in files if is_video_file(f)]
+        if videos:
+            self.import_video(videos[0])  # one picture: the first video dropped
         position = self.panel.view.mapFrom(self, event.position().toPoint())
         track_id = self.panel.view.track_id_at(position)
-        self.import_files(files, track_id)
+        self.import_files([f for f in files if not is_video_file(f)], track_id)
         event.acceptProposedAction()
 
     def export_dialog(self) -> ExportDialog | None:
