@@ -90,7 +90,7 @@ class AutoGainRow(QWidget):
         line.setContentsMargins(0, 0, 0, 0)
         line.addWidget(self.spin, 1)
         line.addWidget(self.fixed)
-        rows = QFormLayout(self)
+        self.rows = rows = QFormLayout(self)
         rows.setContentsMargins(4, 0, 4, 4)
         rows.addRow("Auto level", line)
         rows.addRow(self.note)
@@ -182,6 +182,22 @@ class Inspector(QScrollArea):
         self.auto_gain.show_gain(*self._auto_gain(clip))
         if clip.request is not None:
             self.request_form.show_clip(clip)
+        self._align_columns()
+
+    def _align_columns(self) -> None:
+        """The Generation and Clip fields start at one x: every label as wide as the widest
+        word of any ("Fade-out curve" wraps, so the narrow dock keeps its room for the fields).
+        After each show: the provider's parameter rows change with the provider."""
+        labels = [item.widget()
+                  for rows in (self.request_form.rows, self.clip_form.rows, self.auto_gain.rows)
+                  for row in range(rows.rowCount())
+                  if (item := rows.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+                  and isinstance(item.widget(), QLabel)]
+        width = max(label.fontMetrics().horizontalAdvance(word)
+                    for label in labels for word in label.text().split())
+        for label in labels:
+            label.setWordWrap(True)
+            label.setFixedWidth(width + 2)
 
     def _jobs_changed(self) -> None:
         if self.selected_clip() is None:  # counts by state include the jobs' states
