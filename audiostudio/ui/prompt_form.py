@@ -94,12 +94,13 @@ def replacement_voice(provider: Provider, voice_id: str) -> str | None:
     return method(voice_id) if callable(method) else None
 
 
-def voice_problem(provider: Provider | None, voice_id: str | None) -> str:
+def voice_problem(provider: Provider | None, voices: list[VoiceOption],
+                  voice_id: str | None) -> str:
     """Why the voice a line is read with cannot be used as it is, in people's words ("" when
-    it can): not offered any more, or its engine is not installed here."""
+    it can): not among the provider's ``voices`` any more, or its engine is not installed."""
     if provider is None or not voice_id:
         return ""
-    listed = {v.id: v for v in provider.voices()}
+    listed = {v.id: v for v in voices}
     voice, title = listed.get(voice_id), provider_title(provider)
     if voice is not None:
         return f"Voice '{voice.name}' cannot speak here: {voice.unavailable}" \
@@ -401,7 +402,7 @@ class PromptForm(QWidget):
         chosen = self.voice.findData(clip.request.voice) if clip.request.voice else 0
         self.voice.setCurrentIndex(chosen)
         self.voice.setToolTip(self.voice.currentText().strip())  # in full, when cut short
-        problem = voice_problem(provider, effective)
+        problem = voice_problem(provider, voices, effective)
         self.voice_note.setText(problem)  # its row is shown by show_clip
         engine_missing = next((v.unavailable for v in voices if v.id == effective), "")
         self.audition.setEnabled(effective is not None and not engine_missing)

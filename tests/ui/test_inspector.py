@@ -338,6 +338,12 @@ def test_screenshot_of_a_prompt_clip(make, qtbot):
     qtbot.waitExposed(inspector)
     # everything fits the dock's width: nothing is cut off on the right
     assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width()
+    # the Generation and Clip fields start at one x
+    form, clip_form = inspector.request_form, inspector.clip_form
+    starts = {w.mapTo(inspector, QPoint(0, 0)).x()
+              for w in (form.kind, form.seed, clip_form.widgets["name"],
+                        clip_form.widgets["fade_out_curve"], inspector.auto_gain.spin)}
+    assert len(starts) == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image = inspector.grab().toImage()
     assert image.save(str(ARTIFACTS / "inspector.png"))
