@@ -306,3 +306,18 @@ def test_a_take_from_the_cache_keeps_its_request_id_for_stitching(server, provid
     assert sent.json["text"] == "The second line."
     assert sent.json["previous_request_ids"] == ["req-1"]
     assert all(KEY.encode() not in p.read_bytes() for p in cached_files(tmp_path))
+
+
+def test_a_cache_hit_says_the_seed_the_service_used_and_survives_damaged_extras(
+        server, provider, tmp_path, pool):
+    service = service_for(provider, tmp_path, pool)
+    music = Request(kind="music", provider="elevenlabs", prompt="calm piano", duration=3.0)
+    [made] = service.submit(music, seed=99).future.result(20)
+    [hit] = service.submit(music, seed=99).future.result(20)
+    assert hit.cached and len(server.audio_requests()) == 1
+    assert made.seed is None and hit.seed is None  # sent without it, as when it was made
+    assert hit.request_id == made.request_id == "req-1"
+    [meta] = [p for p in cached_files(tmp_path) if p.name.endswith(".meta.json")]
+    meta.write_text("{not json")
+    [again] = service.submit(music, seed=99).future.result(20)
+    assert again.cached and again.path == made.path and again.request_id is None
