@@ -14,9 +14,9 @@ holds completes at once, without a slot or a thread. A provider's limit is the u
 else what the provider says its account allows (``max_concurrency()``, optional); a provider
 that answers "every slot busy" (``SlotsBusyError``) while other jobs of ours run lowers the
 limit to those and puts the job back at the head of its queue: it waits for a slot, not a timer.
-The lowered limit climbs back as AIMD does: one slot more after as many jobs finish as it
-allows, up to the limit, so a busy moment (another app on the same account) costs the session
-nothing once it passes, and a real cap is probed at most once per round.
+The lowered limit climbs back as AIMD does: one slot more after as many jobs succeed as it
+allows (at least ``RAISE_AFTER``), up to the limit, so a busy moment (another app on the same
+account) costs the session nothing once it passes, and a real cap is probed only now and then.
 
 Request stitching: ``neighbour_request_ids`` finds a line's neighbours on the timeline for a
 provider that ``stitches`` with the model, and ``submit`` puts their ids into the resolved
@@ -53,6 +53,10 @@ from audiostudio.progress import Progress
 from audiostudio.providers.base import Cost, Provider, Resolved, param_defaults, stitches
 
 DEFAULT_LIMIT = 2
+# A lowered limit climbs one slot after this many successful jobs, or as many as it allows if
+# more: a limit set above what the account really allows costs a "busy" answer per few jobs,
+# not one per job.
+RAISE_AFTER = 4
 STITCH_NEIGHBOURS = 3  # the service takes up to 3 ids each way
 
 
@@ -355,14 +359,15 @@ class GenerationService:
             self._dispatch(job.provider)
 
     def _raise_cap(self, name: str) -> None:
-        """A job finished without a busy answer: after as many as the cap allows, one slot
+        """A job succeeded: after as many as the cap allows (at least ``RAISE_AFTER``), one slot
         more (the cap goes once it is back at the limit). Called with the lock held."""
         cap = self._busy_caps.get(name)
         if cap is None:
             return
         done = self._done_under_cap.get(name, 0) + 1
-        self._done_under_cap[name] = 0 if done >= cap else done
-        if done < cap:
+        enough = done >= max(cap, RAISE_AFTER)
+        self._done_under_cap[name] = 0 if enough else done
+        if not enough:
             return
         if cap + 1 >= self._full_limit(name):
             del self._busy_caps[name]
