@@ -3,8 +3,8 @@ else an overview of the project (``project_overview.py``; the master settings ar
 
 Every change is a SetFields edit through the document (undoable), named in people's words;
 edits to the same field of the same object merge, so turning a spin box is one undo step.
-A clip shows its auto-level gain (``AutoGainRow``): measured from its audio, or fixed by the
-user.
+A clip shows its auto-level gain (``AutoGainRow``): measured from its audio (in the background
+when the level cache does not have it yet), or fixed by the user.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from audiostudio.audio.autolevel import (
     AutoGain,
+    SourceLevel,
+    cached_level,
     clip_gain,
     enabled,
     has_dialogue,
@@ -47,6 +49,7 @@ from audiostudio.ui.forms import DoubleSpinBox, FieldForm, FieldSpec, choice_wor
 from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.project_overview import ProjectOverview
 from audiostudio.ui.prompt_form import PromptForm
+from audiostudio.ui.workers import Workers
 
 CLIP_FIELDS = [
     FieldSpec("name", "Name", "text", tip="Shown on the timeline; empty: the line's words"),
@@ -130,6 +133,9 @@ class Inspector(QScrollArea):
         self.request_form = PromptForm(document, generation, play)
         self.clip_form = FieldForm(CLIP_FIELDS)
         self.auto_gain = AutoGainRow()
+        self.workers = Workers()  # loudness measurements of clips' audio
+        self._measuring: set[Path] = set()
+        self._unmeasurable: dict[Path, str] = {}
         self.overview = ProjectOverview(generation)
         self.groups = {}
         # A prompt clip's words and voice come first: that is what a creator works on.
@@ -215,8 +221,9 @@ class Inspector(QScrollArea):
             self.refresh()
 
     def _auto_gain(self, clip: Clip) -> tuple[AutoGain | None, str]:
-        """The clip's auto-level gain and a line saying where it comes from. Its audio is
-        measured here if the preview has not yet (once per asset: the cache keeps it)."""
+        """The clip's auto-level gain and a line saying where it comes from. Audio the preview
+        has not measured yet is measured in the background (once per asset: the cache keeps
+        it); the row shows it when that is done."""
         project, folder = self.document.project, self.document.folder
         found = project.find_clip(clip.id)
         if found is None or not enabled(project):
@@ -228,19 +235,46 @@ class Inspector(QScrollArea):
         level = None
         path = resolve_path(folder, clip.source) if folder and clip.source else None
         if clip.auto_gain_db is None and path is not None and path.is_file():
-            rate, cache = project.sample_rate_hz, cache_dir()
-            try:
-                level = source_level(path, open_source(path, rate, cache), rate, cache)
-            except AudiostudioError as exc:
-                return None, f"Could not measure the audio: {exc}"
+            if path in self._unmeasurable:
+                return None, f"Could not measure the audio: {self._unmeasurable[path]}"
+            level = cached_level(path, cache_dir())
+            if level is None:
+                self._measure(path, project.sample_rate_hz)
         gain = clip_gain(project, track, clip, level, has_dialogue(project))
         if gain is None or gain.fixed:
             return gain, "Fixed: untick Fix to set it from the audio again"
         if gain.measured_lufs is None:
-            return gain, "No audio to measure yet"
+            return gain, ("Measuring its loudness…" if path in self._measuring
+                          else "No audio to measure yet")
         what = "speech-gated" if kind == "voice" else "integrated"
         return gain, (f"Measured {gain.measured_lufs:.1f} LUFS ({what}); {kind} sits at "
                       f"{gain.target_lufs:.1f} LUFS before ducking")
+
+    def _measure(self, path: Path, rate: int) -> None:
+        if path in self._measuring:
+            return
+        self._measuring.add(path)
+        cache = cache_dir()
+
+        def measure(_progress, _cancelled) -> tuple[Path, SourceLevel | str]:
+            try:
+                return path, source_level(path, open_source(path, rate, cache), rate, cache)
+            except AudiostudioError as exc:
+                return path, str(exc)
+
+        # Bound methods: a measurement that ends after the inspector closed calls nothing.
+        self.workers.start(measure, self._measured, self._measure_crashed)
+
+    def _measured(self, result: tuple[Path, SourceLevel | str]) -> None:
+        path, level = result
+        self._measuring.discard(path)
+        if isinstance(level, str):
+            self._unmeasurable[path] = level
+        self.refresh()
+
+    def _measure_crashed(self, exc: BaseException) -> None:
+        self._measuring.clear()  # a bug: shown, and measured again on the next look
+        self.error.setText(f"Could not measure the audio: {type(exc).__name__}: {exc}")
 
     def focus_text(self, clip_id: str) -> None:
         """Show ``clip_id`` and put the cursor in its line or prompt (a new or double-clicked

@@ -13,11 +13,14 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 
+from audiostudio.audio import autolevel
+from audiostudio.audio.autolevel import measure_source
 from audiostudio.errors import ContentRefusedError
 from audiostudio.generation import takes
 from audiostudio.generation.takes import audio_duration
 from audiostudio.model import CastEntry, Clip, Project, Request, Track
 from audiostudio.model.clip_state import ClipState, clip_state
+from audiostudio.model.edits import AddClip, Scope, SetFields
 from audiostudio.model.store import save_project
 from audiostudio.providers.base import VoiceOption
 from audiostudio.providers.offline.tags import PAUSE_TAGS, STYLE_TAGS
@@ -528,3 +531,29 @@ def test_the_overview_shows_the_delivered_loudness_and_a_screenshot(sample, qtbo
     assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert inspector.grab().toImage().save(str(ARTIFACTS / "inspector-overview.png"))
+
+
+def test_a_clips_loudness_is_measured_off_the_gui_thread(make, qtbot, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUDIOSTUDIO_CACHE_DIR", str(tmp_path / "fresh-cache"))  # none measured
+    document, _gen, inspector = make([Track("t", kind="sfx", clips=[])])
+    rate = document.project.sample_rate_hz
+    tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(2 * rate) / rate)
+    sf.write(str(document.folder / "tone.wav"), tone, rate)
+    document.apply(SetFields(Scope.MIX, {"auto_level": {"enabled": True}}), "Auto-level")
+    document.apply(AddClip("t", Clip("a1", source="tone.wav", source_duration=2.0)), "Add")
+    measured = []
+
+    def measure(source, at_rate):
+        measured.append(threading.current_thread())
+        return measure_source(source, at_rate)
+
+    monkeypatch.setattr(autolevel, "measure_source", measure)
+    document.select({"a1"})
+    row = inspector.auto_gain
+    assert row.note.text() == "Measuring its loudness…"
+    qtbot.waitUntil(lambda: "integrated" in row.note.text(), timeout=10000)
+    assert measured and threading.main_thread() not in measured
+    # -23 dBFS RMS sine: about -20 LUFS (K-weighting lifts 440 Hz a little)
+    assert "Measured -2" in row.note.text()
+    inspector.refresh()  # from the cache now: not measured again
+    assert len(measured) == 1
