@@ -10,10 +10,12 @@ fetched without the key (they are public file links) and kept as sent (MP3).
 Mapping (Suno's "custom mode" is the one where we say the style and title):
 - lyrics: custom mode, the lyrics sung in the ``style`` param, else in the style the clip's
   prompt describes, titled ``title``, else by their first sung line;
-- no lyrics, ``instrumental`` with a ``style`` or ``title`` of its own: a custom-mode
-  instrumental (style: the param, else the prompt; title: the param, else the prompt's words);
-- else Suno writes a song to the prompt (non-custom mode: the service takes nothing more, so a
-  style or title for a sung song without lyrics is refused before paying, saying why).
+- no lyrics, ``instrumental`` with a ``style``, ``title`` or ``negative_tags`` of its own: a
+  custom-mode instrumental (style: the param, else the prompt; title: the param, else the
+  prompt's words);
+- else Suno writes a song to the prompt (non-custom mode: the service takes nothing more, so
+  those params for a sung song without lyrics are refused before paying, saying why).
+``negative_tags`` (what to keep out) goes with either custom-mode song.
 Suno takes no seed and no length: a take's seed is null, its length what Suno made.
 Both songs come back as variants 0 and 1, also when one was asked for.
 """
@@ -47,6 +49,8 @@ DEFAULT_CONCURRENCY = 4  # a job holds its slot while it polls, minutes at a tim
 SONGS_PER_TASK = 2
 POLL_GROWTH = 1.5
 POLL_CAP = 8.0  # the interval grows to at most this many times the configured one
+# only custom mode takes them; as said in a message
+CUSTOM_PARAMS = {"style": "a style", "title": "a title", "negative_tags": "tags to keep out"}
 
 
 class SunoProvider:
@@ -90,6 +94,9 @@ class SunoProvider:
             ParamSpec("title", "text", "", description=(
                 "the song's title, with lyrics or an instrumental (default: its first "
                 "words)"), kinds=("music",)),
+            ParamSpec("negative_tags", "text", "", description=(
+                "styles and sounds to keep out (\"drums, heavy metal\"), with lyrics or an "
+                "instrumental"), kinds=("music",)),
         ]
 
     def account(self) -> Account:
@@ -143,19 +150,20 @@ class SunoProvider:
         instrumental = bool(request.params.get("instrumental", False))
         prompt = (request.prompt or "").strip()
         lyrics = (request.lyrics or "").strip()
-        style, title = _text(request.params.get("style")), _text(request.params.get("title"))
+        own = {name: _text(request.params.get(name)) for name in CUSTOM_PARAMS}
+        style, title = own["style"], own["title"]
         max_description, max_lyrics, max_style, max_title = self.flavour.max_lengths(model)
-        if not lyrics and not (style or title):
+        if not lyrics and not any(own.values()):
             _check_length("prompt", prompt, max_description, "a song description")
             return Song(model, instrumental, description=prompt)
         if lyrics and instrumental:
             raise BadRequestError("an instrumental has no lyrics: clear the lyrics or turn "
                                   "instrumental off", self.name, field="instrumental")
         if not lyrics and not instrumental:
-            raise BadRequestError("Suno takes a style or title of your own only with lyrics "
-                                  "or for an instrumental: write lyrics, turn instrumental "
-                                  "on, or clear them", self.name,
-                                  field="style" if style else "title")
+            field = next(name for name, value in own.items() if value)
+            raise BadRequestError(f"Suno takes {CUSTOM_PARAMS[field]} of your own only with "
+                                  "lyrics or for an instrumental: write lyrics, turn "
+                                  "instrumental on, or clear it", self.name, field=field)
         if lyrics:
             _check_length("lyrics", lyrics, max_lyrics, f"lyrics for {model}")
         if style:
@@ -166,7 +174,8 @@ class SunoProvider:
             _check_length("title", title, max_title, f"a title for {model}")
         return Song(model, instrumental, lyrics=lyrics or None, style=style or prompt,
                     title=title or _title_from(lyrics, max_title)
-                    or _title_from(prompt, max_title) or _title_from(style, max_title))
+                    or _title_from(prompt, max_title) or _title_from(style, max_title),
+                    negative_tags=own["negative_tags"] or None)
 
     # --- talking to the service ---------------------------------------------------------------
     def _headers(self) -> dict[str, str]:

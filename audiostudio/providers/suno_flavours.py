@@ -2,7 +2,8 @@
 codes. Everything partner-specific lives here, so another partner is one more ``SunoFlavour``.
 
 The sunoapi.org flavour (kie.ai serves the same API with a few other codes: ``KIE_AI``):
-``POST /api/v1/generate`` {prompt, style, title, customMode, instrumental, model, callBackUrl}
+``POST /api/v1/generate`` {prompt, style, title, negativeTags, customMode, instrumental, model,
+callBackUrl}
 -> ``{"code": 200, "data": {"taskId"}}``; ``GET /api/v1/generate/record-info?taskId=`` ->
 ``{"code": 200, "data": {"status", "response": {"sunoData": [{"id", "audioUrl", "duration"}]},
 "errorMessage"}}``. Errors are a ``code`` in the JSON body (HTTP status may be 200).
@@ -35,6 +36,7 @@ class Song:
     lyrics: str | None = None  # custom mode: these lyrics (none for an instrumental)
     style: str | None = None  # set: custom mode, in this style, titled ``title``
     title: str | None = None
+    negative_tags: str | None = None  # custom mode: styles and sounds to keep out
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class SunoFlavour:
             body["prompt"] = prompt
         if custom:
             body["style"], body["title"] = song.style, song.title
+            if song.negative_tags:
+                body["negativeTags"] = song.negative_tags
         return body
 
     def task_id(self, body: dict[str, Any]) -> str | None:
@@ -136,7 +140,8 @@ class SunoFlavour:
         return ServiceError(f"the service failed (code {code}){detail}", provider)
 
 
-BODY_FIELDS = ("prompt", "style", "title", "customMode", "instrumental", "model")
+BODY_FIELDS = ("prompt", "style", "title", "negativeTags", "customMode", "instrumental",
+               "model")
 
 SUNOAPI_ORG = SunoFlavour(
     name="sunoapi.org",

@@ -108,9 +108,9 @@ def test_lyrics_are_a_custom_task_in_the_prompts_style_titled_by_the_first_line(
 
 def test_style_and_title_are_params_the_inspector_shows(server, tmp_path):
     specs = {p.name: p for p in provider_for(server, tmp_path).params()}
-    assert [(specs[n].kind, specs[n].default) for n in ("style", "title")] == [
-        ("text", ""), ("text", "")]
-    assert all(specs[n].kinds == ("music",) for n in ("instrumental", "style", "title"))
+    assert [(specs[n].kind, specs[n].default) for n in ("style", "title", "negative_tags")] == [
+        ("text", "")] * 3
+    assert all(spec.kinds == ("music",) for spec in specs.values())
 
 
 def test_a_style_and_title_of_its_own_are_sent_in_custom_mode(server, pool, tmp_path):
@@ -121,7 +121,8 @@ def test_a_style_and_title_of_its_own_are_sent_in_custom_mode(server, pool, tmp_
                         model="V5", params={"suno": {"style": "sea shanty, male choir",
                                                      "title": "Dawn Sailing"}})
     bare = suno_request(prompt="slow ambient pads", params={"suno": {
-        "instrumental": True, "style": "ambient, warm synth pads, 60 bpm"}})
+        "instrumental": True, "style": "ambient, warm synth pads, 60 bpm",
+        "negative_tags": "drums"}})
     for request in (sung, bare):
         assert len(service.submit(request, seed=1).future.result(20)) == 2
     first, second = (call.json for call in server.generate_calls())
@@ -131,9 +132,17 @@ def test_a_style_and_title_of_its_own_are_sent_in_custom_mode(server, pool, tmp_
                      "callBackUrl": "https://callback.invalid/audiostudio-polls"}
     assert second == {"customMode": True, "instrumental": True, "model": "V4_5",
                       "style": "ambient, warm synth pads, 60 bpm", "title": "slow ambient pads",
-                      "callBackUrl": "https://callback.invalid/audiostudio-polls"}
+                      "negativeTags": "drums", "callBackUrl": "https://callback.invalid/audiostudio-polls"}
     assert [t.body["title"] for t in server.tasks.values()] == ["Dawn Sailing",
                                                                 "slow ambient pads"]
+
+
+def test_tags_to_keep_out_of_a_sung_song_without_lyrics_are_refused_saying_why(server,
+                                                                              tmp_path):
+    with pytest.raises(BadRequestError, match="tags to keep out of your own only with lyrics "
+                                              "or for an instrumental"):
+        run(provider_for(server, tmp_path), resolved(negative_tags="drums"), tmp_path)
+    assert server.received == []
 
 
 def test_titles_up_to_the_models_limit_are_sent(server, tmp_path):
