@@ -29,6 +29,7 @@ STATES = (
     ("ready", "ready", "#7fcf8f"),
     ("imported", "imported audio", "#c9ccd2"),
 )
+NO_TRACKS_HINT = "Start with a track: Track > Add Voice Track (or SFX, Music)"
 HINTS = (
     "Double-click an empty spot of a track to add a prompt clip",
     "Double-click a clip to write its line or prompt",
@@ -101,10 +102,10 @@ class ProjectOverview(QWidget):
         self.master.setWordWrap(True)
         self.master.setStyleSheet(NOTE)
         layout.addRow(self.master)
-        hints = QLabel("\n".join(f"• {hint}" for hint in HINTS))
-        hints.setWordWrap(True)
-        hints.setStyleSheet(NOTE)
-        layout.addRow(hints)
+        self.hints = QLabel()
+        self.hints.setWordWrap(True)
+        self.hints.setStyleSheet(NOTE)
+        layout.addRow(self.hints)
 
     def follow_loudness(self, preview: Preview) -> None:
         """Show the delivered loudness of ``preview``'s background measurement."""
@@ -128,6 +129,10 @@ class ProjectOverview(QWidget):
         self.generate_button.setText(f"Generate all stale ({len(todo)})" if todo
                                      else "Nothing to generate")
         self.generate_button.setEnabled(bool(todo))
+        prompts = any(c.request is not None for _t, c in project.iter_clips())
+        self.rows.setRowVisible(self.generate_button, prompts)
+        hints = HINTS if project.tracks else (NO_TRACKS_HINT, *HINTS)
+        self.hints.setText("\n".join(f"• {hint}" for hint in hints))
         self.loudness.setText(loudness_words(self.preview) if self.preview else "")
         self.rows.setRowVisible(self.loudness, self.preview is not None)
         mix = project.mix

@@ -20,7 +20,7 @@ from audiostudio.generation import takes
 from audiostudio.generation.takes import audio_duration
 from audiostudio.model import CastEntry, Clip, Project, Request, Track
 from audiostudio.model.clip_state import ClipState, clip_state
-from audiostudio.model.edits import AddClip, Scope, SetFields
+from audiostudio.model.edits import AddClip, RemoveTrack, Scope, SetFields
 from audiostudio.model.store import save_project
 from audiostudio.providers.base import VoiceOption
 from audiostudio.providers.offline.tags import PAUSE_TAGS, STYLE_TAGS
@@ -408,6 +408,16 @@ def test_no_selection_shows_the_project_overview_with_its_clips_by_state(sample,
     gen.cancel_all()
     qtbot.waitUntil(lambda: not any(r.active for r in gen.rows), timeout=10000)
     assert shown_counts(overview)["stale"] == "6 stale  ›"
+
+
+def test_an_empty_project_overview_says_how_to_start(make):
+    document, _gen, inspector = make([Track("t", kind="voice")])
+    overview = inspector.overview
+    assert shown_counts(overview) == {} and overview.generate_button.isHidden()
+    assert "Add Voice Track" not in overview.hints.text()
+    document.apply(RemoveTrack("t"), "Remove")
+    assert overview.summary.text() == "0:00 long · 0 tracks · 0 clips"
+    assert overview.hints.text().startswith("• Start with a track: Track > Add Voice Track")
 
 
 def test_the_overview_counts_failed_empty_and_ready_clips(make, qtbot):
