@@ -27,6 +27,7 @@ from its monitor, 2-core machine; a play is 3 s of the sample project through th
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QIODevice, QObject, Qt, QThread, QTimer, Signal, Slot
@@ -38,6 +39,10 @@ BUFFER_S = 0.06  # Qt's ring (the module note says why)
 SERVER_LATENCY_MS = 60  # PulseAudio's, through PULSE_LATENCY_MSEC
 FRAME_BYTES = 8  # stereo float32
 WATCH_MS = 100
+# The device opens once the ring holds what it and the server take at first: Qt pads what a
+# request cannot get with silence, which would play ahead of the sound or as a gap after it.
+START_POLL_MS = 2
+START_TIMEOUT_S = 0.5  # ... or after this (the end of the timeline), whatever it holds
 
 
 def default_device() -> QAudioDevice | None:
@@ -72,16 +77,9 @@ class _RingDevice(QIODevice):
         self._ring = ring
         self._out = np.zeros((1 << 15, 2), np.float32)
         self.underruns = 0
-        # Until the ring holds a whole request, silence is no underrun. (Waiting for more, as
-        # the null sink does, made the sound server insert silence later on: measured.)
-        self._started = False
 
     def readData(self, maxlen: int) -> bytes:  # Qt's pull: copy only
         frames = min(maxlen // FRAME_BYTES, len(self._out))
-        if not self._started and self._ring.available() < frames:
-            self._out[:frames] = 0.0  # still rendering the first blocks: silence, not a gap
-            return self._out[:frames].tobytes()
-        self._started = True
         got = self._ring.read_into(self._out[:frames])
         if got < frames:  # the feeder fell behind: play silence rather than stall the device
             self.underruns += 1
@@ -114,11 +112,27 @@ class _Output(QObject):
         self._watch = QTimer(self)
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._check)
+        self._ring: RingBuffer | None = None
+        self._asked = 0.0
+        self._filling = QTimer(self)
+        self._filling.setTimerType(Qt.TimerType.PreciseTimer)
+        self._filling.setInterval(START_POLL_MS)
+        self._filling.timeout.connect(self._open_when_filled)
 
     @Slot(object)
     def begin(self, ring: RingBuffer) -> None:
         self.end()
         self.error = None
+        self._ring, self._asked = ring, time.monotonic()
+        self._filling.start()
+
+    def _open_when_filled(self) -> None:
+        ring = self._ring
+        assert ring is not None
+        first = min(ring.capacity, round((BUFFER_S + SERVER_LATENCY_MS / 1000) * self.rate))
+        if ring.available() < first and time.monotonic() < self._asked + START_TIMEOUT_S:
+            return
+        self._filling.stop()
         self._sink = QAudioSink(self.device, _format(self.rate))
         self._sink.setBufferSize(round(BUFFER_S * self.rate) * FRAME_BYTES)
         self._io = _RingDevice(ring, self._sink)
@@ -130,6 +144,7 @@ class _Output(QObject):
 
     @Slot()
     def end(self) -> None:
+        self._filling.stop()
         if self._sink is not None:
             self._watch.stop()
             self._sink.stop()
@@ -163,7 +178,8 @@ class QtSink:
         self._output = _Output(device, self.rate)
         self._output.moveToThread(self._thread)
         self._calls = _Calls()
-        # Blocking: when start() or stop() returns, the device really started or stopped.
+        # Blocking: when stop() returns, the device really stopped; when start() returns, it
+        # opens as soon as the ring holds enough.
         blocking = Qt.ConnectionType.BlockingQueuedConnection
         self._calls.begin.connect(self._output.begin, blocking)
         self._calls.end.connect(self._output.end, blocking)
