@@ -166,6 +166,8 @@ class GenerationController(QObject):
                 or self._busy(row.clip_id)):
             return None
         clip, seed = found[1], row.job.seed if row.job is not None else None
+        self.rows.remove(row)
+        self.rows.append(row)  # the clip's newest job again (``state_of``, the dock's top)
         row.label, row.provider = _label(clip), clip.request.provider
         row.state, row.message, row.progress = "queued", "", 0.0
         row.estimate = row.cost = row.job = None

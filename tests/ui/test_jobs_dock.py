@@ -50,9 +50,12 @@ def test_retry_runs_a_failed_line_again_once_and_counts_what_it_cost(qtbot, dock
     assert dock.summary.text() == "1 done · 1 failed — spent this session: 10 credits"
     failed = next(i for i, row in enumerate(cells(dock)) if row[2] == "Failed")
     assert "out of credits" in cells(dock)[failed][3]
+    retried = next(r for r in gen.rows if r.state == "failed")
     dock.table.selectRow(failed)
     click(qtbot, dock.retry_button)
     assert not dock.retry_button.isEnabled()  # the row runs again: a second click cannot pay
+    assert cells(dock)[0][2] in ("Queued", "Generating")  # on top: the clip's latest job
+    assert gen.state_of(retried.clip_id) is retried and retried.active
     qtbot.mouseClick(dock.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: done(gen), timeout=10000)
     assert fake.calls == 3 and len(gen.rows) == 2  # the retried row, not a new one
