@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -62,6 +62,7 @@ TAG_CHIP = ("QToolButton { background: #3a3c42; color: #c9ccd2; border: none; "
             "border-radius: 8px; padding: 2px 4px; font-size: 8pt; }"
             "QToolButton:hover { background: #4a4d55; }")
 TRACK_WORDS = {"voice": "a voice", "sfx": "a sound-effects", "music": "a music"}
+NOTE = "#9a9ea6"  # grey lines under fields
 STATE_COLORS = {"failed": "#ff6b6b", "stale": "#e0b050", "current": "#7fcf8f"}
 
 
@@ -137,17 +138,23 @@ def kind_refusal(kind: str, track: Track) -> str:
             f"kind: put a {choice_words(kind).lower()} on {there} track")
 
 
-def voice_source(project: Project, clip: Clip, provider: Provider | None) -> tuple[str | None, str]:
-    """The voice a line is read with and where it comes from, in people's words."""
+class VoiceSource(NamedTuple):
+    voice: str | None
+    where: str  # in people's words: "from the cast of NARRATOR"
+    short: str  # what fits beside the name in a narrow list: "cast"
+
+
+def voice_source(project: Project, clip: Clip, provider: Provider | None) -> VoiceSource:
+    """The voice a line is read with and where it comes from."""
     request = clip.request
     assert request is not None
     if request.voice:
-        return request.voice, "chosen for this line"
+        return VoiceSource(request.voice, "chosen for this line", "chosen")
     cast = project.cast.get(clip.speaker or "")
     if cast is not None and cast.voice and cast.provider == request.provider:
-        return cast.voice, f"from the cast of {clip.speaker}"
+        return VoiceSource(cast.voice, f"from the cast of {clip.speaker}", "cast")
     default = provider.default_voice() if provider is not None else None
-    return default, "the provider's default"
+    return VoiceSource(default, "the provider's default", "default")
 
 
 def param_label(spec: ParamSpec) -> tuple[str, str]:
@@ -381,13 +388,13 @@ class PromptForm(QWidget):
         gets a note saying what to do."""
         self.voice.clear()
         voices = provider.voices() if provider is not None else []
-        effective, source = voice_source(self.document.project, clip, provider)
+        effective, where, short = voice_source(self.document.project, clip, provider)
         assert clip.request is not None
         if clip.request.voice:  # "back to the cast / default" stays one click away
-            _, fallback = voice_source(self.document.project, _without_voice(clip), provider)
-            self.voice.addItem(f"(no choice: {fallback})", None)
+            fallback = voice_source(self.document.project, _without_voice(clip), provider)
+            self.voice.addItem(f"(no choice: {fallback.where})", None)
         else:
-            self.voice.addItem(f"{voice_words(voices, effective)} ({source})", None)
+            self.voice.addItem(f"{voice_words(voices, effective)} ({short})", None)
         model = self.voice.model()
         for group, members in voice_groups(voices).items():
             self.voice.addItem(f"— {group} —")
@@ -402,8 +409,13 @@ class PromptForm(QWidget):
         chosen = self.voice.findData(clip.request.voice) if clip.request.voice else 0
         self.voice.setCurrentIndex(chosen)
         self.voice.setToolTip(self.voice.currentText().strip())  # in full, when cut short
+        # Under the list: what is wrong with the voice, else where it comes from (the list is
+        # too narrow to say it beside the name).
         problem = voice_problem(provider, voices, effective)
-        self.voice_note.setText(problem)  # its row is shown by show_clip
+        self.voice_note.setText(problem or ("" if clip.request.voice
+                                            else where[0].upper() + where[1:]))
+        self.voice_note.setStyleSheet(f"color: {STATE_COLORS['stale'] if problem else NOTE};")
+        # its row is shown by show_clip
         engine_missing = next((v.unavailable for v in voices if v.id == effective), "")
         self.audition.setEnabled(effective is not None and not engine_missing)
         self.audition.setToolTip(engine_missing or "Hear this voice read a short sample line")
@@ -594,7 +606,7 @@ class PromptForm(QWidget):
         if clip is None or clip.request is None:
             return
         provider = self._provider(clip.request.provider)
-        voice, _ = voice_source(self.document.project, clip, provider)
+        voice = voice_source(self.document.project, clip, provider).voice
         request = Request(kind="voice", provider=clip.request.provider, text=AUDITION_LINE,
                           voice=voice, params=to_json(clip.request.params))
         try:
@@ -634,7 +646,7 @@ def _note() -> QLabel:
     """A grey, wrapping line under a field: why something is disabled, or what to do."""
     note = QLabel()
     note.setWordWrap(True)
-    note.setStyleSheet("color: #9a9ea6;")
+    note.setStyleSheet(f"color: {NOTE};")
     return note
 
 

@@ -161,7 +161,8 @@ def test_the_voice_shows_where_it_comes_from(make):
     cast = {"NARRATOR": CastEntry(voice="flite:rms")}
     document, _, inspector = make([voice_track(line_clip(speaker="NARRATOR"))], cast=cast)
     form = inspector.request_form
-    assert form.voice.currentText() == "Ross (from the cast of NARRATOR)"
+    assert form.voice.currentText() == "Ross (cast)"
+    assert form.voice_note.text() == "From the cast of NARRATOR" and not form.voice_note.isHidden()
     assert form.speaker.text() == "NARRATOR"
     assert inspector.title.text() == "Voice line: Line 3"
     joe = form.voice.findData("piper:en_US-joe-medium")
@@ -169,6 +170,7 @@ def test_the_voice_shows_where_it_comes_from(make):
     form.voice.activated.emit(joe)
     assert clip_of(document).request.voice == "piper:en_US-joe-medium"
     assert form.voice.itemText(0) == "(no choice: from the cast of NARRATOR)"
+    assert form.voice_note.isHidden()  # chosen here: the list says it all
     assert document.undo_stack.text(0) == "Voice: Line 3"
 
 
@@ -350,7 +352,7 @@ def test_screenshot_of_a_prompt_clip(make, qtbot):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image = inspector.grab().toImage()
     assert image.save(str(ARTIFACTS / "inspector.png"))
-    assert inspector.request_form.voice.currentText() == "Joe (from the cast of NARRATOR)"
+    assert inspector.request_form.voice.currentText() == "Joe (cast)"
 
 
 def test_a_sample_that_would_cost_is_not_made(make, qtbot):
@@ -489,13 +491,16 @@ def test_a_dropped_voice_is_named_in_words_with_what_to_do(make):
                                       "it now reads as Ross. Pick a voice to choose another")
     assert not form.voice_note.isHidden()
     document.select({"c2"})  # the cast's voice is the one gone
-    assert form.voice.currentText() == "'gone:voice' (no longer offered) (from the cast of MAYA)"
+    assert form.voice.currentText() == "'gone:voice' (no longer offered) (cast)"
     assert form.voice_note.text() == "Voice 'gone:voice' is no longer offered by Offline — pick " \
                                      "another"
-    # Picking a listed voice clears the note.
+    # Picking a listed voice clears the warning.
     form.voice.setCurrentIndex(form.voice.findData("flite:slt"))
     form.voice.activated.emit(form.voice.currentIndex())
     assert clip_of(document, "c2").request.voice == "flite:slt" and form.voice_note.isHidden()
+    form.voice.setCurrentIndex(0)  # back to the cast, whose voice went
+    form.voice.activated.emit(0)
+    assert "no longer offered" in form.voice_note.text()
 
 
 class HalfInstalled(FakeProvider):
