@@ -69,8 +69,21 @@ def clip_label(clip: Clip, generated: bool) -> ClipLabel:
     if not said and not clip.name:
         empty = EMPTY_TITLES.get(clip.request.kind, "empty prompt — double-click to write")
         return ClipLabel(empty, "")
-    title = f"{clip.name} — {said}" if clip.name and said else clip.name or said
+    if clip.name and said and not _repeats(clip.name, said):
+        title = f"{clip.name} — {said}"
+    else:
+        title = said or clip.name
     return ClipLabel(title, "" if generated else "not generated — Ctrl+G")
+
+
+def _repeats(name: str, said: str) -> bool:
+    """Whether the name is only the start of what is said ("Did you hear that?" on that
+    line): the title would say it twice."""
+    def plain(text: str) -> str:
+        return " ".join(text.casefold().replace(ELLIPSIS, " ").split()).rstrip(".…")
+
+    words = said.split(": ", 1)[-1]  # without the speaker
+    return any(plain(text).startswith(plain(name)) for text in (said, words))
 
 
 def elided_forms(title: str) -> list[str]:

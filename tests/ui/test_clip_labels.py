@@ -19,6 +19,14 @@ def test_a_named_line_keeps_its_name_and_shows_the_words():
     assert clip_label(voice("[sad] Goodbye.", name="Line 3"), True).title == "Line 3 — Goodbye."
 
 
+def test_a_name_that_is_the_start_of_the_line_is_not_said_twice():
+    line = voice("Did you hear that? Over there.", "MAYA", name="Did you hear that?")
+    assert clip_label(line, True).title == "MAYA: Did you hear that? Over there."
+    cut = voice("The door had been shut for thirty years.", name="The door had been…")
+    assert clip_label(cut, True).title == "The door had been shut for thirty years."
+    assert clip_label(voice("Hello.", name="Greeting"), True).title == "Greeting — Hello."
+
+
 def test_sfx_and_music_show_their_prompt():
     door = Clip("d", request=Request(kind="sfx", prompt="door   creak\nslow"))
     assert clip_label(door, True).title == "door creak slow"

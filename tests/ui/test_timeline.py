@@ -662,7 +662,7 @@ def test_screenshot_of_a_scene(qtbot, folder):
     document = Document(showcase_project(folder), folder)
     with open_panel(qtbot, document, (1600, 900)) as panel:
         view = panel.view
-        view.zoom_to_fit()
+        view.fit_scene()  # what opening a project shows
         document.select({"c-5", "c-9"})
         document.set_playhead(8.2)
         view.set_clip_progress("c-3", 0.45)
