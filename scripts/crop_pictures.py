@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage
 EMPTY_AREA = "#1a1b1e"  # the timeline below the last track (timeline/style.py)
 PANEL = "#2b2d31"  # dock title bars and panels (theme.py)
 PROBE_X = 800  # a column through the timeline and the mixer's empty middle
-MASTER_WIDTH = 360  # the master section at the mixer's right edge
+MASTER_WIDTH = 568  # the master section (two columns) at the mixer's right edge
 
 
 def _column(image: QImage, x: int) -> list[str]:
