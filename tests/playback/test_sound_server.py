@@ -66,8 +66,9 @@ def test_the_device_plays_the_exported_mix(pulse, tmp_path):
 
 
 def play_and_compare(pulse: dict, recording: Path, reference: np.ndarray) -> list[str]:
-    """Play 6-9 s of the sample through the device while recording the monitor; what differs
-    from ``reference`` (the export's 6-8 s), as messages (empty: the same)."""
+    """Play 6-9 s of the sample through the device from the window (Space, Space) while
+    recording the monitor; what differs from ``reference`` (the export's 6-8 s), as messages
+    (empty: the same)."""
     with recording.open("wb") as sink:
         parec = subprocess.Popen(
             ["parec", "--device=nullsink.monitor", "--rate=48000", "--channels=2",
@@ -75,7 +76,7 @@ def play_and_compare(pulse: dict, recording: Path, reference: np.ndarray) -> lis
         try:
             time.sleep(0.3)
             played = subprocess.run(
-                [sys.executable, "-m", "tests.playback.device_play", str(SAMPLE_PROJECT),
+                [sys.executable, "-m", "tests.playback.window_play", str(SAMPLE_PROJECT),
                  "6.0", "3.0"], env=pulse, cwd=ROOT, capture_output=True, text=True,
                 timeout=60, check=True)
             time.sleep(0.3)
@@ -84,7 +85,7 @@ def play_and_compare(pulse: dict, recording: Path, reference: np.ndarray) -> lis
             parec.wait(10)
     result = json.loads(played.stdout.strip().splitlines()[-1])
     problems = []
-    if result["error"] is not None or result["underruns"]:
+    if result["error"] is not None or result["underruns"] or result["playing"] is not True:
         problems.append(f"player: {result}")
     if not result["press_to_device_ms"] or result["press_to_device_ms"] >= 150:
         problems.append(f"press to device {result['press_to_device_ms']} ms")
