@@ -8,7 +8,9 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
    curve on the mix *and* every stem, so the stems carry the mix's ducking, normalisation and
    limiting and sum to the delivered mix;
 4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
-   decoded MP3 also stays under the ceiling (the encoder's filters create new peaks).
+   decoded MP3 also stays under the ceiling (the encoder's filters create new peaks). MP3
+   stems are encoded as they are (a limiter of their own would break their sum) and decoded
+   back to check: one over the ceiling is reported (``over_ceiling_dbtp``) and warned about.
 A range (``start``/``end``) is still measured over the whole project, and the master stage
 warms the limiter up before ``start``: the range of the export equals the same samples of a
 whole export. A mix without stems, whole or a range, is written from the pre-master mix the
@@ -29,7 +31,7 @@ import queue
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,6 +42,7 @@ import soundfile as sf
 from audiostudio.audio.limiter import TruePeakLimiter
 from audiostudio.audio.loudness import (
     LoudnessMeter,
+    OversampledPeaks,
     mean_loudness,
     measure_file,
     speech_gate,
@@ -67,7 +70,7 @@ from audiostudio.export.naming import stem_names
 from audiostudio.export.outputs import OutputSet
 from audiostudio.export.wavfile import SUBTYPES, Bext, WavWriter
 from audiostudio.model import Project
-from audiostudio.problems import render_problems
+from audiostudio.problems import WARNING, Problem, render_problems
 from audiostudio.progress import Progress
 
 OUTPUT_THREADS = 3  # lanes 0, 1: the meter, the mix; stems go round all three
@@ -77,6 +80,10 @@ MP3_AIM_LU = 0.1  # the MP3's own loudness correction stops this close to the ta
 TARGET_RANGE_LUFS = (-70.0, -5.0)
 CEILING_RANGE_DBTP = (-9.0, 0.0)
 RATE_RANGE_HZ = (8000, 384000)  # what the WAV writer (and the project format) take
+# MP3 stems whose sample peak is further under the ceiling than this are not decoded to check
+# them: the encoder's overshoot measured at most 2.4 dB (hard-limited noise and square waves
+# at -1 dBTP, 32-320 kbps; the scenes' own stems came back lower than they went in).
+MP3_OVERSHOOT_DB = 6.0
 
 
 @dataclass
@@ -310,21 +317,40 @@ def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path
     return best
 
 
+class _LimitedMp3:
+    """An MP3 behind a true-peak limiter of its own at ``ceiling`` (the encoder's margin), x
+    ``gain_db``; the limiter's look-ahead delay is dropped, so the MP3 stays on the timeline.
+    ``finish`` writes the limiter's tail, ``close`` always ends the encoder."""
+
+    def __init__(self, target: Path, rate: int, kbps: int, ceiling: float,
+                 gain_db: float = 0.0) -> None:
+        self._limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling)
+        self._gain = np.float32(10.0 ** (gain_db / 20.0))
+        self._skip = self._limiter.latency_frames  # the output starts with the look-ahead
+        self._out = _Mp3Writer(target, rate, kbps)
+
+    def write(self, block: np.ndarray) -> None:
+        limited = self._limiter.process(block * self._gain)
+        drop = min(self._skip, len(limited))
+        self._skip -= drop
+        self._out.write(limited[drop:])
+
+    def finish(self) -> None:
+        self._out.write(self._limiter.flush()[self._skip:])
+
+    def close(self) -> None:
+        self._out.close()
+
+
 def _mp3_try(data: np.ndarray, rate: int, ceiling: float, gain_db: float, kbps: int,
              target: Path) -> dict:
     """One MP3: the master x ``gain_db``, limited to ``ceiling``, encoded, decoded, measured."""
-    limiter = TruePeakLimiter(rate, 2, ceiling_dbtp=ceiling)
-    gain = np.float32(10.0 ** (gain_db / 20.0))
-    skip = limiter.latency_frames  # the limiter's output starts with its look-ahead delay
-    out = _Mp3Writer(target, rate, kbps)
+    out = _LimitedMp3(target, rate, kbps, ceiling, gain_db)
     try:
         step = 1 << 16
         for i in range(0, len(data), step):
-            limited = limiter.process(np.asarray(data[i : i + step]) * gain)
-            drop = min(skip, len(limited))
-            skip -= drop
-            out.write(limited[drop:])
-        out.write(limiter.flush()[skip:])
+            out.write(np.asarray(data[i : i + step]))
+        out.finish()
     finally:
         out.close()
     return measure_file(target).to_json_dict()
@@ -508,7 +534,11 @@ def _export(
                 tracks=_track_reports(plan, names, options.stems, levels, scale_db),
                 dialogue_to_music_lu=_dialogue_to_music(plan, levels),
             )
-            report["warnings"] = [p.to_json() for p in render_problems(project, folder, report)]
+            problems = render_problems(project, folder, report)
+            if options.stems and options.stems_format == "mp3":
+                problems += _fit_mp3_stems(plan, options, out_dir, outputs, report["tracks"],
+                                           ceiling, norm.norm_db, span, stem_stats, phase)
+            report["warnings"] = [p.to_json() for p in problems]
             # the video editors' files (and the video), apart from the audio files
             report["handoff"] = _handoff(project, options, out_dir, outputs, plan, names, span)
             report_path = outputs.path_for(out_dir / "report.json")
@@ -567,6 +597,83 @@ def _track_reports(plan: RenderPlan, names: list[str], stems: bool, levels: _Ste
             "speech_gated_lufs": None if speech is None else round(speech + scale_db, 2),
         })
     return out
+
+
+def _fit_mp3_stems(plan: RenderPlan, options: ExportOptions, out_dir: Path, outputs: OutputSet,
+                   tracks: list[dict[str, Any]], ceiling: float, norm_db: float,
+                   span: tuple[int, int], levels: _StemStats, phase: _Phase) -> list[Problem]:
+    """Decode the MP3 stems that came near the ceiling; encode each one over it again behind a
+    limiter of its own, with the margin the decoded file asked for (as the MP3 mix is), until
+    it stays under. Each track report gets ``mp3_margin_db`` (None: encoded as it is) and
+    ``over_ceiling_dbtp`` (the decoded true peak when still over, else None; a warning too).
+    The stem's levels in the report stay those before the margin."""
+    def stem_path(index: int) -> Path:
+        return outputs.pending(out_dir / tracks[index]["stem"])
+
+    def still_over(indices: Iterable[int]) -> dict[int, float]:
+        peaks = {i: _decoded_over(stem_path(i), ceiling) for i in indices}
+        return {i: peak for i, peak in peaks.items() if peak is not None}
+
+    near = 10.0 ** ((ceiling - MP3_OVERSHOOT_DB) / 20.0)
+    over = still_over(i for i in range(len(tracks)) if levels.peak[i] >= near)
+    margins: dict[int, float] = {}
+    for _ in range(MP3_MAX_TRIES - 1):
+        if not over:
+            break
+        for i, peak in over.items():
+            margins[i] = margins.get(i, 0.0) + peak - ceiling + 0.2
+        phase.start("Keeping the MP3 stems under the ceiling", 0.0)
+        _encode_stems_again(plan, options, {i: (stem_path(i), ceiling - margins[i])
+                                            for i in over}, norm_db, ceiling, span, phase)
+        over = still_over(over)
+    problems = []
+    for index, track in enumerate(tracks):
+        track["mp3_margin_db"] = round(margins[index], 2) if index in margins else None
+        track["over_ceiling_dbtp"] = peak = over.get(index)
+        if peak is not None:
+            problems.append(Problem(
+                WARNING, f"peaks at {peak:.1f} dBTP once decoded, over the {ceiling:g} dBTP "
+                f"ceiling (the MP3 encoder's overshoot): export WAV stems, or a ceiling "
+                f"{peak - ceiling + 0.1:.1f} dB lower", f"stem {track['stem']}",
+                track_id=track["id"]))
+    return problems
+
+
+def _encode_stems_again(plan: RenderPlan, options: ExportOptions,
+                        stems: dict[int, tuple[Path, float]], norm_db: float, ceiling: float,
+                        span: tuple[int, int], phase: _Phase) -> None:
+    """MP3 stems ``{index: (path, their own ceiling)}`` from the master stage again."""
+    f0, f1 = span
+    stream = MasterStream(track_source(plan, stems=True), plan.rate, norm_db, ceiling,
+                          start=f0, block_frames=plan.block_frames)
+    writers: dict[int, _LimitedMp3] = {}
+    try:
+        for index, (path, own) in stems.items():
+            writers[index] = _LimitedMp3(path, plan.rate, options.mp3_bitrate, own)
+        for b0, b1 in plan.blocks(f0, f1):
+            block = stream.read(b1 - b0)
+            for index, writer in writers.items():
+                writer.write(block.stem(index))
+            phase((b1 - f0) / (f1 - f0))  # cancels
+        for writer in writers.values():
+            writer.finish()
+    finally:
+        for writer in writers.values():
+            writer.close()
+
+
+def _decoded_over(path: Path, ceiling: float) -> float | None:
+    """The true peak (dBTP) of an audio file decoded, when over ``ceiling``; else None. Only
+    frames that can exceed the ceiling are interpolated."""
+    floor = 10.0 ** (ceiling / 20.0)
+    top = 0.0
+    with sf.SoundFile(str(path)) as audio:
+        peaks = OversampledPeaks(audio.channels)
+        for block in audio.blocks(65536, dtype="float32", always_2d=True):
+            top = max(top, float(peaks.push(block, floor).max(initial=0.0)))
+        tail = np.zeros((peaks.lag, audio.channels), np.float32)  # the last frames' peaks
+        top = max(top, float(peaks.push(tail, floor).max(initial=0.0)))
+    return round(20.0 * np.log10(top), 2) if top > floor else None
 
 
 def _dialogue_to_music(plan: RenderPlan, levels: _StemStats) -> float | None:

@@ -62,6 +62,7 @@ RATES = (44100, 48000, 96000)
 CUSTOM, OFF = "custom", "off"
 SKIP_LABEL = "Skip clips without audio (export them as silence)"
 SETTINGS_GROUP = "exportDialog"
+SHOWN_WARNINGS = 3  # in the summary; report.json has them all
 
 Span = tuple[float, float]
 
@@ -429,6 +430,15 @@ def summary(report: dict[str, Any]) -> str:
         mp3 = report["mp3"]
         lines.append(f"MP3: {db(mp3['integrated_lufs'], 'LUFS')}, true peak "
                      f"{db(mp3['true_peak_dbtp'], 'dBTP')}.")
+    margins = [t["mp3_margin_db"] for t in report["tracks"] if t.get("mp3_margin_db")]
+    if margins:
+        lines.append(f"MP3 stems: {len(margins)} limited up to {max(margins):.1f} dB further, "
+                     "so that they stay under the ceiling once decoded.")
+    warnings = report["warnings"]
+    lines += [f"Note: {w['where'] + ': ' if w['where'] else ''}{w['message']}."
+              for w in warnings[:SHOWN_WARNINGS]]
+    if len(warnings) > SHOWN_WARNINGS:
+        lines.append(f"… and {len(warnings) - SHOWN_WARNINGS} more notes in report.json.")
     return "\n".join(lines)
 
 
