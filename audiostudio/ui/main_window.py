@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QUndoView,
@@ -90,7 +91,15 @@ class MainWindow(QMainWindow):
         self.jobs = JobsDock(self.generation)
         self._add_dock("Jobs", self.jobs, "jobsDock")
         self.mixer = MixerDock(self.document, self.preview)
-        self._add_dock("Mixer", self.mixer, "mixerDock", Qt.DockWidgetArea.BottomDockWidgetArea)
+        # In a scroll area, so on a small screen the dock may be shorter than its strips.
+        mixer_scroll = QScrollArea()
+        mixer_scroll.setWidget(self.mixer)
+        mixer_scroll.setWidgetResizable(True)
+        mixer_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        mixer_dock = self._add_dock("Mixer", mixer_scroll, "mixerDock",
+                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.inspector.overview.mixer_requested.connect(
+            lambda: (mixer_dock.show(), mixer_dock.raise_()))
         self.loudness = LoudnessPanel(self.document, self.preview)
         self._add_dock("Loudness", self.loudness, "loudnessDock",
                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -304,9 +313,11 @@ class MainWindow(QMainWindow):
             screen = QApplication.primaryScreen().availableGeometry()
             self.resize(min(1600, round(screen.width() * 0.9)),
                         min(1000, round(screen.height() * 0.9)))
-            mixer = self.findChild(QDockWidget, "mixerDock")  # as tall as its strips need
-            self.resizeDocks([mixer], [mixer.minimumSizeHint().height()],
-                             Qt.Orientation.Vertical)
+            # The mixer as tall as its strips need, on a small screen at most a third of it.
+            mixer = self.findChild(QDockWidget, "mixerDock")
+            title = mixer.minimumSizeHint().height() - mixer.widget().minimumSizeHint().height()
+            need = self.mixer.minimumSizeHint().height() + title
+            self.resizeDocks([mixer], [min(need, self.height() // 3)], Qt.Orientation.Vertical)
             for name in ("inspectorDock", "mixerDock"):  # in front of their tabs
                 self.findChild(QDockWidget, name).raise_()
         state = stored.value("windowState")

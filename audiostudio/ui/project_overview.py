@@ -36,6 +36,7 @@ HINTS = (
     "Space plays and pauses; L loops the selection",
 )
 NOTE = "color: #9aa0a6;"
+LINK = "#8ab4f8"
 
 
 def clips_by_state(project: Project,
@@ -65,6 +66,7 @@ def duration_words(seconds: float) -> str:
 
 class ProjectOverview(QWidget):
     clips_chosen = Signal(set)  # a count was clicked: select these clips
+    mixer_requested = Signal()  # "change them in the Mixer" was clicked: show the Mixer dock
 
     def __init__(self, generation: GenerationController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +103,7 @@ class ProjectOverview(QWidget):
         self.master = QLabel()
         self.master.setWordWrap(True)
         self.master.setStyleSheet(NOTE)
+        self.master.linkActivated.connect(lambda _link: self.mixer_requested.emit())
         layout.addRow(self.master)
         self.hints = QLabel()
         self.hints.setWordWrap(True)
@@ -139,7 +142,8 @@ class ProjectOverview(QWidget):
         target = ("not normalised" if mix.target_lufs is None
                   else f"target {mix.target_lufs:g} LUFS")
         self.master.setText(f"Master: {target}, ceiling {mix.true_peak_ceiling_dbtp:g} dBTP, "
-                            f"gain {mix.master_gain_db:+g} dB — change them in the Mixer")
+                            f"gain {mix.master_gain_db:+g} dB — "
+                            f"<a href='mixer' style='color: {LINK}'>change them in the Mixer</a>")
 
     def _job_state(self, clip_id: str) -> str | None:
         row = self.generation.state_of(clip_id)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QMessageBox
+from PySide6.QtWidgets import QDialog, QDockWidget, QDoubleSpinBox, QMessageBox
 
 from audiostudio.cli import main
 from audiostudio.model.clip_state import ClipState, clip_state
@@ -81,6 +81,17 @@ def test_inspector_edits_are_undoable(window, qtbot):
     assert doc.project.find_clip("c-knock000001")[1].gain_db == 0.0
     window.mixer.master.custom.setValue(-23.0)  # the master settings live in the mixer
     assert doc.project.mix.target_lufs == -23.0
+
+
+def test_the_overview_opens_the_mixer_for_the_master_settings(window, qtbot):
+    window.document.select(set())
+    mixer = window.findChild(QDockWidget, "mixerDock")
+    window.findChild(QDockWidget, "loudnessDock").raise_()  # the Mixer's tab goes behind
+    qtbot.waitUntil(lambda: mixer.visibleRegion().isEmpty())
+    master = window.inspector.overview.master
+    assert "target -16 LUFS" in master.text()
+    master.linkActivated.emit("mixer")
+    qtbot.waitUntil(lambda: not mixer.visibleRegion().isEmpty())
 
 
 def test_save_and_reopen_show_the_same_scene(window, scene, qtbot):
