@@ -10,7 +10,8 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
 4. MP3: encode with extra limiter margin, decode it back and measure; more margin until the
    decoded MP3 also stays under the ceiling (the encoder's filters create new peaks). MP3
    stems are encoded as they are (a limiter of their own would break their sum) and decoded
-   back to check: one over the ceiling is reported (``over_ceiling_dbtp``) and warned about.
+   back to check; one over the ceiling is encoded again behind a limiter of its own with the
+   margin it asked for (``_fit_mp3_stems``).
 A range (``start``/``end``) is still measured over the whole project, and the master stage
 warms the limiter up before ``start``: the range of the export equals the same samples of a
 whole export. A mix without stems, whole or a range, is written from the pre-master mix the
@@ -77,6 +78,7 @@ OUTPUT_THREADS = 3  # lanes 0, 1: the meter, the mix; stems go round all three
 MP3_RATES = (32000, 44100, 48000)
 MP3_MAX_TRIES = 5
 MP3_AIM_LU = 0.1  # the MP3's own loudness correction stops this close to the target
+MP3_MARGIN_STEP_DB = 0.2  # a margin that fell short grows by the overshoot and this
 TARGET_RANGE_LUFS = (-70.0, -5.0)
 CEILING_RANGE_DBTP = (-9.0, 0.0)
 RATE_RANGE_HZ = (8000, 384000)  # what the WAV writer (and the project format) take
@@ -173,7 +175,7 @@ def _measure_pass(
     levels over too (the range a mix-only export delivers), which an export with stems
     measures on the written stems instead."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
-    stats = _StemStats(len(plan.tracks) if levels_of else 0, plan.rate)
+    stats = _StemStats(0 if levels_of is None else len(plan.tracks), plan.rate)
     worker = _BackgroundWorker()  # the meter (and the kept mix) beside the rendering
     try:
         for b0, b1 in plan.blocks():
@@ -308,7 +310,7 @@ def _encode_mp3(master: Path, rate: int, ceiling: float, kbps: int, target: Path
                 best = figures
             gain_db += target_lufs - lufs
         else:
-            margin += peak - ceiling + 0.2
+            margin += peak - ceiling + MP3_MARGIN_STEP_DB
     if best is None:
         raise ExportError(f"Could not keep the MP3 under {ceiling} dBTP (decoded peak {peak} "
                           "dBTP)")
@@ -621,7 +623,7 @@ def _fit_mp3_stems(plan: RenderPlan, options: ExportOptions, out_dir: Path, outp
         if not over:
             break
         for i, peak in over.items():
-            margins[i] = margins.get(i, 0.0) + peak - ceiling + 0.2
+            margins[i] = margins.get(i, 0.0) + peak - ceiling + MP3_MARGIN_STEP_DB
         phase.start("Keeping the MP3 stems under the ceiling", 0.0)
         _encode_stems_again(plan, options, {i: (stem_path(i), ceiling - margins[i])
                                             for i in over}, norm_db, ceiling, span, phase)
