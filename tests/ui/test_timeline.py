@@ -526,7 +526,7 @@ def test_waveforms_settle_after_two_quick_zooms(qtbot, folder, monkeypatch):
         qtbot.waitUntil(view.waveforms_settled, timeout=3000)
         settle_waveforms(qtbot, view)
         last = view.clip_item("c-79")
-        assert last._wave_key is not None and last._wave_key[1] == 400.0
+        assert last._wave_key is not None and last._wave_key[1][0] == 400.0
 
 
 def test_a_missing_source_shows_a_badge_instead_of_a_waveform(qtbot, view, doc):

@@ -8,22 +8,26 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QFontMetricsF, QHelpEvent, QImage, QWheelEvent
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QDockWidget, QToolTip
 
 from audiostudio.model import Clip, Project, Request, Take, Track
 from audiostudio.model.request import request_hash
 from audiostudio.ui.document import DEFAULT_TRACK_HEIGHT, Document
+from audiostudio.ui.main_window import MainWindow
 from audiostudio.ui.timeline import TimelinePanel, TimelineView, style
-from audiostudio.ui.timeline.items import ClipItem
+from audiostudio.ui.timeline.items import ClipItem, clip_palette
 from audiostudio.ui.timeline.view import FIT_MAX_LANE
+from tests.conftest import SAMPLE_PROJECT
+from tests.ui.pixels import close
 
 RATE = 48000
 PPS = 100.0
@@ -261,6 +265,29 @@ def test_ctrl_wheel_over_headers_and_keys_change_the_lane_height(qtbot, panel):
     assert view.document.undo_stack.count() == 0  # a view zoom, not an edit
 
 
+def test_a_lane_zoom_shows_the_old_outline_stretched_until_the_new_one_is_made(
+        qtbot, panel, monkeypatch):
+    view = panel.view
+    for _ in range(50):  # the exact outline at this height first
+        painted(view)
+        if view.waveforms_settled():
+            break
+        qtbot.waitUntil(view.waveforms_settled, timeout=10000)
+    item = view.clip_item("c-long")
+    monkeypatch.setattr(view.wave_scheduler, "time_left", lambda: False)  # no time this frame
+    view.set_lane_scale(2.5)
+    image = painted(view)
+    assert item._stale_wave is not None and not item._wave_chunks  # the new one waits
+    wave = clip_palette(item.base_rgb, item.selected, item.muted)["wave"]
+    rect = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+    scale = image.width() / view.viewport().width()
+    # the old outline reached 1x the lane's height: stretched, it fills the taller body
+    rows = {y for y in range(rect.top() + 20, rect.bottom() - 3)
+            for x in range(rect.left() + 4, rect.right() - 4, 4)
+            if close(image.pixelColor(round(x * scale), round(y * scale)), wave, 40)}
+    assert rows and max(rows) - min(rows) > DEFAULT_TRACK_HEIGHT
+
+
 def test_resizing_a_zoomed_lane_stores_the_tracks_own_height(qtbot, panel):
     view, doc = panel.view, panel.document
     view.set_lane_scale(2.0)
@@ -278,3 +305,50 @@ def test_resizing_a_zoomed_lane_stores_the_tracks_own_height(qtbot, panel):
     doc.undo_stack.undo()
     assert doc.project.find_track("t-v").height is None
     assert view.row_height(0) == 2 * DEFAULT_TRACK_HEIGHT
+
+
+# --- the window's default layout ----------------------------------------------------------------
+def open_window(qtbot, folder: Path) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    assert win.open_path(folder)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def test_the_window_opens_with_lanes_filling_the_timeline_and_restores_the_docks(qtbot,
+                                                                                 tmp_path):
+    stored = QSettings("Audiostudio", "Audiostudio")
+    for key in ("geometry", "windowState"):
+        stored.remove(key)  # a first start
+    scene = Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene"))
+    try:
+        win = open_window(qtbot, scene)
+        view = win.panel.view
+        mixer = win.findChild(QDockWidget, "mixerDock")
+        qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())
+        assert len(win.document.project.tracks) == 3
+        # the mixer as tall as its strips need, on this small screen (the offscreen one is
+        # 800 px) a third of the window, scrolling; the timeline gets the rest
+        strips = win.mixer.minimumSizeHint().height()
+        asked = min(strips + mixer.height() - mixer.widget().height(), win.height() // 3)
+        assert abs(mixer.height() - asked) <= 4  # the dock separator's pixels
+        assert mixer.height() < strips and mixer.minimumSizeHint().height() < 100
+        assert view.viewport().height() > mixer.height()
+        before = mixer.height()
+        win.resizeDocks([mixer], [before + 100], Qt.Orientation.Vertical)
+        qtbot.waitUntil(lambda: mixer.height() > before + 50)
+        qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())  # refitted
+        chosen = mixer.height()
+        win.close()  # keeps the window's geometry and docks
+
+        again = open_window(qtbot, scene)
+        again_mixer = again.findChild(QDockWidget, "mixerDock")
+        assert again_mixer.height() == chosen
+        again_view = again.panel.view
+        qtbot.waitUntil(lambda: again_view.rows_bottom() == again_view.viewport().height())
+        again.close()
+    finally:
+        for key in ("geometry", "windowState"):
+            stored.remove(key)  # later windows start as a first start would

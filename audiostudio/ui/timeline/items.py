@@ -129,9 +129,10 @@ class ClipItem(QGraphicsItem):
         self._form_texts: dict[str, QStaticText] = {}
         self.shown_title = ""  # what the last paint wrote in the title bar (tests read it)
         self._look: tuple = ()
-        self._wave_key: tuple[tuple, float] | None = None  # (what is drawn, pixels/second)
+        # (what is drawn, (pixels/second, top, bottom)): the audio, and where it is drawn
+        self._wave_key: tuple[tuple, tuple[float, float, float]] | None = None
         self._wave_chunks: dict[int, QPolygonF] = {}
-        self._stale_wave: tuple[float, dict[int, QPolygonF]] | None = None
+        self._stale_wave: tuple[tuple[float, float, float], dict[int, QPolygonF]] | None = None
         self.wave_forced = False  # compute the outline at the next paint, whatever the budget
         self.sync(track, clip, row)
 
@@ -314,15 +315,17 @@ class ClipItem(QGraphicsItem):
         pps = self.context.pps
         gain = self.gain
         loop = self.clip.source_duration if self.clip.loop else None
-        key = (self.offset, rate, top, bottom, gain, loop, id(waveform))
-        if (key, pps) != self._wave_key or len(self._wave_chunks) > MAX_CHUNKS:
-            # Keep the outline of the previous zoom: drawn stretched until the new one is made.
+        key = (self.offset, rate, gain, loop, id(waveform))
+        place = (pps, top, bottom)
+        if (key, place) != self._wave_key or len(self._wave_chunks) > MAX_CHUNKS:
+            # Keep the outline of the previous zoom or lane height: drawn stretched until the
+            # new one is made.
             same_audio = self._wave_key is not None and self._wave_key[0] == key
             if same_audio and self._wave_chunks:
                 self._stale_wave = (self._wave_key[1], self._wave_chunks)
             elif not same_audio:
                 self._stale_wave = None
-            self._wave_key = (key, pps)
+            self._wave_key = (key, place)
             self._wave_chunks = {}
         width = math.ceil(rect.width())
         first = max(0, int(exposed.left()))
@@ -345,8 +348,12 @@ class ClipItem(QGraphicsItem):
         if missing:
             self.waves.defer(self)
             if self._stale_wave is not None:
-                old_pps, outlines = self._stale_wave
+                (old_pps, old_top, old_bottom), outlines = self._stale_wave
                 painter.save()
+                if (old_top, old_bottom) != (top, bottom):  # the lane changed height
+                    painter.translate(0, top)
+                    painter.scale(1.0, (bottom - top) / (old_bottom - old_top))
+                    painter.translate(0, -old_top)
                 painter.scale(pps / old_pps, 1.0)
                 for outline in outlines.values():
                     painter.drawPolygon(outline)

@@ -143,6 +143,7 @@ class TimelineView(QGraphicsView):
 
         self.snap_enabled = True
         self._lanes_fitted = False  # Fit chose the lane zoom: a resize fits again
+        self._fitted_height = 0  # the viewport height the lanes were fitted to
         self.duck_line: DuckLine | None = None
         self._items: dict[str, ClipItem] = {}
         self._track_ids: tuple[str, ...] = ()
@@ -316,8 +317,9 @@ class TimelineView(QGraphicsView):
         """Lanes that fill the viewport's height (within FIT_MIN_LANE..FIT_MAX_LANE each)."""
         natural = sum(self.document.track_height(i)
                       for i in range(len(self.document.project.tracks)))
+        self._fitted_height = self.viewport().height()
         if natural:
-            self._set_lane_scale(self.viewport().height() / natural, FIT_MIN_LANE, FIT_MAX_LANE)
+            self._set_lane_scale(self._fitted_height / natural, FIT_MIN_LANE, FIT_MAX_LANE)
         self._lanes_fitted = True
 
     def _set_lane_scale(self, scale: float, low_px: float, high_px: float) -> None:
@@ -373,7 +375,7 @@ class TimelineView(QGraphicsView):
         viewport = self.viewport().geometry()
         self.ruler.setGeometry(viewport.left(), viewport.top() - style.RULER_HEIGHT,
                                viewport.width(), style.RULER_HEIGHT)
-        if self._lanes_fitted and event.size().height() != event.oldSize().height():
+        if self._lanes_fitted and self.viewport().height() != self._fitted_height:
             self.fit_lanes()
         self._update_scene_rect()
 
@@ -442,10 +444,11 @@ class TimelineView(QGraphicsView):
         for index, track in enumerate(project.tracks):
             preview = self._height_preview.get(track.id)
             exact += preview if preview else self.document.track_height(index) * scale
-            height = max(float(style.MIN_TRACK_HEIGHT), round(exact) - top)
-            rows.append((top, height))
-            top += height
-            exact = max(exact, top)
+            bottom = max(float(round(exact)), top + style.MIN_TRACK_HEIGHT)
+            if bottom > exact + 0.5:  # held at the smallest lane: later rows start lower
+                exact = bottom
+            rows.append((top, bottom - top))
+            top = bottom
         ids = tuple(track.id for track in project.tracks)
         changed = rows != self.context.rows or ids != self._track_ids
         self.context.rows, self._track_ids = rows, ids
