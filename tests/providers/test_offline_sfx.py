@@ -4,7 +4,6 @@ is measurably the sound it claims to be (spectral centroid, noisiness, onset rat
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -448,12 +447,3 @@ def test_spectrogram_artifacts(renders: dict[str, np.ndarray]) -> None:
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 2_000
 
 
-def test_ten_seconds_of_any_family_renders_quickly() -> None:
-    """Budget 0.5 s per 10 s; asserted at 1.0 s because the test machine is shared."""
-    timings = {}
-    for family in ALL_FAMILIES:
-        start = time.perf_counter()
-        sfx.synthesize(PROMPTS[family.name], 10.0, seed=9)
-        timings[family.name] = time.perf_counter() - start
-    assert max(timings.values()) < 1.0, timings
-    assert float(np.median(list(timings.values()))) < 0.5, timings
