@@ -12,11 +12,12 @@ Passes over the timeline (each one block per track in memory, whatever the lengt
    stems are encoded as they are (a limiter of their own would break their sum) and decoded
    back to check; one over the ceiling is encoded again behind a limiter of its own with the
    margin it asked for (``_fit_mp3_stems``).
-A range (``start``/``end``) is still measured over the whole project, and the master stage
-warms the limiter up before ``start``: the range of the export equals the same samples of a
-whole export. A mix without stems, whole or a range, is written from the pre-master mix the
-measuring pass kept, which also measures each track's level over the range: the tracks are
-rendered once, over the whole timeline, whatever the range.
+A range (``start``/``end``) is still measured over the whole project (its loudness sets the
+gain), and the master stage warms the limiter up before ``start``: the range of the export
+equals the same samples of a whole export. Without normalisation the measuring pass covers
+the range and the warm-up only. A mix without stems, whole or a range, is written from the
+pre-master mix the measuring pass kept, which also measures each track's level over the
+range: the tracks are rendered once.
 Rendering twice costs less than keeping every stem of the whole timeline on disk in between
 (10 minutes of 8 tracks: ~1 s of CPU to render again, against 1.8 GB of float32 scratch).
 The output side runs on a few threads ("lanes", ``_Lanes``) beside the mixing: libsndfile's
@@ -49,10 +50,13 @@ from audiostudio.audio.loudness import (
     speech_gate,
 )
 from audiostudio.audio.master import (
+    RELEASE_MS,
     TARGET_TOLERANCE_LU,
+    WARMUP_RELEASES,
     MasterBlock,
     MasterStream,
     Normalisation,
+    Source,
     file_source,
     normalise,
     track_source,
@@ -86,6 +90,11 @@ RATE_RANGE_HZ = (8000, 384000)  # what the WAV writer (and the project format) t
 # them: the encoder's overshoot measured at most 2.4 dB (hard-limited noise and square waves
 # at -1 dBTP, 32-320 kbps; the scenes' own stems came back lower than they went in).
 MP3_OVERSHOOT_DB = 6.0
+# Rendered around a range that is not normalised: before it, more than the master stage's
+# limiter warm-up (WARMUP_RELEASES x RELEASE_MS plus its 5 ms look-ahead); after it, more than
+# the look-ahead (the limiter lowers the range's last frames for a peak just after it).
+RANGE_LEAD_S = WARMUP_RELEASES * RELEASE_MS / 1000.0 + 0.5
+RANGE_TAIL_S = 0.1
 
 
 @dataclass
@@ -167,18 +176,20 @@ class _StemStats:
 
 
 def _measure_pass(
-    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None, levels_of: tuple[int, int] | None
+    plan: RenderPlan, phase: _Phase, keep: BinaryIO | None, levels_of: tuple[int, int] | None,
+    frames: tuple[int, int],
 ) -> tuple[LoudnessMeter, _StemStats]:
     """Loudness of the pre-master mix. ``keep``: also keep the mix on disk, for the limiter
     passes of ``normalise`` and for a mix-only export's writing pass (which then need not
     render the tracks again). ``levels_of``: the timeline frames to measure each track's
     levels over too (the range a mix-only export delivers), which an export with stems
-    measures on the written stems instead."""
+    measures on the written stems instead. ``frames``: the timeline frames to measure (and
+    keep), the whole timeline unless nothing outside the range matters."""
     meter = LoudnessMeter(plan.rate, 2, true_peak=False)
     stats = _StemStats(0 if levels_of is None else len(plan.tracks), plan.rate)
     worker = _BackgroundWorker()  # the meter (and the kept mix) beside the rendering
     try:
-        for b0, b1 in plan.blocks():
+        for b0, b1 in plan.blocks(*frames):
             tracks = render_tracks(plan, b0, b1)
             tracks *= np.float32(plan.master_gain)
             mix = tracks.sum(axis=0)
@@ -189,7 +200,7 @@ def _measure_pass(
                 s0, s1 = max(b0, levels_of[0]), min(b1, levels_of[1])
                 if s0 < s1:
                     stats.add(tracks[:, s0 - b0 : s1 - b0])
-            phase(b1 / plan.frames)
+            phase((b1 - frames[0]) / (frames[1] - frames[0]))
     finally:
         worker.close()
     return meter, stats
@@ -482,18 +493,27 @@ def _export(
         with OutputSet() as outputs:
             phase.start("Measuring loudness", 0.3)
             mix_only = not options.stems
+            # The whole timeline's loudness sets the gain. Without a gain to find, a range
+            # needs only itself and the limiter's warm-up before it: kept for a mix, and
+            # rendered by the writing itself with stems.
+            measured = (0, plan.frames)
+            if target is None and not whole:
+                measured = (span[0], span[0])  # the stems' writing renders its own
+                if mix_only:
+                    measured = (max(0, span[0] - round(RANGE_LEAD_S * plan.rate)),
+                                min(plan.frames, span[1] + round(RANGE_TAIL_S * plan.rate)))
             pre_master = (temp_file("premaster") if mix_only or target is not None else None)
             pre_meter, stats = _measure_pass(plan, phase, pre_master,
-                                             levels_of=span if mix_only else None)
-            pre_lufs = pre_meter.integrated()
-            kept = None
+                                             levels_of=span if mix_only else None,
+                                             frames=measured)
+            pre_lufs = pre_meter.integrated() if measured == (0, plan.frames) else None
+            kept: Source | None = None  # the mix kept, read back in place
             if pre_master is not None:
                 pre_master.flush()
-                kept = temps[0]  # read back in place by the limiter passes and the writing
+                kept = _starting_at(file_source(temps[0]), measured[0])
             phase.start("Matching the loudness target", 0.1)
             norm = normalise(
-                lambda: (file_source(kept) if kept is not None
-                         else track_source(plan, stems=False)),
+                lambda: kept or track_source(plan, stems=False),
                 plan.rate, plan.frames, pre_lufs, pre_meter.sample_peak, target, ceiling, phase)
             phase.start("Writing mix" + (" and stems" if options.stems else ""), 0.5)
             master = temp_file("master") if "mp3" in options.formats else None
@@ -702,7 +722,7 @@ def _write_pass(
     names: list[str],
     ceiling: float,
     norm_db: float,
-    pre_master: Path | None,
+    pre_master: Source | None,
     master: BinaryIO | None,
     phase: _Phase,
     stem_stats: _StemStats,
@@ -735,8 +755,7 @@ def _write_pass(
             mix_file = wav(out_dir / "mix.wav") if "wav" in options.formats else None
             stem_files = _stem_writers(options, out_dir, outputs, names, plan.rate, wav)
             meter = LoudnessMeter(plan.rate, 2)
-            source = (file_source(pre_master) if pre_master is not None
-                      else track_source(plan, stems=options.stems))
+            source = pre_master or track_source(plan, stems=options.stems)
             stream = MasterStream(source, plan.rate, norm_db, ceiling, start=f0,
                                   block_frames=plan.block_frames)
 
@@ -777,6 +796,13 @@ def _write_pass(
         "sample_peak_dbfs": _round(meter.sample_peak_dbfs()),
         "duration_s": round((f1 - f0) / plan.rate, 3),
     }
+
+
+def _starting_at(source: Source, start: int) -> Source:
+    """``source`` holding the timeline from frame ``start`` on (read from there only)."""
+    if start == 0:
+        return source
+    return lambda b0, b1: source(b0 - start, b1 - start)
 
 
 def _handoff(project: Project, options: ExportOptions, out_dir: Path, outputs: OutputSet,

@@ -1,5 +1,7 @@
 """A range of the export is the same samples as that range of a whole export."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -68,23 +70,28 @@ def test_cli_render_start_end_is_the_same_range(tmp_path, capsys):
     np.testing.assert_allclose(_read(tmp_path / "cli" / "mix.wav"), expected, atol=2 * LSB_24)
 
 
-def test_a_mix_only_range_renders_the_tracks_once_and_reports_their_levels(tmp_path,
-                                                                          monkeypatch):
-    """The tracks are rendered in one pass over the timeline (the measurement, which keeps the
-    mix for the writing), not again for the range; the track levels of the range are those
-    the stems of that range measure."""
+@pytest.fixture
+def rendered(monkeypatch) -> list[int]:
+    """The frames of every ``render_tracks`` call of the export (the real rendering)."""
     from audiostudio.audio import master
     from audiostudio.export import render
 
-    rendered: list[int] = []
+    frames: list[int] = []
     real = render.render_tracks
 
     def counting(plan, b0, b1):
-        rendered.append(b1 - b0)
+        frames.append(b1 - b0)
         return real(plan, b0, b1)
 
     monkeypatch.setattr(render, "render_tracks", counting)
     monkeypatch.setattr(master, "render_tracks", counting)
+    return frames
+
+
+def test_a_mix_only_range_renders_the_tracks_once_and_reports_their_levels(tmp_path, rendered):
+    """The tracks are rendered in one pass over the timeline (the measurement, which keeps the
+    mix for the writing), not again for the range; the track levels of the range are those
+    the stems of that range measure."""
     loaded = load_project(SAMPLE_PROJECT)
     options = ExportOptions(start=3.25, end=9.5)
     mix = export_project(loaded.project, loaded.folder, tmp_path / "mix", options,
@@ -98,3 +105,48 @@ def test_a_mix_only_range_renders_the_tracks_once_and_reports_their_levels(tmp_p
         for key in ("integrated_lufs", "sample_peak_dbfs", "rms_dbfs"):
             assert ours[key] == pytest.approx(theirs[key], abs=0.1), (ours["name"], key)
     assert mix["dialogue_to_music_lu"] == pytest.approx(stems["dialogue_to_music_lu"], abs=0.1)
+
+
+def _hardest_limited_frame(limited, unlimited) -> int:
+    """Where the limiter's gain falls the most within its 5 ms look-ahead (a peak it holds)."""
+    level = np.abs(unlimited).max(axis=1)
+    gain = np.where(level > 0.05, np.abs(limited).max(axis=1) / np.maximum(level, 1e-9), 1.0)
+    return int(np.argmax(gain[:-240] - gain[240:])) + 240
+
+
+@pytest.mark.parametrize("stems", [True, False])
+def test_a_range_without_normalisation_renders_only_itself_and_the_warm_up(tmp_path, rendered,
+                                                                           stems):
+    """No gain to find: nothing outside the range matters but the limiter's past and its
+    look-ahead, so the range is rendered with those only, and still equals that part of a
+    whole export, even when it ends 2 ms before a peak the limiter is already lowering for."""
+    from audiostudio.export.render import RANGE_LEAD_S, RANGE_TAIL_S
+
+    loaded = load_project(SAMPLE_PROJECT)
+    options = ExportOptions(stems=stems, normalize=False, true_peak_dbtp=-9.0)  # limiting
+    full = export_project(loaded.project, loaded.folder, tmp_path / "whole", options,
+                          cache=cache_dir())
+    assert full["true_peak_dbtp"] <= -9.0 and full["pre_normalization_lufs"] is not None
+    free = export_project(loaded.project, loaded.folder, tmp_path / "free",
+                          replace(options, true_peak_dbtp=0.0, stems=False), cache=cache_dir())
+    assert free["true_peak_dbtp"] > -9.0
+    peak = _hardest_limited_frame(_read(tmp_path / "whole" / "mix.wav"),
+                                  _read(tmp_path / "free" / "mix.wav"))
+    f1 = peak - 100
+    f0 = f1 - round(4.5 * RATE)
+    rendered.clear()
+    options.start, options.end = f0 / RATE, f1 / RATE
+    ranged = export_project(loaded.project, loaded.folder, tmp_path / "part", options,
+                            cache=cache_dir())
+    # once (the measurement kept for a mix, the writing of the stems), not the 24 s timeline;
+    # the writing reads up to a block ahead
+    assert sum(rendered) <= (4.5 + RANGE_LEAD_S + RANGE_TAIL_S + 1.0) * RATE
+    names = ["mix.wav", *(f"stems/{n}" for n in ("01-narration.wav", "02-sfx.wav",
+                                                   "03-music-bed.wav") if stems)]
+    for name in names:
+        np.testing.assert_allclose(_read(tmp_path / "part" / name),
+                                   _read(tmp_path / "whole" / name)[f0:f1], atol=2 * LSB_24,
+                                   err_msg=name)
+    assert ranged["normalization_gain_db"] == 0.0 and ranged["pre_normalization_lufs"] is None
+    for ours, whole in zip(ranged["tracks"], full["tracks"], strict=True):
+        assert ours["integrated_lufs"] != whole["integrated_lufs"]  # measured over the range
