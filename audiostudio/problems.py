@@ -25,6 +25,7 @@ from audiostudio.model import CastEntry, Clip, Duck, FrameRate, Marker, Mix, Pro
 from audiostudio.model.assets import resolve_path
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.project import REQUEST_KINDS, TRACK_KINDS
+from audiostudio.model.reflow import overlaps
 from audiostudio.providers.base import ParamSpec, Provider, VoiceOption
 
 ERROR = "error"
@@ -239,20 +240,13 @@ def _is_voice(track: Track, clip: Clip) -> bool:
 
 
 def _overlap_problems(project: Project) -> Iterator[Problem]:
-    lines = sorted(
-        ((clip.start, clip.end, track, clip) for track in project.tracks for clip in track.clips
-         if not (track.mute or clip.mute) and _is_voice(track, clip) and clip.length),
-        key=lambda line: line[0])
-    latest: tuple[float, float, Track, Clip] | None = None  # the line that ends last so far
-    for line in lines:
-        start, end, track, clip = line
-        if latest is not None and latest[1] - start > OVERLAP_S:
-            other = latest[3]
-            yield _Place(track, clip).problem(
-                WARNING, f"overlaps voice line '{other.name or other.id}' by "
-                         f"{min(latest[1], end) - start:.2f} s: two voices talk at once")
-        if latest is None or end > latest[1]:
-            latest = line
+    heard = {clip.id: track for track in project.tracks for clip in track.clips
+             if not (track.mute or clip.mute) and _is_voice(track, clip)}
+    lines = (clip for track in project.tracks for clip in track.clips if clip.id in heard)
+    for other, clip in overlaps(lines, OVERLAP_S):
+        yield _Place(heard[clip.id], clip).problem(
+            WARNING, f"overlaps voice line '{other.name or other.id}' by "
+                     f"{min(other.end, clip.end) - clip.start:.2f} s: two voices talk at once")
 
 
 # Scripts (the first word of a letter's Unicode name) each language is written in; a language

@@ -16,7 +16,7 @@ after an import and after a re-flow follow one rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,12 +165,17 @@ def reflow_edit(project: Project) -> Edit | None:
 def overlapping_lines(project: Project) -> list[tuple[Clip, Clip]]:
     """Voice lines (on any track) that start before an earlier one has ended: what is left
     after a re-flow when pinned lines run into each other."""
-    lines = sorted((c for _, c in project.iter_clips() if c.request is not None
-                    and c.request.kind == "voice" and c.length), key=lambda c: c.start)
+    return overlaps((c for _, c in project.iter_clips()
+                     if c.request is not None and c.request.kind == "voice"), _EPS)
+
+
+def overlaps(clips: Iterable[Clip], tolerance: float) -> list[tuple[Clip, Clip]]:
+    """(earlier, later) for each clip that starts more than ``tolerance`` before one that
+    started earlier has ended (the one of those ending last)."""
     found: list[tuple[Clip, Clip]] = []
     longest: Clip | None = None
-    for clip in lines:
-        if longest is not None and clip.start < longest.end - _EPS:
+    for clip in sorted((c for c in clips if c.length), key=lambda c: c.start):
+        if longest is not None and longest.end - clip.start > tolerance:
             found.append((longest, clip))
         if longest is None or clip.end > longest.end:
             longest = clip
