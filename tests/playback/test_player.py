@@ -227,3 +227,28 @@ def test_an_edit_whose_stream_opens_slowly_plays_on_without_a_gap(sample):
         assert same_old[:took_over].all()
         np.testing.assert_allclose(heard[took_over:], exported[took_over:] * 10 ** (-40 / 20),
                                    atol=2e-6)
+
+
+def test_an_edit_while_looping_takes_over_inside_the_loop(sample):
+    """A fader pulled while a selection loops: the loop goes on without a gap, at the new
+    level from the take-over on, whichever lap that falls in."""
+    mix, opener = sample
+    sink = NullSink(RATE, record=True)
+    with playing_into(sink, opener()) as player:
+        start, end = 3 * RATE, 3 * RATE + RATE // 4
+        player.set_loop((start, end))
+        player.play(start)
+        time.sleep(0.6)
+        player.set_source(opener(gain_db=-40.0))
+        time.sleep(0.5)
+        player.pause()
+        heard = np.concatenate(sink.recording)
+        assert player.underruns == 0
+        lap = mix[start:end]
+        laps = np.tile(lap, (len(heard) // len(lap) + 1, 1))[:len(heard)]
+        same_old = np.all(np.abs(heard - laps) < 2e-6, axis=1)
+        took_over = int(np.argmin(same_old))
+        assert 0.6 * RATE < took_over < 0.8 * RATE, took_over / RATE
+        assert same_old[:took_over].all()
+        np.testing.assert_allclose(heard[took_over:], laps[took_over:] * 10 ** (-40 / 20),
+                                   atol=2e-6)
