@@ -352,3 +352,47 @@ def test_the_window_opens_with_lanes_filling_the_timeline_and_restores_the_docks
     finally:
         for key in ("geometry", "windowState"):
             stored.remove(key)  # later windows start as a first start would
+
+
+# --- zoom gestures ------------------------------------------------------------------------------
+def test_a_wheel_zoom_shows_the_last_frame_stretched_then_paints_sharp(qtbot, panel,
+                                                                       monkeypatch):
+    view = panel.view
+    for _ in range(50):
+        painted(view)
+        if view.waveforms_settled():
+            break
+        qtbot.waitUntil(view.waveforms_settled, timeout=10000)
+    # (Qt resolves paint() to Python once per class: count a helper every paint calls.)
+    paints: list[str] = []
+    real = ClipItem._paint_body
+    monkeypatch.setattr(ClipItem, "_paint_body",
+                        lambda self, *a: (paints.append(self.clip_id), real(self, *a))[1])
+    spot = QPointF(30, 40)
+    for _ in range(3):  # three notches of one gesture
+        QApplication.sendEvent(view.viewport(), QWheelEvent(
+            spot, view.viewport().mapToGlobal(spot), QPoint(), QPoint(0, 120),
+            Qt.MouseButton.NoButton, CTRL, Qt.ScrollPhase.NoScrollPhase, False))
+        image = painted(view)
+    assert view.pixels_per_second == pytest.approx(PPS * 1.25 ** 3)
+    assert view.zoom_preview.active and paints == []  # stretched: no clip repainted
+    item = view.clip_item("c-long")  # the clip's real geometry is the new zoom's
+    assert item.boundingRect().width() == pytest.approx(1.6 * PPS * 1.25 ** 3)
+    title = clip_palette(item.base_rgb, item.selected, item.muted)["title"]
+    scale = image.width() / view.viewport().width()
+    rect = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+    for x in (rect.left() + 4, rect.center().x(), rect.right() - 4):  # where it is now
+        color = image.pixelColor(round(x * scale), round((rect.top() + 2) * scale))
+        assert close(color, title, 12), (x, color.name())
+    qtbot.waitUntil(lambda: not view.zoom_preview.active, timeout=3000)  # the wheel rested
+    painted(view)
+    assert "c-long" in paints
+
+
+def test_a_click_during_a_zoom_gesture_paints_sharp_at_once(qtbot, panel):
+    view = panel.view
+    view.zoom_in()
+    assert view.zoom_preview.active
+    qtbot.mousePress(view.viewport(), LEFT, NO_MOD, QPoint(900, 20))
+    qtbot.mouseRelease(view.viewport(), LEFT, NO_MOD, QPoint(900, 20))
+    assert not view.zoom_preview.active

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 EMPTY_CLIP_SECONDS = 2.0  # how wide a prompt with no audio (and no duration) is drawn
 MIN_TEXT_ROOM = 16  # px; less would show a letter or two
+NARROW_TITLE = MIN_TEXT_ROOM + 2 * 3  # px; a clip this narrow shows at most a badge
 TITLE_POINTS = 8
 BADGE_POINTS = 7
 BADGE_PAD = 10  # px around a badge's word
@@ -289,10 +290,11 @@ class ClipItem(QGraphicsItem):
             return
         title = QRectF(0, 0, rect.width(), title_h)
         if not detailed:  # small: square corners, no antialiasing (a third of the cost)
-            painter.fillRect(rect, colors["body"])
-            painter.fillRect(title, colors["title"])
-            # a dark first column tells back-to-back neighbours apart
-            painter.fillRect(QRectF(0, 0, 1, rect.height()), colors["edge"])
+            # The first column left clear (the row shows through) tells back-to-back
+            # neighbours apart, one fill fewer than drawing an edge.
+            painter.fillRect(QRectF(1, title_h, rect.width() - 1, rect.height() - title_h),
+                             colors["body"])
+            painter.fillRect(title.adjusted(1, 0, 0, 0), colors["title"])
             return
         painter.setPen(QPen(colors["edge"], 1))
         painter.setBrush(colors["body"])
@@ -395,6 +397,9 @@ class ClipItem(QGraphicsItem):
     def _paint_title(self, painter: QPainter, rect: QRectF, title_h: float,
                      detailed: bool) -> None:
         badge, badge_color = self._badge()
+        if not badge and rect.width() < NARROW_TITLE:  # no room for a word or a hint: done
+            self.shown_title = ""
+            return
         margin = style.FADE_HANDLE + 4 if detailed else 3
         # A clip scrolled partly out on the left keeps its name in view (pinned to the edge).
         text_left = max(margin, self.context.left_edge - self.x() + 6)
