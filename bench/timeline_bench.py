@@ -172,7 +172,9 @@ def drag_check(app: QApplication, panel: TimelinePanel) -> dict[str, object]:
     before = item.sceneBoundingRect()
     press = view.mapFromScene(before.center())
     counts: Counter = Counter()
-    original = ClipItem.paint
+    # Qt resolves paint() to its Python override once per class, so a patched paint() is never
+    # called: count a helper every paint() calls instead.
+    original = ClipItem._paint_body
 
     def counting(self: ClipItem, *args: object) -> None:
         counts[self.clip_id] += 1
@@ -185,7 +187,7 @@ def drag_check(app: QApplication, panel: TimelinePanel) -> dict[str, object]:
     for _ in range(3):
         app.processEvents()  # the selection outline repaints the clip: not part of the drag
     recorder.rects.clear()
-    ClipItem.paint = counting  # type: ignore[method-assign]
+    ClipItem._paint_body = counting  # type: ignore[method-assign]
     try:
         for step in range(1, 11):
             QTest.mouseMove(view.viewport(), press + QPoint(step * 4, 0))
@@ -195,7 +197,7 @@ def drag_check(app: QApplication, panel: TimelinePanel) -> dict[str, object]:
                            Qt.KeyboardModifier.AltModifier, press + QPoint(40, 0))
         app.processEvents()
     finally:
-        ClipItem.paint = original  # type: ignore[method-assign]
+        ClipItem._paint_body = original  # type: ignore[method-assign]
         view.viewport().removeEventFilter(recorder)
     path = view.mapFromScene(before.united(after)).boundingRect().adjusted(-3, -3, 3, 3)
     repainted = [r for r in recorder.rects if not r.isEmpty()]
