@@ -371,7 +371,9 @@ def _exists(folder: Path, rel: str) -> bool:
 def find_problems(project: Project, folder: Path | None = None,
                   providers: Mapping[str, Provider] | None = None) -> list[Problem]:
     """Every problem of ``project``; with ``folder``, also clips whose audio is missing, stale
-    or not generated yet (what render would meet). ``providers``: default, the installed ones."""
+    or not generated yet (what render would meet). ``providers``: default, the installed ones
+    (the registry builds only those the project names: a render without cloud clips imports
+    no cloud provider)."""
     if providers is None:
         from audiostudio.providers.registry import available_providers
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,13 +140,15 @@ def test_the_clean_project_has_no_problems(clean):
 AUDIO_MISTAKES = {"stale clip", "clip not generated"}  # the others edit requests: stale too
 
 
+@pytest.mark.parametrize("registry", [False, True], ids=["offline", "registry"])
 @pytest.mark.parametrize(("name", "change", "place", "severity", "words"), MISTAKES,
                          ids=[m[0] for m in MISTAKES])
-def test_each_mistake_is_reported(clean, name, change, place, severity, words):
+def test_each_mistake_is_reported(clean, name, change, place, severity, words, registry):
+    # registry: the installed providers, as render and check use them (each built when named)
     _edit(clean, change)
     loaded = load_project(clean)
     folder = loaded.folder if name in AUDIO_MISTAKES else None
-    problems = find_problems(loaded.project, folder, PROVIDERS)
+    problems = find_problems(loaded.project, folder, None if registry else PROVIDERS)
     assert len(problems) == 1, [str(p) for p in problems]
     [problem] = problems
     assert words in problem.message and problem.severity == severity
@@ -200,3 +204,42 @@ def test_a_multilingual_service_may_read_any_script(tmp_path):
     project.tracks[0].clips[0].request.provider = "offline"
     [problem] = find_problems(project, None, PROVIDERS)
     assert "Japanese script" in problem.message
+
+
+_PROBE = """
+import json, runpy, sys
+try:
+    runpy.run_module("audiostudio", run_name="__main__", alter_sys=True)
+finally:
+    print(json.dumps(sorted(sys.modules)))
+"""
+CLOUD = {"audiostudio.providers.elevenlabs", "audiostudio.providers.stability",
+         "audiostudio.providers.suno", "elevenlabs", "requests"}
+
+
+def _cli_modules(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """`python -m audiostudio ARGS` in a fresh interpreter, and the modules it imported."""
+    run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True,
+                         text=True, check=False)
+    return run, set(json.loads(run.stdout.splitlines()[-1]))
+
+
+def test_the_warnings_pass_imports_only_the_providers_a_project_names(clean, tmp_path):
+    # Importing every provider (scipy, requests, the SDKs) took ~1.4 s of a short render.
+    _edit(clean, lambda d: _clip(d, 0, 1)["request"].update(params={"offline": {"pich": 1}}))
+    run, loaded = _cli_modules("render", str(clean), "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert "`request.params.offline.pich`: unknown param — did you mean `pitch`?" in run.stderr
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["warnings"][0][
+        "clip_id"] == "c-two"
+    assert "audiostudio.providers.offline" in loaded  # its params were checked
+    assert not loaded & (CLOUD | {"audiostudio.providers.offline.sfx",
+                                  "audiostudio.providers.offline.music"})
+    _edit(clean, lambda d: _clip(d, 0, 1)["request"].update(
+        text="扉を開けて。", params={"elevenlabs": {"sped": 1}}))
+    run, loaded = _cli_modules("check", str(clean))
+    assert run.returncode == 0, run.stderr
+    assert "`request.params.elevenlabs.sped`: unknown param" in run.stdout
+    assert "Japanese script" in run.stdout  # the offline voices, probed for a voice line
+    assert "audiostudio.providers.elevenlabs" in loaded
+    assert not loaded & {"audiostudio.providers.stability", "audiostudio.providers.suno"}

@@ -74,6 +74,8 @@ def test_the_registry_builds_every_provider_with_its_config(keys, monkeypatch):
     assert isinstance(providers["suno"], SunoProvider)
     assert providers["stability"].config.api_key == ENV_KEY
     assert "ELEVENLABS_API_KEY" in providers["elevenlabs"].unavailable_reason()
+    assert providers["suno"] is providers["suno"]  # built once, on first look-up
+    assert "sunno" not in providers and providers.get("sunno") is None
     config = ProviderConfig("http://127.0.0.1:1", api_key=ENV_KEY)
     assert available_providers({"suno": config})["suno"].config is config
 

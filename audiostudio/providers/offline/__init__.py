@@ -17,7 +17,6 @@ import soundfile as sf
 from audiostudio.errors import BadRequestError
 from audiostudio.progress import Cancelled, Progress
 from audiostudio.providers.base import Cost, ParamSpec, ProviderResult, Resolved, VoiceOption
-from audiostudio.providers.offline import music, sfx
 
 RATE = 48000
 _REVISION = "1"
@@ -33,7 +32,9 @@ class OfflineProvider:
             from audiostudio.providers.offline import voices
 
             engine = voices.ENGINE_VERSION
-        else:
+        else:  # sfx and music import scipy.signal (~0.5 s): only when asked, as voices
+            from audiostudio.providers.offline import music, sfx
+
             engine = f"{kind}-{(sfx if kind == 'sfx' else music).VERSION}"
         return f"offline-{_REVISION}/{engine}"
 
@@ -102,6 +103,8 @@ class OfflineProvider:
         if request.duration is not None and not 0 < request.duration <= 600:
             raise BadRequestError("must be between 0 and 600 seconds", self.name,
                                   field="duration")
+        from audiostudio.providers.offline import music, sfx
+
         if request.kind == "sfx":
             return sfx.synthesize(prompt, request.duration, seed + variant, RATE)
         return music.compose(prompt, request.duration, seed, RATE, variant=variant)
