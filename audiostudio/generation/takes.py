@@ -9,7 +9,7 @@ Semantics (shared by the CLI and the window):
   (``reusable_take``, ``reuse_edit``); when neither has the audio any more, generating it
   again uses that take's seed, so a deterministic provider makes the same audio;
 - takes are only ever appended; ``take``, ``source``, ``source_duration`` and, for voice, the
-  clip's ``duration`` follow the chosen take.
+  clip's ``duration`` follow the chosen take (a fitted line's ``offset`` goes back to 0).
 A finished job is applied by clip id; if the clip was deleted or its request edited meanwhile
 the audio stays in the cache (a later generate finds it) and the project is left alone.
 """
@@ -119,8 +119,11 @@ def reuse_edit(folder: Path, clip: Clip, index: int, cache: AssetCache) -> Edit:
 def _choose(clip: Clip, index: int, source: str, length: float) -> dict:
     """The fields that make take ``index`` (audio ``source``, ``length`` s) the clip's audio."""
     fields: dict = {"take": index, "source": source, "source_duration": length}
-    if (clip.request is not None and clip.request.kind == "voice") or clip.duration is None:
-        fields["duration"] = max(1e-3, length - clip.offset)
+    request, offset = clip.request, clip.offset
+    if request is not None and request.kind == "voice" and request.fit:
+        offset = fields["offset"] = 0.0  # made to its slot: an old take's trimmed start is moot
+    if (request is not None and request.kind == "voice") or clip.duration is None:
+        fields["duration"] = max(1e-3, length - offset)
     return fields
 
 

@@ -8,6 +8,11 @@ scene). Voice lines are estimated from their text at import, so once they are ge
 clips that follow overlap or leave holes; re-flow moves them (one undoable edit), while pinned
 (``@``) cues, locked clips and clips the script did not place stay put.
 
+Hand placement wins: a clip or marker the user moved (``hand_edits.ByHand``) has
+``"moved": s`` in its anchor, its start from then on; what is anchored after it still follows
+it. Its ``after``/``offset``/``at`` stay, so dropping ``moved`` (``release_moved_edit``) hands
+it back to the script.
+
 Design note: the anchor carries its owner's id because duplicating or splitting a clip copies
 its keys; a copy (another id) is then simply not anchored, instead of landing on top of
 the original. The import computes its first layout with the same solver, so the timeline right
@@ -25,6 +30,7 @@ from audiostudio.model.project import Clip, Marker, Project
 
 MUSIC_FADE_OUT_S = 2.0  # a bed's fade-out, inside the clip; shortened for short beds
 MUSIC_FADE_IN_S = 0.5
+MOVED = "moved"  # the anchor's key for where the user put it by hand
 _UNSET = object()
 _EPS = 1e-6
 
@@ -90,8 +96,9 @@ def solve(items: Mapping[str, Placed]) -> dict[str, tuple[float, float]]:
 
 def _start_of(data: Mapping[str, Any], items: Mapping[str, Placed],
               place: Callable[[str], tuple[float, float]]) -> float | None:
-    if isinstance(data.get("at"), int | float):
-        return float(data["at"])
+    for key in (MOVED, "at"):
+        if isinstance(data.get(key), int | float):
+            return float(data[key])
     offset = data.get("offset", 0.0)
     if not isinstance(offset, int | float):
         return None
@@ -104,7 +111,7 @@ def _start_of(data: Mapping[str, Any], items: Mapping[str, Placed],
     return max(0.0, start + length + float(offset))
 
 
-def _owned_anchor(item: Clip | Marker) -> Mapping[str, Any] | None:
+def owned_anchor(item: Clip | Marker) -> Mapping[str, Any] | None:
     data = item.script
     if data is not None and data.get("id") == item.id:
         return data
@@ -120,18 +127,24 @@ def clip_length(clip: Clip) -> float:
     return 0.0
 
 
-def anchored_items(project: Project) -> dict[str, Placed]:
+def anchored_items(project: Project, forget_moves: bool = False) -> dict[str, Placed]:
+    """The solver's items; with ``forget_moves``, as if nothing had been moved by hand."""
     items: dict[str, Placed] = {}
     for track, clip in project.iter_clips():
-        data = _owned_anchor(clip)
+        data = owned_anchor(clip)
         if data is not None:
-            items[clip.id] = Placed(data, clip.start, clip_length(clip),
-                                    pinned=clip.locked or track.locked)
+            pinned = clip.locked or track.locked
+            items[clip.id] = Placed(_forget(data) if forget_moves and not pinned else data,
+                                    clip.start, clip_length(clip), pinned=pinned)
     for marker in project.markers:
-        data = _owned_anchor(marker)
+        data = owned_anchor(marker)
         if data is not None:
-            items[marker.id] = Placed(data, marker.time, 0.0)
+            items[marker.id] = Placed(_forget(data) if forget_moves else data, marker.time, 0.0)
     return items
+
+
+def _forget(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != MOVED}
 
 
 def bed_fades(length: float) -> dict[str, float]:
@@ -140,12 +153,17 @@ def bed_fades(length: float) -> dict[str, float]:
             "fade_out": min(MUSIC_FADE_OUT_S, length / 3)}
 
 
-def reflow_edit(project: Project) -> Edit | None:
+def reflow_edit(project: Project, forget_moves: bool = False) -> Edit | None:
     """One edit moving every anchored clip and marker to where its anchor puts it (and
-    stretching beds to their end cue); None when everything already is there."""
-    items = anchored_items(project)
+    stretching beds to their end cue); None when everything already is there. With
+    ``forget_moves``, what was moved by hand goes back to the script's place too (its
+    ``moved`` is dropped), except locked clips."""
+    items = anchored_items(project, forget_moves)
     solved = solve(items)
-    edits: list[Edit] = []
+    stored = {clip.id: clip.script for _, clip in project.iter_clips()}
+    stored |= {marker.id: marker.script for marker in project.markers}
+    edits: list[Edit] = [SetFields(item_id, {"script": dict(item.anchor)})
+                         for item_id, item in items.items() if item.anchor != stored[item_id]]
     for _, clip in project.iter_clips():
         if clip.id not in solved:
             continue

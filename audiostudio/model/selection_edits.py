@@ -21,6 +21,7 @@ from audiostudio.model.edits import (
     SetFields,
     SplitClip,
 )
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.model.project import Clip, Project, Track, new_id
 
 
@@ -139,7 +140,8 @@ def nudge(project: Project, selection: set[str], step: float) -> SelectionEdit |
         return None
     edits: list[Edit] = [MoveClip(clip.id, clip.start + delta) for _, _, clip in chosen]
     key = "nudge:" + ",".join(sorted(clip.id for _, _, clip in chosen))
-    return SelectionEdit(compound(edits), f"Nudge {plural(len(edits), 'clip')}", merge_key=key)
+    return SelectionEdit(ByHand(compound(edits)), f"Nudge {plural(len(edits), 'clip')}",
+                         merge_key=key)
 
 
 def toggle_track_mute(project: Project, selection: set[str]) -> SelectionEdit | Hint:

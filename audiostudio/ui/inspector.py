@@ -40,6 +40,7 @@ from audiostudio.errors import AudiostudioError
 from audiostudio.model import Clip
 from audiostudio.model.assets import resolve_path
 from audiostudio.model.edits import SetFields
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.model.project import FADE_CURVES
 from audiostudio.model.schema import to_json
 from audiostudio.settings import cache_dir
@@ -293,7 +294,8 @@ class Inspector(QScrollArea):
         """One undoable step named in people's words ("Fade-out curve: Line 3"), merged per
         field of one clip while a spin box turns."""
         merge_key = f"{target}:{key}"
-        error = self.document.try_apply(SetFields(target, {key: value}),
+        edit = SetFields(target, {key: value})  # a clip's Start or Duration is a hand edit
+        error = self.document.try_apply(ByHand(edit) if form is self.clip_form else edit,
                                         f"{form.specs[key].label}: {what}", merge_key)
         self.error.setText(error or "")
         if error:

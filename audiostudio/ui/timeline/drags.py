@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtWidgets import QRubberBand
 
 from audiostudio.model.edits import Edit, MoveClip, SetFields, TrimClip
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.model.selection_edits import compound, plural
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class MoveDrag(_ItemsDrag):
                      tracks[row + self.row_shift].id if self.row_shift else None)
             for item, origin, row in self.origins
         ]
-        return compound(edits), f"Move {plural(len(edits), 'clip')}"
+        return ByHand(compound(edits)), f"Move {plural(len(edits), 'clip')}"
 
 
 class TrimDrag(_ItemsDrag):
@@ -131,7 +132,7 @@ class TrimDrag(_ItemsDrag):
     def finish(self) -> tuple[Edit, str] | None:
         if self.time == self.edge:
             return None
-        return TrimClip(self.item.clip_id, self.side, self.time), f"Trim clip {self.side}"
+        return ByHand(TrimClip(self.item.clip_id, self.side, self.time)), f"Trim clip {self.side}"
 
 
 class FadeDrag(_ItemsDrag):

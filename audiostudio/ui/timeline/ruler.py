@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from audiostudio.model import Marker, new_id, timecode
 from audiostudio.model.edits import AddMarker, MoveMarker, RemoveMarker
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.ui.timeline import style
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class Ruler(QWidget):
         marker_id, _, time = drag
         found = next((m for m in self.view.document.project.markers if m.id == marker_id), None)
         if found is not None and time != found.time:
-            self.view.apply(MoveMarker(marker_id, time), "Move marker")
+            self.view.apply(ByHand(MoveMarker(marker_id, time)), "Move marker")
         self.update()
         self.view.viewport().update()
 
