@@ -82,14 +82,14 @@ def _new_from_script(args: argparse.Namespace) -> int:
     return _render(project, folder, Path(args.render))
 
 
-def _reflow_and_save(project, folder: Path) -> None:
+def _reflow_and_save(project, folder: Path, forget_moves: bool = False) -> None:
     import sys
 
     from audiostudio.model.edits import apply
     from audiostudio.model.reflow import overlapping_lines, reflow_edit
     from audiostudio.model.store import save_project
 
-    edit = reflow_edit(project)
+    edit = reflow_edit(project, forget_moves)
     if edit is not None:
         apply(project, edit)
         save_project(project, folder)
@@ -118,7 +118,7 @@ def _cmd_reflow(args: argparse.Namespace) -> int:
     from audiostudio.model.store import load_project
 
     loaded = load_project(Path(args.project))
-    _reflow_and_save(loaded.project, loaded.folder)
+    _reflow_and_save(loaded.project, loaded.folder, args.forget_moves)
     return 0
 
 
@@ -185,6 +185,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     reflow = sub.add_parser("reflow", help="move a script's clips to follow their lines' real "
                                            "lengths (after generating)")
     reflow.add_argument("project")
+    reflow.add_argument("--forget-moves", action="store_true",
+                        help="also put lines moved by hand back where the script places them "
+                             "(locked clips stay)")
     reflow.set_defaults(func=_cmd_reflow)
 
     imp = sub.add_parser("import", help="import an audio file onto a track")

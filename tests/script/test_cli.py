@@ -5,8 +5,10 @@ from __future__ import annotations
 import soundfile as sf
 
 from audiostudio.cli import main
+from audiostudio.model.edits import MoveClip, apply
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.model.reflow import overlapping_lines
-from audiostudio.model.store import load_project
+from audiostudio.model.store import load_project, save_project
 
 SCRIPT = """INT. KITCHEN - DAY
 A (cheerfully): Morning!
@@ -70,3 +72,22 @@ def test_reflow_command_on_a_fresh_import(tmp_path, capsys) -> None:
     assert main(["new", str(tmp_path / "p"), "--from-script", str(script)]) == 0
     assert main(["reflow", str(tmp_path / "p")]) == 0
     assert capsys.readouterr().out.rstrip().endswith("Nothing to re-flow")
+
+
+def test_reflow_keeps_a_line_moved_by_hand_unless_told_to_forget_moves(tmp_path, capsys) -> None:
+    script = tmp_path / "s.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    folder = tmp_path / "p"
+    assert main(["new", str(folder), "--from-script", str(script)]) == 0
+    project = load_project(folder).project
+    line = project.tracks[1].clips[0]  # B: Is it?
+    placed = line.start
+    apply(project, ByHand(MoveClip(line.id, placed + 5.0)))  # as the window's drag does
+    save_project(project, folder)
+
+    assert main(["reflow", str(folder)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Nothing to re-flow")
+    assert load_project(folder).project.tracks[1].clips[0].start == placed + 5.0
+    assert main(["reflow", str(folder), "--forget-moves"]) == 0
+    back = load_project(folder).project.tracks[1].clips[0]
+    assert back.start == placed and "moved" not in back.script
