@@ -1,5 +1,5 @@
-"""In the timeline: a line dragged by hand survives a re-flow; a fitted line trimmed by hand is
-refitted to its new slot by Generate."""
+"""In the window: a line dragged by hand (or given a Start in the inspector) survives a
+re-flow; a fitted line trimmed by hand is refitted to its new slot by Generate."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from audiostudio.generation.service import GenerationService
 from audiostudio.model.clip_state import ClipState, clip_state
 from audiostudio.model.reflow import reflow_edit
 from audiostudio.model.store import save_project
+from audiostudio.providers.registry import available_providers
 from audiostudio.ui.document import Document
+from audiostudio.ui.generation import GenerationController
+from audiostudio.ui.inspector import Inspector
 from tests.script.test_reflow import GAP, scene, set_lengths
 from tests.ui.test_timeline import PPS, at_clip, drag, open_panel
 
@@ -80,3 +83,25 @@ def test_a_fitted_line_trimmed_in_the_timeline_is_refitted_to_its_new_length(
         assert line.offset == 0.0  # the new audio plays from its first word
         assert line.duration == pytest.approx(slot, rel=0.02)
         assert line.source_duration == pytest.approx(slot, rel=0.02)
+
+
+def test_the_inspectors_start_and_duration_are_hand_edits(qtbot, providers, tmp_path):
+    project, clips = scene(providers, "A: One.\nB: Two, and more of it. ~2s\nA: Three.\n")
+    two, three = clips["Two, and more of it."], clips["Three."]
+    save_project(project, tmp_path / "p")
+    document = Document(project, tmp_path / "p")
+    available = available_providers()
+    gen = GenerationController(document, tmp_path / "cache", available,
+                               dict.fromkeys(available, 1))
+    try:
+        inspector = Inspector(document, gen)
+        qtbot.addWidget(inspector)
+        document.select({two.id})
+        inspector.clip_form.widgets["start"].setValue(8.0)
+        inspector.clip_form.widgets["duration"].setValue(1.5)
+        assert two.script["moved"] == 8.0 and two.request.duration == 1.5
+        assert document.undo_stack.count() == 2  # Start, Duration: each with its follow-up
+        document.apply(reflow_edit(project), "Re-flow script timing")
+        assert two.start == 8.0 and three.start == pytest.approx(9.5 + GAP)
+    finally:
+        gen.close()
