@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 from audiostudio.errors import SettingsError
 from audiostudio.providers import registry
-from audiostudio.providers.base import Provider
 from audiostudio.providers.config import SERVICES, ProviderConfig
 from audiostudio.providers.keys import KeyStore
 from audiostudio.settings import Settings, cache_dir, config_dir, load_settings
@@ -57,6 +56,6 @@ def provider_configs(settings: Settings, keys: KeyStore,
 
 
 def configured_providers(settings: Settings | None = None,
-                         keys: KeyStore | None = None) -> dict[str, Provider]:
+                         keys: KeyStore | None = None) -> registry.Providers:
     settings = settings or load_settings()
     return registry.available_providers(provider_configs(settings, keys or key_store()))

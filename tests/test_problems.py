@@ -232,9 +232,9 @@ def test_the_warnings_pass_imports_only_the_providers_a_project_names(clean, tmp
     assert "`request.params.offline.pich`: unknown param — did you mean `pitch`?" in run.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["warnings"][0][
         "clip_id"] == "c-two"
-    assert "audiostudio.providers.offline" in loaded  # its params were checked
-    assert not loaded & (CLOUD | {"audiostudio.providers.offline.sfx",
-                                  "audiostudio.providers.offline.music"})
+    # the offline provider's params and voice list were checked (its lines' languages)...
+    assert {"audiostudio.providers.offline", "audiostudio.providers.offline.voices"} <= loaded
+    assert not loaded & (CLOUD | {"scipy"})  # ...but no audio made: no synth, no scipy
     _edit(clean, lambda d: _clip(d, 0, 1)["request"].update(
         text="扉を開けて。", params={"elevenlabs": {"sped": 1}}))
     run, loaded = _cli_modules("check", str(clean))
@@ -242,4 +242,5 @@ def test_the_warnings_pass_imports_only_the_providers_a_project_names(clean, tmp
     assert "`request.params.elevenlabs.sped`: unknown param" in run.stdout
     assert "Japanese script" in run.stdout  # the offline voices, probed for a voice line
     assert "audiostudio.providers.elevenlabs" in loaded
-    assert not loaded & {"audiostudio.providers.stability", "audiostudio.providers.suno"}
+    assert not loaded & {"audiostudio.providers.stability", "audiostudio.providers.suno",
+                         "scipy"}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import butter, istft, sosfilt, stft
+
+# scipy (~0.5 s to import) is imported in the functions that use it: the engines import this
+# module to list their voices too (the warnings pass of a render with voice lines does).
 
 EDGE_FADE_IN_S = 0.005
 EDGE_FADE_OUT_S = 0.03  # eSpeak stops mid-vowel (its last 30 ms only 7-16 dB under the peak)
@@ -30,6 +31,8 @@ def limit(audio: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
     Turning the whole line down instead would make a [shouting] segment no louder than the
     rest, since raising speech by 5 dB pushes its peaks over full scale.
     """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     hold = max(1, round(0.005 * rate))
     gain = np.minimum(1.0, ceiling / np.maximum(np.abs(audio), 1e-9))
     # Hold each dip for ±5 ms, then average over 5 ms: smooth (no clicks) yet still under
@@ -78,6 +81,9 @@ def whisperise(audio: np.ndarray, rate: int) -> np.ndarray:
     keeps the formants (the words); random phase makes it noise. The seed is fixed so the
     same line whispers the same way every time.
     """
+    from scipy.ndimage import uniform_filter1d
+    from scipy.signal import butter, istft, sosfilt, stft
+
     nperseg = 512
     _, _, spectrum = stft(audio, rate, nperseg=nperseg)
     bins = max(3, round(350.0 / (rate / nperseg)))
