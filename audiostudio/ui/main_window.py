@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QTabBar,
     QTableWidget,
     QTableWidgetItem,
     QUndoView,
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(max(5, int(self.settings.autosave_interval_s)) * 1000)
         self.workers = workers.Workers()
+        self._size_mixer_on_show = False  # a first start sizes the mixer dock when shown
         self._restore_geometry()
         self._update_title()
 
@@ -313,16 +315,28 @@ class MainWindow(QMainWindow):
             screen = QApplication.primaryScreen().availableGeometry()
             self.resize(min(1600, round(screen.width() * 0.9)),
                         min(1000, round(screen.height() * 0.9)))
-            # The mixer as tall as its strips need, on a small screen at most a third of it.
-            mixer = self.findChild(QDockWidget, "mixerDock")
-            title = mixer.minimumSizeHint().height() - mixer.widget().minimumSizeHint().height()
-            need = self.mixer.minimumSizeHint().height() + title
-            self.resizeDocks([mixer], [min(need, self.height() // 3)], Qt.Orientation.Vertical)
+            self._size_mixer_on_show = True  # at the size the window is shown at
             for name in ("inspectorDock", "mixerDock"):  # in front of their tabs
                 self.findChild(QDockWidget, name).raise_()
         state = stored.value("windowState")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._size_mixer_on_show:  # once the docks are laid out (resizeDocks is lost before)
+            self._size_mixer_on_show = False
+            QTimer.singleShot(0, self._size_mixer)
+
+    def _size_mixer(self) -> None:
+        """The mixer as tall as its strips need; in a small window at most a third of it."""
+        mixer = self.findChild(QDockWidget, "mixerDock")
+        title = mixer.minimumSizeHint().height() - mixer.widget().minimumSizeHint().height()
+        # the size asked for is the dock area's: the tab bar of its tabbed docks included
+        tabs = next((bar.height() for bar in self.findChildren(QTabBar) if bar.isVisible()
+                     and mixer.windowTitle() in (bar.tabText(i) for i in range(bar.count()))), 0)
+        need = self.mixer.minimumSizeHint().height() + title + tabs
+        self.resizeDocks([mixer], [min(need, self.height() // 3)], Qt.Orientation.Vertical)
 
     def _save_geometry(self) -> None:
         stored = QSettings("Audiostudio", "Audiostudio")

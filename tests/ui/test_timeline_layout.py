@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QFontMetricsF, QHelpEvent, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QToolTip
 
@@ -319,39 +319,49 @@ def open_window(qtbot, folder: Path) -> MainWindow:
 
 def test_the_window_opens_with_lanes_filling_the_timeline_and_restores_the_docks(qtbot,
                                                                                  tmp_path):
-    stored = QSettings("Audiostudio", "Audiostudio")
-    for key in ("geometry", "windowState"):
-        stored.remove(key)  # a first start
-    scene = Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene"))
-    try:
-        win = open_window(qtbot, scene)
-        view = win.panel.view
-        mixer = win.findChild(QDockWidget, "mixerDock")
-        qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())
-        assert len(win.document.project.tracks) == 3
-        # the mixer as tall as its strips need, on this small screen (the offscreen one is
-        # 800 px) a third of the window, scrolling; the timeline gets the rest
-        strips = win.mixer.minimumSizeHint().height()
-        asked = min(strips + mixer.height() - mixer.widget().height(), win.height() // 3)
-        assert abs(mixer.height() - asked) <= 4  # the dock separator's pixels
-        assert mixer.height() < strips and mixer.minimumSizeHint().height() < 100
-        assert view.viewport().height() > mixer.height()
-        before = mixer.height()
-        win.resizeDocks([mixer], [before + 100], Qt.Orientation.Vertical)
-        qtbot.waitUntil(lambda: mixer.height() > before + 50)
-        qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())  # refitted
-        chosen = mixer.height()
-        win.close()  # keeps the window's geometry and docks
+    scene = Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene"))  # a first start (conftest)
+    win = open_window(qtbot, scene)
+    view = win.panel.view
+    mixer = win.findChild(QDockWidget, "mixerDock")
+    qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())
+    assert len(win.document.project.tracks) == 3
+    # the mixer as tall as its strips need, on this small screen (the offscreen one is
+    # 800 px) a third of the window, scrolling; the timeline gets the rest
+    strips = win.mixer.minimumSizeHint().height()
+    asked = min(strips + mixer.height() - mixer.widget().height(), win.height() // 3)
+    assert abs(mixer.height() - asked) <= 4  # the dock separator's pixels
+    assert mixer.height() < strips and mixer.minimumSizeHint().height() < 100
+    assert view.viewport().height() > mixer.height()
+    before = mixer.height()
+    win.resizeDocks([mixer], [before + 100], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: mixer.height() > before + 50)
+    qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())  # refitted
+    chosen = mixer.height()
+    win.close()  # keeps the window's geometry and docks
 
-        again = open_window(qtbot, scene)
-        again_mixer = again.findChild(QDockWidget, "mixerDock")
-        assert again_mixer.height() == chosen
-        again_view = again.panel.view
-        qtbot.waitUntil(lambda: again_view.rows_bottom() == again_view.viewport().height())
-        again.close()
-    finally:
-        for key in ("geometry", "windowState"):
-            stored.remove(key)  # later windows start as a first start would
+    again = open_window(qtbot, scene)
+    again_mixer = again.findChild(QDockWidget, "mixerDock")
+    assert again_mixer.height() == chosen
+    again_view = again.panel.view
+    qtbot.waitUntil(lambda: again_view.rows_bottom() == again_view.viewport().height())
+    again.close()
+
+
+def test_a_large_first_window_gives_the_mixer_what_its_strips_need(qtbot, tmp_path):
+    win = MainWindow()
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    assert win.open_path(Path(shutil.copytree(SAMPLE_PROJECT, tmp_path / "scene")))
+    win.resize(1600, 1000)  # as on a large screen, before it is shown
+    win.show()
+    qtbot.waitExposed(win)
+    mixer = win.findChild(QDockWidget, "mixerDock")
+    scroll = mixer.widget()
+    qtbot.waitUntil(lambda: mixer.height() < win.height() // 3)  # sized once laid out
+    assert scroll.viewport().height() >= win.mixer.minimumSizeHint().height()
+    assert scroll.verticalScrollBar().maximum() == 0  # every strip whole, nothing to scroll
+    view = win.panel.view
+    qtbot.waitUntil(lambda: view.rows_bottom() == view.viewport().height())
+    assert view.viewport().height() > 1.5 * mixer.height()
 
 
 # --- zoom gestures ------------------------------------------------------------------------------
