@@ -96,7 +96,8 @@ def _reflow_and_save(project, folder: Path, forget_moves: bool = False) -> None:
     print("Re-flowed the script's clips to their lengths" if edit else "Nothing to re-flow")
     for first, second in overlapping_lines(project):
         print(f"note: '{second.request.text}' starts before '{first.request.text}' ends "
-              "(pinned lines: give them fixed lengths with ~Ns)", file=sys.stderr)
+              "(pinned, locked and hand-placed lines stay put: move one, or give a line a "
+              "fixed length with ~Ns)", file=sys.stderr)
 
 
 def _render(project, folder: Path, out_dir: Path) -> int:

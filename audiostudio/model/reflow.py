@@ -182,7 +182,7 @@ def reflow_edit(project: Project, forget_moves: bool = False) -> Edit | None:
 
 def overlapping_lines(project: Project) -> list[tuple[Clip, Clip]]:
     """Voice lines (on any track) that start before an earlier one has ended: what is left
-    after a re-flow when pinned lines run into each other."""
+    after a re-flow when pinned, locked or hand-placed lines run into each other."""
     return overlaps((c for _, c in project.iter_clips()
                      if c.request is not None and c.request.kind == "voice"), _EPS)
 
