@@ -10,8 +10,8 @@ clips that follow overlap or leave holes; re-flow moves them (one undoable edit)
 
 Hand placement wins: a clip or marker the user moved (``hand_edits.ByHand``) has
 ``"moved": s`` in its anchor, its start from then on; what is anchored after it still follows
-it. Its ``after``/``offset``/``at`` stay, so dropping ``moved`` (``release_moved_edit``) hands
-it back to the script.
+it. Its ``after``/``offset``/``at`` stay, so dropping ``moved`` (``reflow_edit`` with
+``forget_moves``) hands it back to the script.
 
 Design note: the anchor carries its owner's id because duplicating or splitting a clip copies
 its keys; a copy (another id) is then simply not anchored, instead of landing on top of
