@@ -49,6 +49,17 @@ def test_a_line_dragged_in_the_timeline_stays_through_a_reflow(qtbot, providers,
         document.undo_stack.undo()  # the drag, with its anchor
         assert two.start == pytest.approx(start) and "moved" not in two.script
 
+        document.select({three.id})
+        placed = three.start
+        for _ in range(3):  # a held arrow key: one undo step, pinned where it ends
+            view.nudge(1)
+        assert document.undo_stack.count() == 1
+        assert three.script["moved"] == three.start > placed
+        document.undo_stack.undo()
+        assert three.start == placed and "moved" not in three.script
+        document.undo_stack.redo()
+        assert three.script["moved"] == three.start
+
 
 def test_a_fitted_line_trimmed_in_the_timeline_is_refitted_to_its_new_length(
         qtbot, providers, tmp_path):
