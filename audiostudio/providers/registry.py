@@ -3,8 +3,8 @@
 ``configs`` comes from ``audiostudio.provider_setup`` (settings, environment, key store); a cloud
 provider without one is built unconfigured (no key: listed, unavailable, with how to add one).
 Each provider is built, and its module imported, when first looked up: the warnings pass of a
-render or a check needs only those its project names (all of them import scipy, requests and
-the SDKs: over a second of a short render).
+render or a check needs only those its project names (building them all imported scipy,
+requests and the SDKs: over a second of a short render).
 """
 
 from __future__ import annotations
