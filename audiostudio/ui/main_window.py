@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.commands = ActionRegistry()  # every shortcut of the window (``actions.py``)
         self.panel = TimelinePanel(self.document, clipboard, self.commands)
         self.setCentralWidget(self.panel)
+        self.panel.view.fit_lanes()  # the lanes fill the timeline's height as it is resized
         self.generation = GenerationController(
             self.document, cache_dir(), configured_providers(self.settings),
             self.settings.concurrency)
@@ -315,7 +316,8 @@ class MainWindow(QMainWindow):
             screen = QApplication.primaryScreen().availableGeometry()
             self.resize(min(1600, round(screen.width() * 0.9)),
                         min(1000, round(screen.height() * 0.9)))
-            self._size_mixer_on_show = True  # at the size the window is shown at
+            self._size_mixer()  # now, and again at the size the window is shown at
+            self._size_mixer_on_show = True
             for name in ("inspectorDock", "mixerDock"):  # in front of their tabs
                 self.findChild(QDockWidget, name).raise_()
         state = stored.value("windowState")
@@ -329,14 +331,17 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._size_mixer)
 
     def _size_mixer(self) -> None:
-        """The mixer as tall as its strips need; in a small window at most a third of it."""
+        """The mixer as tall as its strips need; in a small window (once shown) at most a
+        third of it."""
         mixer = self.findChild(QDockWidget, "mixerDock")
         title = mixer.minimumSizeHint().height() - mixer.widget().minimumSizeHint().height()
         # the size asked for is the dock area's: the tab bar of its tabbed docks included
-        tabs = next((bar.height() for bar in self.findChildren(QTabBar) if bar.isVisible()
-                     and mixer.windowTitle() in (bar.tabText(i) for i in range(bar.count()))), 0)
+        tabs = next((bar.sizeHint().height() for bar in self.findChildren(QTabBar)
+                     if mixer.windowTitle() in (bar.tabText(i) for i in range(bar.count()))), 0)
         need = self.mixer.minimumSizeHint().height() + title + tabs
-        self.resizeDocks([mixer], [min(need, self.height() // 3)], Qt.Orientation.Vertical)
+        if self.isVisible():
+            need = min(need, self.height() // 3)
+        self.resizeDocks([mixer], [need], Qt.Orientation.Vertical)
 
     def _save_geometry(self) -> None:
         stored = QSettings("Audiostudio", "Audiostudio")
