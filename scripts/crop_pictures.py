@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/crop_pictures.py DEMO.png SCRIPT_SCENE.png OUT_DIR
 
-The edges are found in the pictures themselves (where the timeline's empty area ends, where the
-Mixer dock's title bar starts and its tab bar begins, where the last track's kind strip ends),
+The edges are found in the pictures themselves (where the Mixer dock's title bar starts below
+the timeline and its tab bar begins, where the last track's kind strip ends),
 so the crops follow the window when its docks change height.
 """
 
@@ -18,8 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 
-EMPTY_AREA = "#1a1b1e"  # the timeline below the last track (timeline/style.py)
-PANEL = "#2b2d31"  # dock title bars and panels (theme.py)
+PANEL = "#2b2d31"  # dock title bars and panels (theme.py), and the ruler
+BELOW_RULER = 100  # px from the window's top: past the toolbar and the ruler
 PROBE_X = 800  # a column through the timeline and the mixer's empty middle
 MASTER_WIDTH = 568  # the master section (two columns) at the mixer's right edge
 
@@ -31,8 +31,10 @@ def _column(image: QImage, x: int) -> list[str]:
 def _mixer_rows(image: QImage) -> tuple[int, int]:
     """Top of the Mixer dock's title bar and the row where its tab bar starts."""
     column = _column(image, PROBE_X)
-    timeline_end = max(y for y, c in enumerate(column) if c == EMPTY_AREA) + 1
-    top = next(y for y in range(timeline_end, len(column)) if column[y] == PANEL)
+    # Below the ruler, the first 20 rows of panel colour: the lanes fill the timeline to its
+    # scroll bar, so no empty area marks its end any more.
+    top = next(y for y in range(BELOW_RULER, len(column))
+               if all(c == PANEL for c in column[y:y + 20]))
     bottom = next(y for y in range(top + 40, len(column)) if column[y] != PANEL
                   and column[y - 1] == PANEL and all(c != PANEL for c in column[y:y + 3]))
     return top, bottom
