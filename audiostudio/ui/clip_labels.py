@@ -39,13 +39,16 @@ class ClipLabel:
     hint: str  # shown in the body of a clip with no audio; "" when it has some
 
 
-def _said(clip: Clip) -> str:
-    """A prompt clip's words: speaker and line without tags, or the prompt, on one line."""
+def _said(clip: Clip, track_name: str = "") -> str:
+    """A prompt clip's words: speaker and line without tags, or the prompt, on one line. A
+    speaker who is the track's name is not repeated (the track header says it)."""
     request = clip.request
     assert request is not None
     if request.kind == "voice":
         words = strip_tags(request.text or "")
         speaker = (clip.speaker or "").strip()
+        if words and speaker and speaker.casefold() == (track_name or "").strip().casefold():
+            return words
         return f"{speaker}: {words}" if speaker and words else words or speaker
     return " ".join((request.prompt or request.lyrics or "").split())
 
@@ -60,12 +63,13 @@ def clip_name(clip: Clip, limit: int = 40) -> str:
     return name if len(name) <= limit else name[:limit - 1] + "…"
 
 
-def clip_label(clip: Clip, generated: bool) -> ClipLabel:
-    """``generated``: the clip has audio to show (a waveform instead of a hint)."""
+def clip_label(clip: Clip, generated: bool, track_name: str = "") -> ClipLabel:
+    """``generated``: the clip has audio to show (a waveform instead of a hint);
+    ``track_name``: the track it is on (its speaker's lines do not repeat the name)."""
     if clip.request is None:
         title = clip.name or (clip.source.rsplit("/", 1)[-1] if clip.source else "Untitled clip")
         return ClipLabel(title, "" if generated else "no audio")
-    said = _said(clip)
+    said = _said(clip, track_name)
     if not said and not clip.name:
         empty = EMPTY_TITLES.get(clip.request.kind, "empty prompt — double-click to write")
         return ClipLabel(empty, "")

@@ -27,6 +27,13 @@ def test_a_name_that_is_the_start_of_the_line_is_not_said_twice():
     assert clip_label(voice("Hello.", name="Greeting"), True).title == "Greeting — Hello."
 
 
+def test_a_speakers_own_track_does_not_repeat_the_speaker():
+    line = voice("[sad] Goodbye.", "MAYA")
+    assert clip_label(line, True, track_name="Maya").title == "Goodbye."
+    assert clip_label(line, True, track_name="Narration").title == "MAYA: Goodbye."
+    assert clip_details(line)[1] == "MAYA: “[sad] Goodbye.”"  # the tooltip still says who
+
+
 def test_sfx_and_music_show_their_prompt():
     door = Clip("d", request=Request(kind="sfx", prompt="door   creak\nslow"))
     assert clip_label(door, True).title == "door creak slow"

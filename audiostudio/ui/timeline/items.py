@@ -148,7 +148,7 @@ class ClipItem(QGraphicsItem):
         self.fade_in, self.fade_out = clip.fade_in, clip.fade_out
         self.state = clip_state(clip)
         self.empty = self.state is ClipState.EMPTY or clip.source is None
-        label = clip_label(clip, generated=not self.empty)
+        label = clip_label(clip, generated=not self.empty, track_name=track.name)
         title, self.hint = label.title, label.hint
         if title != self.title:
             self.title = title
