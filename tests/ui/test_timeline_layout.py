@@ -26,6 +26,7 @@ from audiostudio.ui.main_window import MainWindow
 from audiostudio.ui.timeline import TimelinePanel, TimelineView, style
 from audiostudio.ui.timeline.items import ClipItem, clip_palette
 from audiostudio.ui.timeline.view import FIT_MAX_LANE
+from audiostudio.ui.timeline.zoom_preview import MAX_STRETCH
 from tests.conftest import SAMPLE_PROJECT
 from tests.ui.pixels import close
 
@@ -398,6 +399,18 @@ def test_a_wheel_zoom_shows_the_last_frame_stretched_then_paints_sharp(qtbot, pa
     qtbot.waitUntil(lambda: not view.zoom_preview.active, timeout=3000)  # the wheel rested
     painted(view)
     assert "c-long" in paints
+
+
+def test_a_long_zoom_gesture_takes_a_new_sharp_frame_every_few_notches(qtbot, panel):
+    view = panel.view
+    stretches = []
+    for _ in range(9):  # zooming out: 9 notches of 1/1.25 = 0.13x
+        view.zoom_out()
+        painted(view)
+        stretches.append(view.zoom_preview.stretch)
+    assert view.zoom_preview.active
+    assert min(stretches) >= 1 / MAX_STRETCH  # never stretched further than that
+    assert stretches.count(pytest.approx(1 / 1.25)) >= 2  # new frames during the gesture
 
 
 def test_a_click_during_a_zoom_gesture_paints_sharp_at_once(qtbot, panel):

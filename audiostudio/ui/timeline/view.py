@@ -273,7 +273,7 @@ class TimelineView(QGraphicsView):
     def zoom_step(self, factor: float, anchor_x: float | None = None) -> None:
         """One step of a user's zoom gesture (wheel, keys): painted as the last sharp frame
         stretched until the gesture rests (``zoom_preview.py``)."""
-        self.zoom_preview.begin()
+        self.zoom_preview.begin(factor)
         self.zoom_by(factor, anchor_x)
 
     def zoom_in(self) -> None:

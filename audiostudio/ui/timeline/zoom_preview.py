@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from audiostudio.ui.timeline.view import TimelineView
 
 REST_MS = 120  # the wheel this long at rest: the gesture is over, paint sharp
+MAX_STRETCH = 2.5  # further from the last sharp frame, take a new one (4 notches of 1.25)
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,18 @@ class ZoomPreview(QObject):
     def active(self) -> bool:
         return self._frame is not None
 
-    def begin(self) -> None:
-        """Call before a gesture's zoom step changes the zoom."""
+    @property
+    def stretch(self) -> float:
+        """The current zoom over the shown frame's (1.0 when not active)."""
+        return self._view.pixels_per_second / self._frame.pps if self._frame else 1.0
+
+    def begin(self, factor: float) -> None:
+        """Call before a gesture's zoom step changes the zoom by ``factor``."""
         view = self._view
+        if not 1 / MAX_STRETCH <= self.stretch * factor <= MAX_STRETCH:
+            # A long gesture: stretched further, zooming out would show more and more empty
+            # lanes. A new sharp frame (this one repaints every clip, once per 4 notches).
+            self._frame = None
         if self._frame is None and view.isVisible():
             viewport = view.viewport()
             ratio = viewport.devicePixelRatioF()
