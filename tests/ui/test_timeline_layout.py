@@ -156,6 +156,21 @@ def test_the_badge_sits_after_the_name_and_never_covers_it(qtbot, panel):
     assert max(badge) < item.boundingRect().width()
 
 
+def test_a_clip_too_narrow_for_the_badge_word_shows_a_dot_of_its_colour(qtbot, panel):
+    view = panel.view
+    view.set_pixels_per_second(16.0, anchor_x=0)  # the stale clip: 35 px, "stale" needs ~37
+    image = painted(view)
+    item = view.clip_item("c-stale")
+    assert item.shown_title == ""
+    rect = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+    scale = image.width() / view.viewport().width()
+    stale = [(x, y) for y in range(rect.top(), rect.top() + 16)
+             for x in range(rect.left() - 4, rect.right() + 5)
+             if close(image.pixelColor(round(x * scale), round(y * scale)), style.STALE, 20)]
+    assert stale, "the dot is painted"
+    assert all(rect.left() <= x <= rect.right() for x, _ in stale)  # inside the clip
+
+
 def test_the_tooltip_carries_the_whole_label_speaker_words_and_state(qtbot, panel):
     view = panel.view
     painted(view)
