@@ -8,6 +8,7 @@ A title too long for its clip is shortened at a word (``elided_forms``), and the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from audiostudio.model import Clip
@@ -27,6 +28,7 @@ STATE_NOTES = {
     ClipState.CURRENT: "Up to date",
 }
 ELLIPSIS = "…"
+_SPEAKER_FIRST = re.compile(r"([^:—]{1,30}): (.+)")  # a voice line's title: "MAYA: Did you…"
 # Left dangling at a cut ("Line 1 — NARRATOR:…"): dropped before the ellipsis.
 _DANGLING = " —–-:;,·"
 MIN_LETTERS = 2  # a first word cut to fewer letters says nothing
@@ -91,9 +93,23 @@ def _repeats(name: str, said: str) -> bool:
 
 
 def elided_forms(title: str) -> list[str]:
-    """The shortened titles a narrow clip may show, shortest first: cut at each word boundary
-    (dangling separators dropped) plus "…"; below the first word, that word cut letter by
-    letter. The caller measures them once and picks the longest that fits."""
+    """The shortened titles a narrow clip may show: cut at each word boundary (dangling
+    separators dropped) plus "…"; below the first word, that word cut letter by letter. A
+    title that is "SPEAKER: words" keeps some of the words: the speaker in full or as an
+    initial ("M: Did you…"); the speaker alone only where not even that fits ("MA…"). The
+    caller measures them once and picks the widest that fits."""
+    said = _SPEAKER_FIRST.fullmatch(title)
+    if said is None:
+        return _cuts(title)
+    speaker, words = said.groups()
+    forms = [f"{speaker}: {form}" for form in _cuts(words)]
+    forms += [f"{speaker[0]}: {form}" for form in (*_cuts(words), words)]
+    narrowest = min(map(len, forms))
+    forms += [form for form in _cuts(speaker) if len(form) < narrowest]
+    return list(dict.fromkeys(forms))
+
+
+def _cuts(title: str) -> list[str]:
     forms: list[str] = []
     first_space = title.find(" ")
     first_word = title if first_space < 0 else title[:first_space]

@@ -71,6 +71,14 @@ def test_short_forms_end_at_words_without_dangling_separators():
     assert elided_forms("x") == []
 
 
+def test_a_narrow_voice_line_keeps_some_of_its_words():
+    forms = elided_forms("MAYA: Did you hear that?")
+    assert forms == ["MAYA: Di…", "MAYA: Did…", "MAYA: Did you…", "MAYA: Did you hear…",
+                     "M: Di…", "M: Did…", "M: Did you…", "M: Did you hear…",
+                     "M: Did you hear that?",
+                     "MA…", "MAY…"]  # the speaker alone: only narrower than any of the words
+
+
 def test_details_say_who_says_what_what_it_is_and_its_state():
     line = voice("[sad] Goodbye,   old friend.", "JOE", name="Line 3")
     assert clip_details(line) == ["Line 3", "JOE: “[sad] Goodbye, old friend.”", "Voice line",
