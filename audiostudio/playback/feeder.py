@@ -177,18 +177,17 @@ class Feeder:
         while (spliced := self._ring.splice(cut, epoch)) is None:
             if self._ring.epoch != epoch:
                 return None
-            # The reader passed the cut while the stream warmed up: take over further on.
-            cut, frame, epoch = self._ring.cut_point(ahead)
-            end = first.start + len(first.mix)
-            if frame < end:
-                first = first.tail(frame - first.start)
+            # The reader passed the cut while the stream warmed up: take over further on. The
+            # ring's frames count on across a loop's laps (a block's start wraps): skip by
+            # the difference.
+            cut, later, epoch = self._ring.cut_point(ahead)
+            skip, frame = later - frame, later
+            if skip < len(first.mix):
+                first = first.tail(skip)
             else:
-                if frame > end:
-                    stream.read(frame - end)
+                if skip > len(first.mix):
+                    stream.read(skip - len(first.mix))
                 first = stream.read(self._block)
-        kept = [levels for levels in tuple(self.levels) if levels.start < frame]
-        self.levels.clear()
-        self.levels.extend(kept)
         return stream, spliced[0], first
 
     def _push(self, out: np.ndarray, epoch: int) -> bool:

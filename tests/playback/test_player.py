@@ -9,10 +9,12 @@ import pytest
 import soundfile as sf
 
 from audiostudio.audio.loudness import LoudnessMeter, gain_to_target_db
-from audiostudio.audio.master import MasterStream, track_source
+from audiostudio.audio.master import MasterBlock, MasterStream, track_source
 from audiostudio.audio.mixer import build_plan, render
 from audiostudio.export.render import ExportOptions, export_project
 from audiostudio.model.store import load_project
+from audiostudio.playback.feeder import Feeder
+from audiostudio.playback.loop import LoopStream
 from audiostudio.playback.player import Player
 from audiostudio.playback.ring import RingBuffer
 from audiostudio.playback.sink import NullSink
@@ -214,41 +216,95 @@ def test_an_edit_whose_stream_opens_slowly_plays_on_without_a_gap(sample):
     with playing_into(sink, opener()) as player:
         player.play(2 * RATE)
         time.sleep(0.4)
+        commanded = heard_so_far(sink)
         player.set_source(slow_quiet)
-        time.sleep(0.5)
+        time.sleep(0.6)
         player.pause()
         heard = np.concatenate(sink.recording)
         assert player.underruns == 0
         exported = mix[2 * RATE:2 * RATE + len(heard)]
-        # The old mix up to one frame, then the new one: no silence, no repeat in between.
-        same_old = np.all(np.abs(heard - exported) < 2e-6, axis=1)
-        took_over = int(np.argmin(same_old))
-        assert 0.4 * RATE < took_over < 0.75 * RATE, took_over / RATE
-        assert same_old[:took_over].all()
-        np.testing.assert_allclose(heard[took_over:], exported[took_over:] * 10 ** (-40 / 20),
-                                   atol=2e-6)
+        assert_taken_over(heard, exported, commanded, within_s=0.5)
 
 
-def test_an_edit_while_looping_takes_over_inside_the_loop(sample):
+def heard_so_far(sink: NullSink) -> int:
+    return sum(len(chunk) for chunk in list(sink.recording))
+
+
+def assert_taken_over(heard: np.ndarray, old: np.ndarray, commanded: int,
+                      within_s: float) -> None:
+    """``heard`` is ``old`` up to one frame, a little after ``commanded`` (what the sink had
+    taken when the edit came), then the same 40 dB down: no silence, no repeat between."""
+    same_old = np.all(np.abs(heard - old) < 2e-6, axis=1)
+    took_over = int(np.argmin(same_old))
+    assert commanded + 0.04 * RATE < took_over < commanded + within_s * RATE, (
+        (took_over - commanded) / RATE)
+    assert same_old[:took_over].all()
+    np.testing.assert_allclose(heard[took_over:], old[took_over:] * 10 ** (-40 / 20), atol=2e-6)
+
+
+@pytest.mark.parametrize("open_s", [0.0, 0.15])
+def test_an_edit_while_looping_takes_over_inside_the_loop(sample, open_s):
     """A fader pulled while a selection loops: the loop goes on without a gap, at the new
-    level from the take-over on, whichever lap that falls in."""
+    level from the take-over on, whichever lap that falls in; also when the new stream opens
+    slower than the ring keeps (it skips ahead by laps' frames, not by wrapped ones)."""
     mix, opener = sample
     sink = NullSink(RATE, record=True)
+    quiet, opened = opener(gain_db=-40.0), []
+
+    def slow_quiet(frame: int):
+        if not opened:  # the splice's open, not each lap's
+            time.sleep(open_s)
+        opened.append(frame)
+        return quiet(frame)
+
     with playing_into(sink, opener()) as player:
         start, end = 3 * RATE, 3 * RATE + RATE // 4
         player.set_loop((start, end))
         player.play(start)
         time.sleep(0.6)
-        player.set_source(opener(gain_db=-40.0))
-        time.sleep(0.5)
+        commanded = heard_so_far(sink)
+        player.set_source(slow_quiet)
+        time.sleep(0.6)
         player.pause()
         heard = np.concatenate(sink.recording)
         assert player.underruns == 0
         lap = mix[start:end]
         laps = np.tile(lap, (len(heard) // len(lap) + 1, 1))[:len(heard)]
-        same_old = np.all(np.abs(heard - laps) < 2e-6, axis=1)
-        took_over = int(np.argmin(same_old))
-        assert 0.6 * RATE < took_over < 0.8 * RATE, took_over / RATE
-        assert same_old[:took_over].all()
-        np.testing.assert_allclose(heard[took_over:], laps[took_over:] * 10 ** (-40 / 20),
-                                   atol=2e-6)
+        assert_taken_over(heard, laps, commanded, within_s=0.5)
+
+
+def test_a_slow_splice_into_a_long_loop_skips_by_frames_not_by_laps():
+    """After a minute of a 0.25 s loop the ring's frames are 240 laps on from the loop's
+    start, while a block's start wraps: a splice whose stream opened too slowly skips ahead
+    by what the reader moved, not by every lap played (60 s of audio rendered for nothing)."""
+    rendered = [0]
+
+    class Counting:  # a silent stream that counts what it renders
+        def __init__(self, frame: int) -> None:
+            self.position = frame
+
+        def read(self, frames: int) -> MasterBlock:
+            rendered[0] += frames
+            self.position += frames
+            return MasterBlock(self.position - frames, np.zeros((1, frames, 2), np.float32),
+                               np.ones(frames, np.float32), np.zeros((frames, 2), np.float32))
+
+    ring = RingBuffer(round(0.3 * RATE))
+    start, end = 3 * RATE, 3 * RATE + RATE // 4
+    epoch, _ = ring.restart(start)
+    lap = np.zeros((end - start, 2), np.float32)
+    for _ in range(240):  # a minute of looping heard
+        ring.write(lap, epoch)
+        ring.read_into(lap.copy())
+    ring.write(np.zeros((RATE // 4, 2), np.float32), epoch)  # and a quarter second queued
+    feeder = Feeder(ring, RATE, RATE, RATE // 20)
+    try:
+        def slow_open(frame: int) -> LoopStream:
+            stream = LoopStream(Counting, frame, start, end)
+            ring.read_into(np.zeros((RATE // 8, 2), np.float32))  # the reader passes the cut
+            return stream
+
+        assert feeder._splice(slow_open) is not None
+    finally:
+        feeder.close()
+    assert rendered[0] < RATE // 2, rendered[0] / RATE
