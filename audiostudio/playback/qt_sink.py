@@ -27,6 +27,7 @@ from its monitor, 2-core machine; a play is 3 s of the sample project through th
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -43,6 +44,17 @@ WATCH_MS = 100
 # request cannot get with silence, which would play ahead of the sound or as a gap after it.
 START_POLL_MS = 2
 START_TIMEOUT_S = 0.5  # ... or after this (the end of the timeline), whatever it holds
+
+
+def _server_latency_frames(rate: int) -> int:
+    """PulseAudio's latency as this process asks for it (``ensure_application``); nothing
+    known elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        return round(int(os.environ.get("PULSE_LATENCY_MSEC", SERVER_LATENCY_MS)) * rate / 1000)
+    except ValueError:
+        return 0
 
 
 def default_device() -> QAudioDevice | None:
@@ -104,7 +116,10 @@ class _Output(QObject):
         self.device = device
         self.rate = rate
         self.error: str | None = None
-        self.buffered = 0  # bytes the device holds: in pull mode it keeps its buffer full
+        # Bytes taken from the ring and not heard yet: Qt's buffer (pull mode keeps it full)
+        # and, on Linux, what PulseAudio holds (playhead and meters follow the sound; a pause
+        # resumes where the sound stopped).
+        self.buffered = 0
         self.underruns = 0
         self._sink: QAudioSink | None = None
         self._io: _RingDevice | None = None
@@ -139,7 +154,7 @@ class _Output(QObject):
         # Unbuffered: Qt's own read-ahead would be a hidden 43 ms buffer (module note).
         self._io.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
         self._sink.start(self._io)
-        self.buffered = self._sink.bufferSize()
+        self.buffered = self._sink.bufferSize() + _server_latency_frames(self.rate) * FRAME_BYTES
         self._watch.start()
 
     @Slot()
