@@ -45,14 +45,25 @@ class AssetCache:
             return existing
         folder = self._folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        if meta:  # first, so whoever finds the audio finds what it came with
-            handle, scratch = tempfile.mkstemp(dir=folder, suffix=".part")
+        target = folder / f"{key}{file.suffix.lower()}"
+        os.replace(file, target)  # first: the paid-for audio needs no free space to move in
+        if meta:
+            self._put_meta(folder / f"{key}{META}", meta)
+        return target
+
+    @staticmethod
+    def _put_meta(path: Path, meta: dict[str, Any]) -> None:
+        """The extras, atomically; on a full disk they are lost, never the audio."""
+        try:
+            handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        except OSError:
+            return
+        try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(meta, out)
-            os.replace(scratch, folder / f"{key}{META}")
-        target = folder / f"{key}{file.suffix.lower()}"
-        os.replace(file, target)
-        return target
+            os.replace(scratch, path)
+        except (OSError, TypeError, ValueError):
+            Path(scratch).unlink(missing_ok=True)
 
     def meta(self, key: str) -> dict[str, Any]:
         """What ``put`` kept beside ``key``'s entry; {} when nothing (or it is unreadable:

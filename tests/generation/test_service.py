@@ -291,3 +291,15 @@ def test_a_cache_that_cannot_be_written_ends_the_job_with_an_error(pool, tmp_pat
     service = service_for(FakeProvider(), pool, tmp_path)
     with pytest.raises(GenerationError, match="Could not store the generated audio"):
         service.submit(req(), seed=1).future.result(5)  # an error, never a job left hanging
+
+
+def test_extras_that_cannot_be_kept_never_cost_the_audio(tmp_path):
+    """The audio moves in first; the request id beside it is lost on a full disk or with a
+    value JSON cannot hold, never the paid-for take."""
+    cache = AssetCache(tmp_path / "cache")
+    take = tmp_path / "take.wav"
+    take.write_bytes(b"RIFF....WAVE")
+    entry = cache.put("ab" + "0" * 62, take, {"request_id": object()})  # not JSON
+    assert entry.read_bytes() == b"RIFF....WAVE" and cache.get("ab" + "0" * 62) == entry
+    assert cache.meta("ab" + "0" * 62) == {}
+    assert not list((tmp_path / "cache").rglob("*.part"))
