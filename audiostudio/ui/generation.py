@@ -148,10 +148,14 @@ class GenerationController(QObject):
         self._off_gui(lambda: reuse_edit(folder, clip, index, cache), then)
 
     def cancel(self, row: JobRow) -> None:
-        if row.active and row.job is not None:
-            row.job.cancel()
-            if row.job.future.cancelled():  # it never started: done with it now
-                self._end(row, "cancelled", "Cancelled before it started")
+        if not row.active:
+            return
+        if row.job is None:  # reusing a take: its file work ends on its own, unapplied
+            self._end(row, "cancelled", "Cancelled before it started")
+            return
+        row.job.cancel()
+        if row.job.future.cancelled():  # it never started: done with it now
+            self._end(row, "cancelled", "Cancelled before it started")
 
     def cancel_all(self) -> None:
         for row in self.rows:
@@ -202,7 +206,7 @@ class GenerationController(QObject):
         reusable = None if new_take or folder is None else \
             reusable_take(folder, clip, self.service.cache)
         if reusable is not None:
-            self._reuse(clip, row, reusable)
+            self._reuse(clip, row, reusable, seed)
         else:
             self._send(clip, row, seed)
         return row
@@ -229,7 +233,7 @@ class GenerationController(QObject):
         self.rows_changed.emit()
         self.clip_changed.emit(clip.id)
 
-    def _reuse(self, clip: Clip, row: JobRow, index: int) -> None:
+    def _reuse(self, clip: Clip, row: JobRow, index: int, seed: int | None) -> None:
         """A request back to an older take's gets that take again: no call, no cost (as the
         CLI's generate does). Its file work runs on the pool; the row waits as queued."""
         folder, cache, snapshot = self.document.folder, self.service.cache, copy.deepcopy(clip)
@@ -241,7 +245,7 @@ class GenerationController(QObject):
             if not self._unchanged(snapshot):
                 self._end(row, "cancelled", "The clip changed meanwhile: generate it again")
             elif isinstance(edit, AudiostudioError):  # its audio went meanwhile: generate it
-                self._send(self.document.project.find_clip(clip.id)[1], row)
+                self._send(self.document.project.find_clip(clip.id)[1], row, seed)
             elif isinstance(edit, Exception):
                 self._end(row, "failed", f"Unexpected error: {type(edit).__name__}: {edit}")
             else:

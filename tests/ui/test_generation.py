@@ -151,3 +151,15 @@ def test_a_request_back_to_an_older_take_gets_that_take_again_without_a_call(
     clip = document.project.find_clip("c0")[1]
     assert fake.calls == 2 and clip.take == 0 and clip.source == first
     assert clip_state(clip) is ClipState.CURRENT
+
+    # Cancelled while its take's file is read: the row ends at once, the take is not applied.
+    document.apply(SetFields("c0", {"request": {**request, "text": "Two"}}), "Edit text")
+    steps = document.undo_stack.count()
+    (row,) = gen.generate()
+    assert row.active and row.job is None  # reusing take 2, on the pool
+    gen.cancel(row)
+    assert row.state == "cancelled"
+    gen.close()  # the pool's work is done
+    qtbot.wait(50)  # its answer, on the GUI thread, finds the row ended
+    clip = document.project.find_clip("c0")[1]
+    assert clip.take == 0 and document.undo_stack.count() == steps and fake.calls == 2
