@@ -9,7 +9,7 @@ Semantics (shared by the CLI and the window):
   (``reusable_take``, ``reuse_edit``); when neither has the audio any more, generating it
   again uses that take's seed, so a deterministic provider makes the same audio;
 - takes are only ever appended; ``take``, ``source``, ``source_duration`` and, for voice, the
-  clip's ``duration`` follow the chosen take (a fitted line's ``offset`` goes back to 0).
+  clip's ``duration`` follow the chosen take (a fitted line's new take plays from its start).
 A finished job is applied by clip id; if the clip was deleted or its request edited meanwhile
 the audio stays in the cache (a later generate finds it) and the project is left alone.
 """
@@ -116,12 +116,15 @@ def reuse_edit(folder: Path, clip: Clip, index: int, cache: AssetCache) -> Edit:
     return SetFields(clip.id, {"takes": takes, **_choose(clip, index, take.source, length)})
 
 
-def _choose(clip: Clip, index: int, source: str, length: float) -> dict:
-    """The fields that make take ``index`` (audio ``source``, ``length`` s) the clip's audio."""
+def _choose(clip: Clip, index: int, source: str, length: float, made: bool = False) -> dict:
+    """The fields that make take ``index`` (audio ``source``, ``length`` s) the clip's audio;
+    ``made``: a take just generated for the clip's request."""
     fields: dict = {"take": index, "source": source, "source_duration": length}
     request, offset = clip.request, clip.offset
-    if request is not None and request.kind == "voice" and request.fit:
-        offset = fields["offset"] = 0.0  # made to its slot: an old take's trimmed start is moot
+    if made and request is not None and request.kind == "voice" and request.fit:
+        # Made to its slot: the trimmed start of the take before is moot. An older take
+        # chosen again keeps the clip's trim.
+        offset = fields["offset"] = 0.0
     if (request is not None and request.kind == "voice") or clip.duration is None:
         fields["duration"] = max(1e-3, length - offset)
     return fields
@@ -188,4 +191,4 @@ def takes_edit(project: Project, clip_id: str, prepared: PreparedTakes) -> Edit 
     clip = project.find_clip(clip_id)[1]
     return SetFields(clip_id, {"takes": [*clip.takes, *prepared.takes],
                                **_choose(clip, len(clip.takes), prepared.takes[0].source,
-                                         prepared.length)})
+                                         prepared.length, made=True)})

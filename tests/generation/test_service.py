@@ -20,9 +20,10 @@ from audiostudio.errors import (
 from audiostudio.generation.batch import estimate, generate_clips
 from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GenerationService, RetryPolicy
-from audiostudio.generation.takes import clips_to_generate
-from audiostudio.model import CastEntry, Clip, Project, Request, Track
+from audiostudio.generation.takes import clips_to_generate, reuse_edit
+from audiostudio.model import CastEntry, Clip, Project, Request, Take, Track
 from audiostudio.model.clip_state import ClipState, clip_state
+from audiostudio.model.edits import apply
 from audiostudio.model.request import cache_key, request_hash
 from audiostudio.model.store import load_project, save_project
 from tests.fakes.providers import FakeProvider
@@ -303,3 +304,19 @@ def test_extras_that_cannot_be_kept_never_cost_the_audio(tmp_path):
     assert entry.read_bytes() == b"RIFF....WAVE" and cache.get("ab" + "0" * 62) == entry
     assert cache.meta("ab" + "0" * 62) == {}
     assert not list((tmp_path / "cache").rglob("*.part"))
+
+
+def test_an_older_take_chosen_again_keeps_a_fitted_lines_trim(tmp_path):
+    """A fitted line's new take plays from its start (made to the slot); picking or reusing
+    an older take keeps the start the user trimmed (a project from before keeps its trims)."""
+    folder = tmp_path / "project"
+    (folder / "assets").mkdir(parents=True)
+    for name in ("one.wav", "two.wav"):
+        sf.write(str(folder / "assets" / name), [[0.0]] * 48000, 48000)
+    clip = Clip("c", start=0.0, offset=0.3, duration=0.7, source="assets/two.wav", take=1,
+                takes=[Take(source="assets/one.wav"), Take(source="assets/two.wav")],
+                request=Request(kind="voice", provider="fake", text="Hi", fit=True,
+                                duration=0.7))
+    project = Project(name="p", tracks=[Track("t", clips=[clip])])
+    apply(project, reuse_edit(folder, clip, 0, AssetCache(tmp_path / "cache")))
+    assert clip.take == 0 and clip.offset == 0.3 and clip.duration == pytest.approx(0.7)
