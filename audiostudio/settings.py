@@ -113,6 +113,7 @@ def _migrate(data: dict[str, Any]) -> dict[str, Any]:
 def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_path()
     data: dict[str, Any] = {}
+    version = SETTINGS_VERSION
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -120,6 +121,9 @@ def load_settings(path: Path | None = None) -> Settings:
             raise SettingsError(f"Cannot read settings file {path}: {exc}") from exc
         if not isinstance(data, dict):
             raise SettingsError(f"Settings file {path} must hold a JSON object")
+        written_by = data.get("version")
+        if isinstance(written_by, int) and written_by > SETTINGS_VERSION:
+            version = written_by  # saved back as the newer app's: it must not migrate again
         data = _migrate(data)
     defaults = Settings()
     known = {f.name for f in fields(Settings)} - {"unknown"}
@@ -133,7 +137,7 @@ def load_settings(path: Path | None = None) -> Settings:
         if env is not None:
             value = env
         values[f.name] = _coerce(f.name, value, default)
-    values["version"] = SETTINGS_VERSION
+    values["version"] = version
     return Settings(**values)
 
 

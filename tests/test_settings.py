@@ -54,7 +54,11 @@ def test_newer_settings_file_keeps_what_it_understands(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"version": 9, "autosave_interval_s": 12, "future": 1}))
     settings = load_settings(path)
-    assert settings.autosave_interval_s == 12 and settings.version == SETTINGS_VERSION
+    assert settings.autosave_interval_s == 12
+    # Saved back, it still says the newer app wrote it (which must not migrate it again).
+    save_settings(settings, path)
+    saved = json.loads(path.read_text())
+    assert saved["version"] == 9 and saved["future"] == 1 and saved["autosave_interval_s"] == 12
 
 
 def test_lives_in_the_xdg_config_dir(tmp_path, monkeypatch):
