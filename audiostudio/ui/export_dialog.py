@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +148,7 @@ class ExportDialog(QDialog):
         self.skip_box = _check_box(SKIP_LABEL)
         form.addRow(self.skip_box)
         self.dest_edit = QLineEdit()
-        self.dest_edit.textChanged.connect(self.dest_edit.setToolTip)  # long paths are cut
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.dest_edit, 1)
-        row.addWidget(browse)
-        form.addRow("Into folder", row)
+        form.addRow("Into folder", _path_row(self.dest_edit, self._browse))
         layout.addWidget(part)
 
         picture = QGroupBox("Video")
@@ -162,13 +157,7 @@ class ExportDialog(QDialog):
         form.addRow(self.video_box)
         self.video_edit = QLineEdit(str(video or ""))
         self.video_edit.setPlaceholderText("the reference video (File > Import Video)")
-        self.video_edit.textChanged.connect(self.video_edit.setToolTip)
-        choose_video = QPushButton("Choose…")
-        choose_video.clicked.connect(self._browse_video)
-        row = QHBoxLayout()
-        row.addWidget(self.video_edit, 1)
-        row.addWidget(choose_video)
-        form.addRow("Video file", row)
+        form.addRow("Video file", _path_row(self.video_edit, self._browse_video))
         self.video_audio_combo = _combo(VIDEO_AUDIO)
         form.addRow("Its audio", self.video_audio_combo)
         self.video_note = QLabel(VIDEO_NEEDS)
@@ -449,6 +438,17 @@ def _check_box(text: str) -> QCheckBox:
     palette.setColor(QPalette.ColorRole.Base, QColor(RAISED))
     box.setPalette(palette)
     return box
+
+
+def _path_row(edit: QLineEdit, choose: Callable[[], None]) -> QHBoxLayout:
+    """A path field with its "Choose…" button; the tooltip shows a path too long to see."""
+    edit.textChanged.connect(edit.setToolTip)
+    button = QPushButton("Choose…")
+    button.clicked.connect(choose)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row
 
 
 def _combo(items) -> QComboBox:

@@ -1,7 +1,7 @@
 """While the user zooms (Ctrl+wheel, + and -), the timeline shows its last sharp frame stretched.
 
 Why: a zoom changes every clip's width, so every visible clip repaints in Python and rebuilds
-its cached pixels: 35-55 ms for the benchmark's 600 visible clips, three frames of a 60 Hz
+its cached pixels: 40-60 ms for the benchmark's 600 visible clips, three frames of a 60 Hz
 wheel gesture. The first step of a gesture renders the viewport once from the clips' caches (a
 warm paint, 5-10 ms) and each step after only stretches that image to the new zoom, as the
 waveforms' outlines already are until they are exact; the sharp repaint comes when the wheel
