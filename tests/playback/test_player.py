@@ -202,28 +202,41 @@ def test_a_splice_refuses_a_cut_already_read_or_after_a_seek():
     assert ring.splice(cut, at_epoch) is None and ring.read_frame() == 500
 
 
-def test_an_edit_whose_stream_opens_slowly_plays_on_without_a_gap(sample):
-    """A warm-up slower than what the ring keeps (a 32-track scene on a loaded machine): the
-    old mix plays on from the ring, the new one takes over further on, no underrun."""
+@pytest.mark.parametrize(("looping", "open_s"), [(False, 0.15), (True, 0.0), (True, 0.15)])
+def test_an_edit_is_spliced_in_without_a_gap(sample, looping, open_s):
+    """A fader pulled while listening, also while a selection loops: the old mix plays on
+    from the ring, the new one takes over a little later, no gap, no repeat. ``open_s``: a
+    warm-up slower than what the ring keeps (a 32-track scene on a loaded machine), three
+    times the 50 ms an edit normally keeps; the new stream then takes over further on (in a
+    loop by the frames the reader moved, not by laps)."""
     mix, opener = sample
     sink = NullSink(RATE, record=True)
-    fast_quiet = opener(gain_db=-40.0)
+    quiet, opened = opener(gain_db=-40.0), []
 
     def slow_quiet(frame: int):
-        time.sleep(0.15)  # three times the 50 ms an edit normally keeps
-        return fast_quiet(frame)
+        if not opened:  # the splice's open, not each lap's
+            time.sleep(open_s)
+        opened.append(frame)
+        return quiet(frame)
 
+    start, end = 3 * RATE, 3 * RATE + RATE // 4
     with playing_into(sink, opener()) as player:
-        player.play(2 * RATE)
-        time.sleep(0.4)
+        if looping:
+            player.set_loop((start, end))
+        player.play(start)
+        time.sleep(0.5)
         commanded = heard_so_far(sink)
         player.set_source(slow_quiet)
         time.sleep(0.6)
         player.pause()
         heard = np.concatenate(sink.recording)
         assert player.underruns == 0
-        exported = mix[2 * RATE:2 * RATE + len(heard)]
-        assert_taken_over(heard, exported, commanded, within_s=0.5)
+        if looping:
+            lap = mix[start:end]
+            old = np.tile(lap, (len(heard) // len(lap) + 1, 1))[:len(heard)]
+        else:
+            old = mix[start:start + len(heard)]
+        assert_taken_over(heard, old, commanded, within_s=0.5)
 
 
 def heard_so_far(sink: NullSink) -> int:
@@ -240,37 +253,6 @@ def assert_taken_over(heard: np.ndarray, old: np.ndarray, commanded: int,
         (took_over - commanded) / RATE)
     assert same_old[:took_over].all()
     np.testing.assert_allclose(heard[took_over:], old[took_over:] * 10 ** (-40 / 20), atol=2e-6)
-
-
-@pytest.mark.parametrize("open_s", [0.0, 0.15])
-def test_an_edit_while_looping_takes_over_inside_the_loop(sample, open_s):
-    """A fader pulled while a selection loops: the loop goes on without a gap, at the new
-    level from the take-over on, whichever lap that falls in; also when the new stream opens
-    slower than the ring keeps (it skips ahead by laps' frames, not by wrapped ones)."""
-    mix, opener = sample
-    sink = NullSink(RATE, record=True)
-    quiet, opened = opener(gain_db=-40.0), []
-
-    def slow_quiet(frame: int):
-        if not opened:  # the splice's open, not each lap's
-            time.sleep(open_s)
-        opened.append(frame)
-        return quiet(frame)
-
-    with playing_into(sink, opener()) as player:
-        start, end = 3 * RATE, 3 * RATE + RATE // 4
-        player.set_loop((start, end))
-        player.play(start)
-        time.sleep(0.6)
-        commanded = heard_so_far(sink)
-        player.set_source(slow_quiet)
-        time.sleep(0.6)
-        player.pause()
-        heard = np.concatenate(sink.recording)
-        assert player.underruns == 0
-        lap = mix[start:end]
-        laps = np.tile(lap, (len(heard) // len(lap) + 1, 1))[:len(heard)]
-        assert_taken_over(heard, laps, commanded, within_s=0.5)
 
 
 def test_a_slow_splice_into_a_long_loop_skips_by_frames_not_by_laps():
