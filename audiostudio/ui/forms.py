@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -65,6 +65,16 @@ class ComboBox(_focus_wheel(QComboBox)):  # type: ignore[misc]
         super().__init__(*args)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(6)
+        self.items = own_items(self)
+
+
+def own_items(combo: QComboBox) -> QStandardItemModel:
+    """A model for ``combo`` made (and kept) here, to enable or annotate single entries: the
+    one Qt makes, fetched with ``model()``, can come back as a stale wrapper of a deleted
+    QRunnable at the same address (PySide 6.11, seen as 'QRunnable has no attribute item')."""
+    items = QStandardItemModel(combo)
+    combo.setModel(items)
+    return items
 
 
 @dataclass(frozen=True)

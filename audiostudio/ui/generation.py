@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from audiostudio.errors import AudiostudioError, CancelledError
 from audiostudio.generation.cache import AssetCache
@@ -59,7 +59,7 @@ class QtExecutor(Executor):
             except BaseException as exc:
                 future.set_exception(exc)
 
-        self.pool.start(QRunnable.create(run))
+        self.pool.start(run)  # a callable: no Python wrapper of a runnable Qt deletes (forms.py)
         return future
 
 
@@ -272,7 +272,7 @@ class GenerationController(QObject):
                 result = exc
             self._calls.done.emit(then, result)
 
-        self._pool.start(QRunnable.create(run))
+        self._pool.start(run)
 
     def _then(self, then: Callable[[Any], None], result: object) -> None:
         then(result)

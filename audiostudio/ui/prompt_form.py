@@ -340,7 +340,7 @@ class PromptForm(QWidget):
         found = self.document.project.find_clip(clip.id)
         track = found[0] if found is not None else None
         offered = track_kinds(track)
-        model = self.kind.model()
+        model = self.kind.items
         for index in range(self.kind.count()):
             kind = self.kind.itemData(index)
             fits = kind in offered
@@ -371,12 +371,12 @@ class PromptForm(QWidget):
                 if reason:
                     notes.append(f"{title}: {reason}")
             if reason:
-                item = self.provider.model().item(self.provider.count() - 1)
+                item = self.provider.items.item(self.provider.count() - 1)
                 item.setEnabled(False)
                 item.setToolTip(reason)
         if self.provider.findData(current) < 0:  # from another install: shown, not offered
             self.provider.addItem(f"{current} — not in this Audiostudio", current)
-            self.provider.model().item(self.provider.count() - 1).setEnabled(False)
+            self.provider.items.item(self.provider.count() - 1).setEnabled(False)
             notes.insert(0, f"'{current}' is not installed here: choose another provider")
         self.provider.setCurrentIndex(self.provider.findData(current))
         self.provider_note.setText("\n".join(notes))
@@ -395,7 +395,7 @@ class PromptForm(QWidget):
             self.voice.addItem(f"(no choice: {fallback.where})", None)
         else:
             self.voice.addItem(f"{voice_words(voices, effective)} ({short})", None)
-        model = self.voice.model()
+        model = self.voice.items
         for group, members in voice_groups(voices).items():
             self.voice.addItem(f"— {group} —")
             model.item(self.voice.count() - 1).setEnabled(False)

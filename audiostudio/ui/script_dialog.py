@@ -35,7 +35,7 @@ from audiostudio.script import ImportOptions, ScriptPlan, plan_import, read_scri
 from audiostudio.script.cues import Script
 from audiostudio.script.layout import DEFAULT_GAP_S
 from audiostudio.settings import Settings
-from audiostudio.ui.forms import DoubleSpinBox
+from audiostudio.ui.forms import DoubleSpinBox, own_items
 
 SCRIPT_FILTER = "Scripts (*.txt *.fountain *.spmd *.csv *.tsv *.srt *.vtt *.json);;All files (*)"
 
@@ -160,11 +160,12 @@ class ScriptDialog(QDialog):
         cast = defaults[0].cast if not isinstance(defaults, str) else {}
         for speaker in speakers:
             combo = QComboBox()
+            items = own_items(combo)
             for provider in self.service.providers.values():
                 for option in provider.voices():
                     combo.addItem(f"{option.name} — {option.id}", option.id)
                     if option.unavailable:  # listed, greyed, with how to make it speak
-                        item = combo.model().item(combo.count() - 1)
+                        item = items.item(combo.count() - 1)
                         item.setEnabled(False)
                         item.setToolTip(option.unavailable)
             entry = cast.get(speaker)
