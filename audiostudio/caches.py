@@ -8,7 +8,8 @@ Rebuilding costs differ, so pruning removes decoded audio and waveforms first (a
 brings them back) and generated audio last (it may cost credits to make again), least recently
 used first within each group. "Used" is the later of a file's atime and mtime; a cache hit sets
 both (``mark_used``), so the order holds on filesystems mounted with noatime. Files being
-written (``.part``, ``generated/work/``) are never touched.
+written (``.part``, ``generated/work/``) are never touched; a generated entry's extras
+(``<key>.meta.json``: its request id and seed) go with it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ DECODED = "decoded"
 PEAKS = "peaks"
 LEVELS = "levels"
 WORK = "work"  # under generated/: providers' scratch folders
+META = ".meta.json"  # beside a generated entry, its extras: pruned with it
 _PRUNE_FIRST = (DECODED, PEAKS, LEVELS)  # then GENERATED
 
 
@@ -46,7 +48,7 @@ def _entries(root: Path, group: str) -> list[tuple[float, int, Path]]:
         if group == GENERATED and Path(dirpath) == root / GENERATED:
             dirnames[:] = [d for d in dirnames if d != WORK]
         for name in filenames:
-            if name.endswith(".part"):
+            if name.endswith((".part", META)):  # being written; or goes with its entry
                 continue
             path = Path(dirpath, name)
             try:
@@ -73,6 +75,10 @@ def prune(root: Path, limit_bytes: int) -> PruneReport:
         size -= bytes_
         removed += 1
         freed += bytes_
+        extras = path.with_name(path.stem + META)
+        with contextlib.suppress(OSError):  # most entries have none
+            freed += extras.stat().st_size
+            extras.unlink()
         if path.parent.parent != root:  # a bucket (generated/ab/): gone when left empty
             with contextlib.suppress(OSError):  # not empty (or refilled meanwhile)
                 path.parent.rmdir()

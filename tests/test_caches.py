@@ -56,3 +56,14 @@ def test_under_the_limit_nothing_is_removed(tmp_path):
     put(root, "peaks/a.npz", last_used=1)
     assert prune(root, limit_bytes=10 * KB).removed == 0 and left(root) == {"peaks/a.npz"}
     assert prune(tmp_path / "no-cache-yet", limit_bytes=0).removed == 0
+
+
+def test_a_generated_entrys_extras_go_with_it(tmp_path):
+    old = put(tmp_path, "generated/ab/ab01.wav", 1000)
+    put(tmp_path, "generated/ab/ab01.meta.json", 9000, size=100)  # used later: still goes with it
+    put(tmp_path, "generated/cd/cd02.wav", 2000)
+    put(tmp_path, "generated/cd/cd02.meta.json", 2000, size=100)
+    report = prune(tmp_path, 15 * KB)
+    assert not old.exists()
+    assert left(tmp_path) == {"generated/cd/cd02.wav", "generated/cd/cd02.meta.json"}
+    assert report.removed == 1 and report.freed_bytes == 10 * KB + 100

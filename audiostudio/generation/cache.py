@@ -15,9 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audiostudio.caches import GENERATED, WORK, mark_used
-
-META = ".meta.json"  # a stem of "<key>.meta" never matches an entry's "<key>"
+from audiostudio.caches import GENERATED, META, WORK, mark_used
 
 
 class AssetCache:
