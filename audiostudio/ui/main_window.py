@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.inspector.overview.mixer_requested.connect(
             lambda: (mixer_dock.show(), mixer_dock.raise_()))
+        self.inspector.overview.clips_chosen.connect(self._show_clips)
         self.loudness = LoudnessPanel(self.document, self.preview)
         self._add_dock("Loudness", self.loudness, "loudnessDock",
                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -656,6 +657,13 @@ class MainWindow(QMainWindow):
         before = [t for t in times if t <= here]
         after = [t for t in times if t > here]
         return (before[-1], after[0]) if before and after else None
+
+    def _show_clips(self, clip_ids: set[str]) -> None:
+        """Scroll to the first of the clips an overview count selected."""
+        starts = [found[1].start for clip_id in clip_ids
+                  if (found := self.document.project.find_clip(clip_id)) is not None]
+        if starts:
+            self.panel.view.ensure_time_visible(min(starts))
 
     def generate_selected(self, new_take: bool) -> None:
         prompts = [c for c in self.document.selection

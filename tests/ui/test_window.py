@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QDockWidget, QDoubleSpinBox, QMessageBox
 
 from audiostudio.cli import main
@@ -92,6 +92,22 @@ def test_the_overview_opens_the_mixer_for_the_master_settings(window, qtbot):
     assert "target -16 LUFS" in master.text()
     master.linkActivated.emit("mixer")
     qtbot.waitUntil(lambda: not mixer.visibleRegion().isEmpty())
+
+
+def test_an_overview_count_selects_its_clips_and_shows_the_first(window, qtbot):
+    view, document = window.panel.view, window.document
+    for _track, clip in list(document.project.iter_clips()):  # all of them off screen
+        document.apply(MoveClip(clip.id, clip.start + 400.0), "Move far")
+    view.horizontalScrollBar().setValue(0)
+    document.select(set())
+    assert not 0 <= view.view_x(400.0) <= view.viewport().width()
+    counts = window.inspector.overview.counts
+    button = next(b for b in counts.values() if b.isVisible() and b.text())
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    chosen = document.selection
+    assert chosen
+    first = min(document.project.find_clip(i)[1].start for i in chosen)
+    assert 0 <= view.view_x(first) <= view.viewport().width()
 
 
 def test_save_and_reopen_show_the_same_scene(window, scene, qtbot):
