@@ -168,8 +168,12 @@ class MainWindow(QMainWindow):
         self.script_action.triggered.connect(self.new_from_script)
         self.reflow_action = QAction("&Re-flow Script Timing", self)
         self.reflow_action.setToolTip("Move the script's clips to follow their lines' real "
-                                      "lengths (pinned @ cues stay)")
-        self.reflow_action.triggered.connect(self.reflow)
+                                      "lengths (pinned @ cues and lines you moved stay)")
+        self.reflow_action.triggered.connect(lambda: self.reflow())
+        self.reflow_script_action = QAction("Re-flow, &Forgetting Hand Moves", self)
+        self.reflow_script_action.setToolTip("As Re-flow Script Timing, but the lines you moved "
+                                             "by hand go back where the script places them")
+        self.reflow_script_action.triggered.connect(lambda: self.reflow(forget_moves=True))
         self.save_action = create(self, "save", "&Save", self.save)
         self.save_as_action = create(self, "save_as", "Save &As…", self.save_as)
         self.import_action = create(self, "import", "&Import Audio…", self.import_dialog)
@@ -255,6 +259,7 @@ class MainWindow(QMainWindow):
             "split", "duplicate", "copy", "paste", "delete", "nudge_left", "nudge_right",
             "mute_track")])
         edit_menu.addAction(self.reflow_action)
+        edit_menu.addAction(self.reflow_script_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.prefs_action)
         track_menu = bar.addMenu("&Track")
@@ -382,8 +387,8 @@ class MainWindow(QMainWindow):
         if self.open_path(dialog.folder, ask_recovery=False) and dialog.generate:
             self.generation.generate()
 
-    def reflow(self) -> None:
-        edit = reflow_edit(self.document.project)
+    def reflow(self, forget_moves: bool = False) -> None:
+        edit = reflow_edit(self.document.project, forget_moves=forget_moves)
         if edit is None:
             self.statusBar().showMessage("Nothing to re-flow: the script's clips already "
                                          "follow their lines", 6000)

@@ -12,14 +12,18 @@ from audiostudio.generation.batch import generate_clips
 from audiostudio.generation.cache import AssetCache
 from audiostudio.generation.service import GenerationService
 from audiostudio.model.clip_state import ClipState, clip_state
+from audiostudio.model.edits import MoveClip
+from audiostudio.model.hand_edits import ByHand
 from audiostudio.model.reflow import reflow_edit
 from audiostudio.model.store import save_project
 from audiostudio.providers.registry import available_providers
 from audiostudio.ui.document import Document
 from audiostudio.ui.generation import GenerationController
 from audiostudio.ui.inspector import Inspector
+from audiostudio.ui.main_window import MainWindow
 from tests.script.test_reflow import GAP, scene, set_lengths
 from tests.ui.test_timeline import PPS, at_clip, drag, open_panel
+from tests.ui.test_window import forget_changes
 
 
 def test_a_line_dragged_in_the_timeline_stays_through_a_reflow(qtbot, providers, tmp_path):
@@ -116,3 +120,20 @@ def test_the_inspectors_start_and_duration_are_hand_edits(qtbot, providers, tmp_
         assert two.start == 8.0 and three.start == pytest.approx(9.5 + GAP)
     finally:
         gen.close()
+
+
+def test_the_edit_menu_re_flows_keeping_or_forgetting_hand_moves(qtbot, providers, tmp_path):
+    project, clips = scene(providers, "A: One.\nB: Two.\nA: Three.\n")
+    save_project(project, tmp_path / "p")
+    window = MainWindow(Document(project, tmp_path / "p"))
+    qtbot.addWidget(window, before_close_func=forget_changes)
+    document = window.document
+    two = document.project.find_clip(clips["Two."].id)[1]
+    script_place = two.start
+    document.apply(ByHand(MoveClip(two.id, script_place + 4.0)), "Move")
+    window.reflow_action.trigger()
+    assert two.start == pytest.approx(script_place + 4.0)  # kept: nothing to re-flow
+    window.reflow_script_action.trigger()
+    assert two.start == pytest.approx(script_place) and "moved" not in two.script
+    document.undo_stack.undo()  # one step
+    assert two.start == pytest.approx(script_place + 4.0)
