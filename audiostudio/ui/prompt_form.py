@@ -88,10 +88,10 @@ def voice_groups(voices: list[VoiceOption]) -> dict[str, list[VoiceOption]]:
             for name, members in groups.items()}
 
 
-def replacement_voice(provider: Provider, voice_id: str) -> str | None:
-    """The voice a provider now speaks a dropped ``voice_id`` with, if it says (an optional
-    ``replacement_voice(voice_id)``; most providers have none)."""
-    method = getattr(provider, "replacement_voice", None)
+def spoken_as(provider: Provider, voice_id: str) -> str | None:
+    """The voice a provider speaks an id it does not list with, if it says (an optional
+    ``spoken_as(voice_id)``; most providers have none)."""
+    method = getattr(provider, "spoken_as", None)
     return method(voice_id) if callable(method) else None
 
 
@@ -106,7 +106,9 @@ def voice_problem(provider: Provider | None, voices: list[VoiceOption],
     if voice is not None:
         return f"Voice '{voice.name}' cannot speak here: {voice.unavailable}" \
             if voice.unavailable else ""
-    successor = replacement_voice(provider, voice_id)
+    successor = spoken_as(provider, voice_id)
+    if successor == voice_id:  # not listed, but spoken as it is (an eSpeak voice by its id)
+        return ""
     if successor:
         now = listed[successor].name if successor in listed else successor
         return (f"Voice '{voice_id}' is no longer offered by {title}: it now reads as {now}. "
@@ -114,12 +116,17 @@ def voice_problem(provider: Provider | None, voices: list[VoiceOption],
     return f"Voice '{voice_id}' is no longer offered by {title} — pick another"
 
 
-def voice_words(voices: list[VoiceOption], voice_id: str | None) -> str:
-    """A voice's name for people; one the provider does not list any more is quoted."""
+def voice_words(voices: list[VoiceOption], voice_id: str | None,
+                provider: Provider | None = None) -> str:
+    """A voice's name for people; one the provider does not list is quoted, and said to be
+    no longer offered unless the provider speaks it as it is."""
     if not voice_id:
         return "none"
     name = next((v.name for v in voices if v.id == voice_id), None)
-    return name or f"'{voice_id}' (no longer offered)"
+    if name:
+        return name
+    spoken = provider is not None and spoken_as(provider, voice_id) == voice_id
+    return f"'{voice_id}'" if spoken else f"'{voice_id}' (no longer offered)"
 
 
 def track_kinds(track: Track | None) -> tuple[str, ...]:
@@ -394,7 +401,7 @@ class PromptForm(QWidget):
             fallback = voice_source(self.document.project, _without_voice(clip), provider)
             self.voice.addItem(f"(no choice: {fallback.where})", None)
         else:
-            self.voice.addItem(f"{voice_words(voices, effective)} ({short})", None)
+            self.voice.addItem(f"{voice_words(voices, effective, provider)} ({short})", None)
         model = self.voice.items
         for group, members in voice_groups(voices).items():
             self.voice.addItem(f"— {group} —")
@@ -405,7 +412,8 @@ class PromptForm(QWidget):
                 item.setToolTip(voice.unavailable or voice.description)
                 item.setEnabled(not voice.unavailable)
         if clip.request.voice and self.voice.findData(clip.request.voice) < 0:
-            self.voice.addItem(voice_words(voices, clip.request.voice), clip.request.voice)
+            self.voice.addItem(voice_words(voices, clip.request.voice, provider),
+                               clip.request.voice)
         chosen = self.voice.findData(clip.request.voice) if clip.request.voice else 0
         self.voice.setCurrentIndex(chosen)
         self.voice.setToolTip(self.voice.currentText().strip())  # in full, when cut short

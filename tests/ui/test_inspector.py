@@ -498,6 +498,12 @@ def test_a_dropped_voice_is_named_in_words_with_what_to_do(make):
     form.voice.setCurrentIndex(form.voice.findData("flite:slt"))
     form.voice.activated.emit(form.voice.currentIndex())
     assert clip_of(document, "c2").request.voice == "flite:slt" and form.voice_note.isHidden()
+    # An eSpeak voice given by its id (not listed, spoken as it is) is no problem.
+    document.apply(SetFields("c2", {"request": Request(kind="voice", provider="offline",
+                                                       text="Hello", voice="espeak:en-us+f5")}),
+                   "Voice")
+    document.select({"c2"})
+    assert form.voice.currentText() == "'espeak:en-us+f5'" and form.voice_note.isHidden()
     form.voice.setCurrentIndex(0)  # back to the cast, whose voice went
     form.voice.activated.emit(0)
     assert "no longer offered" in form.voice_note.text()

@@ -50,11 +50,18 @@ class OfflineProvider:
 
         return voices.DEFAULT_VOICE
 
-    def replacement_voice(self, voice_id: str) -> str | None:
-        """The voice a dropped one is now spoken with (old projects keep working)."""
+    def spoken_as(self, voice_id: str) -> str | None:
+        """The voice an id it does not list is spoken with: a dropped one's successor (old
+        projects keep working), an ``espeak:<voice>[+variant]`` id itself; None: unknown."""
         from audiostudio.providers.offline import voices
 
-        return voices.REPLACED.get(voice_id)
+        if voice_id in voices.REPLACED:
+            return voices.REPLACED[voice_id]
+        try:
+            voices.voice_info(voice_id)
+        except voices.VoiceError:
+            return None
+        return voice_id
 
     def params(self) -> list[ParamSpec]:
         return [
