@@ -20,7 +20,7 @@ from its monitor, 2-core machine; a play is 3 s of the sample project through th
   request is silence inserted mid-play. ``PULSE_LATENCY_MSEC`` sets that latency.
 - Plays with a dropout: 40 ms ring, 40 ms server: 1-2 in 10-14 (runs of 480 frames while the
   ring held 30 ms); 60 ms ring (unbuffered), 40 ms server: 2 of 14; 60 ms ring, 60 ms server:
-  0 of 28. So a change is heard ~0.12 s after it leaves the ring, about Audacity's default
+  0 of 44. So a change is heard ~0.12 s after it leaves the ring, about Audacity's default
   100 ms output buffer.
 """
 

@@ -42,11 +42,8 @@ class RingBuffer:
         """Drop the unread frames and continue at timeline ``frame`` (None: where reading is).
         Returns (epoch, frame) for the producer."""
         with self._lock:
-            frame = self._frame_at(self._read) if frame is None else frame
-            self._base = frame
-            self._written = self._epoch_start = self._read
-            self.epoch += 1
-            return self.epoch, frame
+            return self._new_epoch(self._read, self._frame_at(self._read) if frame is None
+                                   else frame)
 
     def cut_point(self, ahead: int) -> tuple[int, int, int]:
         """Where an edit can take over: ``ahead`` frames past what is being read, or the end of
@@ -61,10 +58,14 @@ class RingBuffer:
         with self._lock:
             if epoch != self.epoch or self._read > cut:
                 return None
-            self._base = self._frame_at(cut)
-            self._written = self._epoch_start = cut
-            self.epoch += 1
-            return self.epoch, self._base
+            return self._new_epoch(cut, self._frame_at(cut))
+
+    def _new_epoch(self, count: int, frame: int) -> tuple[int, int]:
+        """Drop what was written after write count ``count``; go on from there at ``frame``."""
+        self._base = frame
+        self._written = self._epoch_start = count
+        self.epoch += 1
+        return self.epoch, frame
 
     def _frame_at(self, count: int) -> int:
         return self._base + round((count - self._epoch_start) * self.ratio)
