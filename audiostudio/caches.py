@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 GENERATED = "generated"
 DECODED = "decoded"
@@ -26,6 +29,21 @@ LEVELS = "levels"
 WORK = "work"  # under generated/: providers' scratch folders
 META = ".meta.json"  # beside a generated entry, its extras: pruned with it
 _PRUNE_FIRST = (DECODED, PEAKS, LEVELS)  # then GENERATED
+
+
+def write_atomically(path: Path, write: Callable[[IO[Any]], object], binary: bool = False) -> None:
+    """Write ``path`` through ``write`` into a temporary beside it, then ``os.replace``: readers
+    see the old file or the new one, and the temporary (``.part``: never pruned while written)
+    never stays. Errors are the caller's: most caches just rebuild the entry next time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as out:
+            write(out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def mark_used(path: Path) -> None:

@@ -19,18 +19,17 @@ bytes of JSON, and a measurement costs about a decode (~10 ms per minute of audi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from audiostudio.audio.decode import AudioSource
 from audiostudio.audio.file_key import file_key
 from audiostudio.audio.loudness import LoudnessMeter
-from audiostudio.caches import LEVELS, mark_used
+from audiostudio.caches import LEVELS, mark_used, write_atomically
 from audiostudio.model import AutoLevel, Clip, Project, Track
 
 LEVELLED_KINDS = ("voice", "music", "sfx")
@@ -107,15 +106,9 @@ def source_level(path: Path, source: AudioSource, rate: int, cache: Path) -> Sou
     if found is not None:
         return found
     level = measure_source(source, rate)
-    file = _cache_file(path, cache)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"integrated": level.integrated, "speech": level.speech}, out)
-        os.replace(tmp, file)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)  # a read-only cache: measured again next time
+    with contextlib.suppress(OSError):  # a read-only cache: measured again next time
+        write_atomically(_cache_file(path, cache), lambda out: json.dump(
+            {"integrated": level.integrated, "speech": level.speech}, out))
     return level
 
 

@@ -11,11 +11,10 @@ keyed (a source that is not a file) or a damaged entry is simply measured again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 from audiostudio.audio.file_key import file_key
 from audiostudio.audio.master import MixLoudness, Normalisation, premaster_loudness
 from audiostudio.audio.mixer import RenderPlan
-from audiostudio.caches import LEVELS, mark_used
+from audiostudio.caches import LEVELS, mark_used, write_atomically
 from audiostudio.progress import Progress
 
 VERSION = 1  # part of the key: a change in how mixes are measured measures them again
@@ -86,16 +85,8 @@ def _store(file: Path, loudness: MixLoudness) -> None:
         loudness.integrated, norm.norm_db, norm.delivered_lufs, norm.target_lufs,
         norm.ceiling_dbtp, norm.passes)]
     limited = norm.short_term
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=file.parent, suffix=".part")
-    except OSError:
-        return  # a read-only cache: the next open measures again
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, scalars=np.array(scalars), short_term=loudness.short_term,
-                     limited=np.zeros(0) if limited is None else limited,
-                     has_limited=limited is not None)
-        os.replace(name, file)
-    except OSError:  # a full disk: likewise
-        Path(name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a full or read-only cache: the next open measures again
+        write_atomically(file, lambda out: np.savez(
+            out, scalars=np.array(scalars), short_term=loudness.short_term,
+            limited=np.zeros(0) if limited is None else limited,
+            has_limited=limited is not None), binary=True)

@@ -27,9 +27,7 @@ time, so an hour-long source never sits in memory); each higher level halves the
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ import numpy as np
 
 from audiostudio.audio.decode import decode
 from audiostudio.audio.file_key import file_key
-from audiostudio.caches import PEAKS, mark_used
+from audiostudio.caches import PEAKS, mark_used, write_atomically
 from audiostudio.errors import CancelledError
 from audiostudio.progress import Cancelled, Progress
 
@@ -86,17 +84,10 @@ class PeakPyramid:
     # --- storage: one uncompressed .npz (noise-like peaks barely compress; loading is a read)
     def save(self, path: Path) -> None:
         """Write atomically (temp file + os.replace): readers see the old file or the new one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, version=np.int64(FORMAT_VERSION), frames=np.int64(self.frames),
-                         rate=np.int64(self.rate),
-                         **{f"level{k}": lv for k, lv in enumerate(self.levels)})
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda out: np.savez(
+            out, version=np.int64(FORMAT_VERSION), frames=np.int64(self.frames),
+            rate=np.int64(self.rate), **{f"level{k}": lv for k, lv in enumerate(self.levels)}),
+            binary=True)
 
     @classmethod
     def load(cls, path: Path) -> PeakPyramid:

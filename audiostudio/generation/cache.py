@@ -9,13 +9,14 @@ Never a key or a header: only the fields ``put`` is given.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from audiostudio.caches import GENERATED, META, WORK, mark_used
+from audiostudio.caches import GENERATED, META, WORK, mark_used, write_atomically
 
 
 class AssetCache:
@@ -51,17 +52,10 @@ class AssetCache:
 
     @staticmethod
     def _put_meta(path: Path, meta: dict[str, Any]) -> None:
-        """The extras, atomically; on a full disk they are lost, never the audio."""
-        try:
-            handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(meta, out)
-            os.replace(scratch, path)
-        except (OSError, TypeError, ValueError):
-            Path(scratch).unlink(missing_ok=True)
+        """The extras; on a full disk (or with a value JSON cannot hold) they are lost, never
+        the audio."""
+        with contextlib.suppress(OSError, TypeError, ValueError):
+            write_atomically(path, lambda out: json.dump(meta, out))
 
     def meta(self, key: str) -> dict[str, Any]:
         """What ``put`` kept beside ``key``'s entry; {} when nothing (or it is unreadable:

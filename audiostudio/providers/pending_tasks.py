@@ -9,14 +9,13 @@ Files are small JSON, written atomically; they hold task ids and times, never a 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import ClassVar
+
+from audiostudio.caches import write_atomically
 
 MAX_AGE_S = 14 * 24 * 3600.0  # the partner services keep a task's files about two weeks
 
@@ -76,13 +75,4 @@ class PendingTasks:
         if not tasks:
             path.unlink(missing_ok=True)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"tasks": tasks}, out)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, lambda out: json.dump({"tasks": tasks}, out))
